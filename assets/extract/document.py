@@ -1,0 +1,225 @@
+"""Extract every table of one 部门预算 PDF.
+
+``extract_document(path, sha256)`` is the stage's pure entry point: it reads
+the page text, rejects documents without a usable text layer, finds the table
+titles, runs camelot (lattice, then hybrid for pages lattice cannot read),
+joins tables that break across pages, maps headers to canonical fields and
+returns an :class:`ExtractionResult` whose rows carry their page and index.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assets.extract.cells import clean_text, to_halfwidth
+from assets.extract.grid import Piece, build_rows
+from assets.extract.pdf_text import (
+    PageText,
+    UnreadableDocument,
+    check_text_layer,
+    empty_table_note,
+    find_department,
+    find_unit,
+    find_year,
+    read_pages,
+    title_lines,
+)
+from assets.extract.templates import Template, is_title_line, match_title
+from assets.extract.two_sided import build_text_rows, build_two_sided
+from assets.records import ExtractedTable, ExtractionResult
+
+log = logging.getLogger(__name__)
+
+#: bump when extraction changes so cached results are recomputed
+EXTRACTOR_VERSION = "1"
+#: below this camelot accuracy a page is retried with another flavor
+MIN_ACCURACY = 80.0
+
+
+@dataclass
+class _OpenTable:
+    tpl: Template
+    title: str
+    page: PageText
+    pieces: list[Piece] = field(default_factory=list)
+
+
+def _page_titles(page: PageText) -> list[tuple[str, Template | None]]:
+    found = []
+    for line in title_lines(page):
+        if is_title_line(line):
+            found.append((line, match_title(line)))
+    return found
+
+
+def _is_toc(page: PageText) -> bool:
+    head = "".join(title_lines(page, 3))
+    if "目录" in head.replace(" ", ""):
+        return True
+    matches = sum(1 for ln in page.lines if match_title(clean_text(to_halfwidth(ln))))
+    return matches >= 3
+
+
+def _camelot_tables(path: Path, pages: list[int], flavor: str) -> dict[int, list[Piece]]:
+    import camelot
+
+    if not pages:
+        return {}
+    kwargs = {"copy_text": ["h", "v"]} if flavor == "lattice" else {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tables = camelot.read_pdf(
+            str(path), pages=",".join(str(p) for p in pages), flavor=flavor, suppress_stdout=True, **kwargs
+        )
+    out: dict[int, list[Piece]] = {}
+    for t in tables:
+        report = t.parsing_report
+        page = int(report.get("page", t.page))
+        cells = [[str(c) for c in row] for row in t.df.values.tolist()]
+        out.setdefault(page, []).append(
+            Piece(page=page, cells=cells, table_index=len(out.get(page, [])), flavor=flavor,
+                  accuracy=float(report.get("accuracy") or 0.0))
+        )
+    return out
+
+
+def _finish(open_table: _OpenTable, result: ExtractionResult, problems: list[str]) -> None:
+    tpl, page = open_table.tpl, open_table.page
+    pieces = open_table.pieces
+    unit = find_unit(page.text) or "万元"
+    department = find_department(page.text)
+    note = empty_table_note(" ".join(p.text for p in [page]))
+    table = ExtractedTable(
+        table_type=tpl.key,
+        title=open_table.title,
+        pages=sorted({p.page for p in pieces} or {page.number}),
+        unit=unit,
+        rows=[],
+        department=department,
+        note=note,
+        flavor=pieces[0].flavor if pieces else None,
+        accuracy=min((p.accuracy for p in pieces if p.accuracy is not None), default=None),
+    )
+    if pieces:
+        if tpl.kind == "two_sided":
+            table.rows, table.columns, probs = build_two_sided(pieces)
+        elif tpl.kind == "text":
+            table.rows, probs = build_text_rows(pieces), []
+        else:
+            table.rows, _, field_of, probs = build_rows(pieces, tpl)
+            table.columns = [field_of[j] for j in sorted(field_of)]
+        problems.extend(f"{tpl.name}: {p}" for p in probs)
+    data_rows = [r for r in table.rows if r.kind in ("detail", "subtotal", "text")]
+    if not any(_has_amount(r.values) for r in data_rows) and tpl.kind != "text":
+        table.empty = True
+        table.rows = [r for r in table.rows if _has_amount(r.values)]
+    result.tables.append(table)
+
+
+def _has_amount(values: dict) -> bool:
+    return any(not isinstance(v, (str, list)) and v is not None for v in values.values())
+
+
+def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
+    """Extract all template tables of a PDF (see module doc)."""
+    path = Path(path)
+    try:
+        pages = read_pages(path)
+        check_text_layer(pages)
+    except UnreadableDocument as exc:
+        return ExtractionResult(document_sha256=sha256, page_count=0, tables=[], status="rejected", reason=str(exc))
+
+    result = ExtractionResult(document_sha256=sha256, page_count=len(pages), tables=[])
+    first_text = "\n".join(p.text for p in pages[:2])
+    result.title = next((clean_text(ln) for ln in pages[0].lines if "预算" in ln or "决算" in ln), None)
+    result.fiscal_year = find_year(result.title or "") or find_year(first_text)
+    result.department = find_department(first_text)
+
+    titled: dict[int, list[tuple[str, Template | None]]] = {}
+    for page in pages:
+        if _is_toc(page):
+            continue
+        titles = _page_titles(page)
+        if titles:
+            titled[page.number] = titles
+    if not titled:
+        result.narrative = "\n".join(p.text for p in pages)
+        result.status, result.reason = "rejected", "no budget table found (no page carries a table title)"
+        return result
+
+    first_table_page = min(titled)
+    candidates = [p.number for p in pages if p.number >= first_table_page]
+    try:
+        grids = _camelot_tables(path, candidates, "lattice")
+    except Exception as exc:  # camelot/pdfium failures on a damaged file
+        result.status, result.reason = "rejected", f"table extraction failed: {type(exc).__name__}: {exc}"
+        return result
+    # pages with a title but no ruled table, or a poor parse: try another flavor
+    retry = [n for n in titled if any(t for _, t in titled[n] if t) and (
+        not grids.get(n) or min(p.accuracy or 0 for p in grids[n]) < MIN_ACCURACY)]
+    if retry:
+        try:
+            others = _camelot_tables(path, retry, "hybrid")
+        except Exception as exc:  # pragma: no cover - recorded, lattice result kept
+            log.warning("hybrid retry failed on %s: %s", path, exc)
+            others = {}
+        for n in retry:
+            got = others.get(n)
+            if got and (not grids.get(n) or max(p.accuracy or 0 for p in got) > max(p.accuracy or 0 for p in grids[n])):
+                if not empty_table_note(pages[n - 1].text):
+                    grids[n] = got
+
+    problems: list[str] = []
+    narrative: list[str] = [p.text for p in pages if p.number < first_table_page]
+    current: _OpenTable | None = None
+    by_number = {p.number: p for p in pages}
+    for n in candidates:
+        page = by_number[n]
+        pieces = grids.get(n, [])
+        titles = titled.get(n, [])
+        if titles:
+            if current:
+                _finish(current, result, problems)
+                current = None
+            known = [(line, t) for line, t in titles if t]
+            for line, t in titles:
+                if t is None:
+                    result.unrecognised.append({"title": line, "page": n, "tables": len(pieces)})
+            if not known:
+                continue
+            # pair titles and tables top-down; a single title takes every table of its page
+            if len(known) == 1:
+                current = _OpenTable(known[0][1], known[0][0], page, list(pieces))
+            else:
+                for i, (line, t) in enumerate(known):
+                    part = [pieces[i]] if i < len(pieces) else []
+                    ot = _OpenTable(t, line, page, part)
+                    if i < len(known) - 1:
+                        _finish(ot, result, problems)
+                    else:
+                        current = ot
+        elif current and pieces and current.pieces and len(pieces[0].cells[0]) == len(current.pieces[-1].cells[0]):
+            current.pieces.extend(pieces)  # the table breaks across pages
+        else:
+            if current:
+                _finish(current, result, problems)
+                current = None
+            if not pieces:
+                narrative.append(page.text)
+    if current:
+        _finish(current, result, problems)
+    result.narrative = "\n".join(narrative)
+    if problems:
+        result.unrecognised.extend({"problem": p} for p in problems)
+    if not result.department:
+        result.department = next((t.department for t in result.tables if t.department), None)
+    return result
+
+
+def year_from_text(text: str) -> int | None:
+    m = re.search(r"((?:19|20)\d{2})\s*年", text)
+    return int(m.group(1)) if m else None

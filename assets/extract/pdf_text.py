@@ -1,0 +1,135 @@
+"""Page text of a PDF and the facts read from it before any table is parsed:
+the text layer's health (scanned pages, glyph ids without a Unicode map),
+table titles, 单位 (unit) and 部门名称 (department) lines, fiscal year.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pypdfium2 as pdfium
+
+from assets.extract.cells import clean_text, to_halfwidth
+
+
+class UnreadableDocument(Exception):
+    """The PDF cannot be extracted; the message is the recorded reason."""
+
+
+@dataclass
+class PageText:
+    number: int  # 1-based
+    text: str
+    width: float
+    height: float
+    image_count: int = 0
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def landscape(self) -> bool:
+        return self.width > self.height
+
+
+def read_pages(path: str | Path) -> list[PageText]:
+    """Text of every page (pdfium: fast, no layout analysis)."""
+    try:
+        pdf = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        raise UnreadableDocument(f"corrupt PDF: {exc}") from exc
+    pages: list[PageText] = []
+    try:
+        for i in range(len(pdf)):
+            page = pdf[i]
+            width, height = page.get_size()
+            textpage = page.get_textpage()
+            text = textpage.get_text_range() or ""
+            images = sum(1 for obj in page.get_objects(max_depth=2) if obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE)
+            lines = [ln.strip() for ln in re.split(r"[\r\n]+", text) if ln.strip()]
+            pages.append(PageText(i + 1, text, width, height, images, lines))
+            textpage.close()
+            page.close()
+    finally:
+        pdf.close()
+    return pages
+
+
+_UNMAPPED = re.compile(r"[\ufffd\ue000-\uf8ff\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def check_text_layer(pages: list[PageText]) -> None:
+    """Reject documents whose text cannot be trusted.
+
+    * image-only (scanned) pages: no text but images → OCR is a later step;
+    * fonts without a Unicode map: text comes out as glyph ids, i.e. pdfminer's
+      ``(cid:123)`` or private-use / replacement characters in pdfium.
+    """
+    if not pages:
+        raise UnreadableDocument("corrupt PDF: no pages")
+    scanned = [p.number for p in pages if len(clean_text(p.text)) < 5 and p.image_count > 0]
+    if scanned and len(scanned) * 2 >= len(pages):
+        raise UnreadableDocument(
+            f"image-only (scanned) pages without a text layer: pages {_ranges(scanned)} of {len(pages)}; "
+            "OCR is not supported yet"
+        )
+    text = "".join(p.text for p in pages)
+    compact = clean_text(text)
+    if "(cid:" in text or (compact and len(_UNMAPPED.findall(compact)) > 0.2 * len(compact)):
+        raise UnreadableDocument(
+            "fonts without a Unicode map: text extracts as (cid:…) glyph ids, not characters; OCR is not supported yet"
+        )
+    if not compact:
+        raise UnreadableDocument("no text layer on any page")
+
+
+def _ranges(numbers: list[int]) -> str:
+    out, start, prev = [], None, None
+    for n in numbers + [None]:
+        if start is None:
+            start = prev = n
+        elif n is not None and n == prev + 1:
+            prev = n
+        else:
+            out.append(f"{start}" if start == prev else f"{start}-{prev}")
+            start = prev = n
+    return ", ".join(out)
+
+
+_UNIT_RE = re.compile(r"单位[:：]\s*(万元|元|千元|亿元)")
+_DEPT_RE = re.compile(r"(?:部门名称|编制部门|预算主管部门|编制单位|单位名称|部门)[:：]\s*(\S[^\s单]*)")
+_YEAR_RE = re.compile(r"((?:19|20)\d{2})\s*年")
+
+
+def find_unit(text: str) -> str | None:
+    m = _UNIT_RE.search(to_halfwidth(text).replace(" ", ""))
+    return m.group(1) if m else None
+
+
+def find_department(text: str) -> str | None:
+    for line in text.splitlines():
+        t = to_halfwidth(line).replace(" ", "").replace("\u3000", "")
+        m = re.search(r"(?:部门名称|编制部门|预算主管部门|编制单位|部门)[:：](.+)", t)
+        if m:
+            name = re.split(r"单位[:：]|金额单位", m.group(1))[0].strip()
+            name = re.sub(r"^部门\(单位\)名称", "", name)
+            if name:
+                return name
+    return None
+
+
+def find_year(text: str) -> int | None:
+    m = _YEAR_RE.search(to_halfwidth(text))
+    return int(m.group(1)) if m else None
+
+
+def title_lines(page: PageText, max_lines: int = 6) -> list[str]:
+    """The first lines of a page, spaces removed and half-width: where titles stand."""
+    return [clean_text(to_halfwidth(ln)) for ln in page.lines[:max_lines]]
+
+
+def empty_table_note(text: str) -> str | None:
+    """The note a department prints under a table it has no data for."""
+    compact = clean_text(to_halfwidth(text))
+    m = re.search(r"[^。:：]*(?:此表无数据|本表无数据|故此表为空|此表为空表|无此项|为空表)[^。]*。?", compact)
+    return m.group(0) if m else None

@@ -1,0 +1,116 @@
+"""The national template's tables: title aliases and header → field rules.
+
+The rules are data (``templates.yaml``); this module only interprets them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from assets.extract.cells import header_text
+
+TEMPLATES_FILE = Path(__file__).with_name("templates.yaml")
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    field: str
+    all: tuple[str, ...] = ()
+    none: tuple[str, ...] = ()
+    last: str | None = None
+
+    def matches(self, path: list[str]) -> bool:
+        joined = "/".join(path)
+        if any(word not in joined for word in self.all):
+            return False
+        if any(word in joined for word in self.none):
+            return False
+        if self.last is not None and (not path or path[-1] != self.last):
+            return False
+        return bool(self.all or self.last)
+
+
+@dataclass(frozen=True)
+class Template:
+    key: str
+    name: str  # the canonical Chinese title
+    titles: tuple[re.Pattern, ...]
+    kind: str = "grid"  # grid | two_sided | text
+    code_field: str = "function_code"  # where codes from 类|款|项 columns go
+    columns: tuple[ColumnRule, ...] = field(default_factory=tuple)
+
+
+@lru_cache(maxsize=1)
+def load_templates() -> tuple[Template, ...]:
+    raw = yaml.safe_load(TEMPLATES_FILE.read_text(encoding="utf-8"))["templates"]
+    out = []
+    for key, spec in raw.items():
+        rules = tuple(
+            ColumnRule(
+                field=r["field"],
+                all=tuple(r.get("all", ())),
+                none=tuple(r.get("none", ())),
+                last=r.get("last"),
+            )
+            for r in spec.get("columns", ())
+        )
+        out.append(
+            Template(
+                key=key,
+                name=spec["name"],
+                titles=tuple(re.compile(p) for p in spec["titles"]),
+                kind=spec.get("kind", "grid"),
+                code_field=spec.get("code_field", "function_code"),
+                columns=rules,
+            )
+        )
+    return tuple(out)
+
+
+def template(key: str) -> Template:
+    for t in load_templates():
+        if t.key == key:
+            return t
+    raise KeyError(key)
+
+
+_TITLE_TAIL = re.compile(r"表(\(.*\))?$")
+
+
+def is_title_line(line: str) -> bool:
+    """A table title: a short line ending in 表 (optionally with a bracketed note)."""
+    line = header_text(line)
+    return 4 <= len(line) <= 48 and bool(_TITLE_TAIL.search(line)) and "说明" not in line
+
+
+def match_title(line: str) -> Template | None:
+    """The template a title line names, or None."""
+    line = header_text(line)
+    if not is_title_line(line):
+        return None
+    for t in load_templates():
+        if any(p.search(line) for p in t.titles):
+            return t
+    return None
+
+
+def map_columns(tpl: Template, paths: list[list[str]]) -> dict[int, str]:
+    """Column index → canonical field, by header text (never by position)."""
+    assigned: dict[int, str] = {}
+    used: set[str] = set()
+    for idx, path in enumerate(paths):
+        if not path:
+            continue
+        for rule in tpl.columns:
+            if rule.field in used:
+                continue
+            if rule.matches(path):
+                assigned[idx] = rule.field
+                used.add(rule.field)
+                break
+    return assigned
