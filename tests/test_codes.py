@@ -438,3 +438,25 @@ def test_real_samples_jiangsu_names_year_versioned(sample_texts, fc):
                 by_year[_year_of(pdf, text)].add(name)
     assert by_year[2019] == {"行政事业单位离退休"}
     assert by_year[2025] == {"行政事业单位养老支出"}
+
+
+# 经济分类 codes printed with their names (江苏 2017–2019 基本支出 tables, 上海 class rows)
+# (a number followed by prose such as "315 万元，主要是…" is not a code: units and commas excluded)
+_RE_ECON = re.compile(
+    r"(?<![\d.,])((?:30[1-9]|31[0-3]|399)(?:\d\d)?|5\d{4})(?![\d.,])\s+(?![万元])([\u4e00-\u9fff][\u4e00-\u9fff（）()、]*)"
+    + _AMOUNT_OR_END
+)
+
+
+def test_real_samples_every_printed_econ_code_resolves(sample_texts, ec):
+    problems, n = [], 0
+    for pdf, text in sample_texts.items():
+        year = _year_of(pdf, text)
+        for line in text.splitlines():
+            for m in _RE_ECON.finditer(line):
+                n += 1
+                r = check_code(m.group(1), m.group(2), year, ec)
+                if not r.ok:
+                    problems.append(f"{pdf.name}: {m.group(1)} {m.group(2)!r} ({year}) → {r.status}: {r.detail}")
+    assert n > 100
+    assert not problems, "\n".join(problems)
