@@ -1,0 +1,351 @@
+"""Crawl one source: list pages → article pages → PDF attachments → raw store.
+
+:func:`crawl_source` returns one :class:`~assets.records.ManifestEntry` per
+document link (PDFs and other attachments, deduplicated by absolute URL),
+failures included.  A broken link or a bad file is recorded and the crawl
+goes on; list/article HTML pages are fetched every time but are not manifest
+rows.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import re
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from assets.crawl.detect import (
+    REASON_FINAL_ACCOUNTS,
+    REASON_NOT_BUDGET,
+    PdfError,
+    check_pdf,
+    detect,
+    read_pdf_head,
+    strip_extension,
+)
+from assets.crawl.fetcher import Fetcher, FetchResult
+from assets.crawl.htmlpage import extension, file_name, link_kind, normalize_url, parse_page
+from assets.crawl.raw_store import RawStore
+from assets.crawl.sources import SourceConfig
+from assets.records import (
+    DOC_BUDGET,
+    DOC_FINAL_ACCOUNTS,
+    STATUS_FAILED,
+    STATUS_FETCHED,
+    STATUS_REJECTED,
+    STATUS_SKIPPED,
+    STATUS_UNCHANGED,
+    ManifestEntry,
+)
+
+log = logging.getLogger(__name__)
+
+REASON_ROBOTS = "disallowed by robots.txt"
+
+
+@dataclass
+class PreviousFetch:
+    """What the warehouse manifest knows about the last fetch of a URL."""
+
+    sha256: str | None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def previous_from_entries(entries: Iterable[ManifestEntry]) -> dict[str, PreviousFetch]:
+    """``previous`` for the next crawl from earlier manifest rows (later rows win; rows without a body are ignored)."""
+    out: dict[str, PreviousFetch] = {}
+    for e in entries:
+        if e.sha256:
+            out[e.url] = PreviousFetch(e.sha256, e.etag, e.last_modified)
+    return out
+
+
+@dataclass
+class CrawlStats:
+    """Optional by-product of a crawl (for logs, asset metadata, the benchmark)."""
+
+    pages_fetched: int = 0
+    pages_failed: dict[str, str] = field(default_factory=dict)  # url → reason
+    pages_skipped_limit: int = 0  # pages left in the queue when max_pages was reached
+    documents: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    bytes_downloaded: int = 0
+
+
+@dataclass
+class _DocLink:
+    url: str
+    anchor: str = ""
+    article_title: str | None = None
+    page_url: str | None = None
+    kind: str = "pdf"  # pdf | attachment
+    on_host: bool = True
+
+
+_GENERIC_ANCHOR = re.compile(r"^(附件\s*\d*[:：]?|下载|点击下载|点击查看|查看|在线预览|预览|原文|pdf|PDF|全文|详见附件|附件下载)?$")
+
+
+def _meaningful(anchor: str | None, url: str) -> bool:
+    if not anchor:
+        return False
+    a = anchor.strip()
+    if _GENERIC_ANCHOR.match(a):
+        return False
+    # an opaque file name as link text (P020240315123456.pdf) says nothing
+    return bool(re.search(r"[\u4e00-\u9fff]", a)) or not (a == file_name(url) or re.search(r"\.\w{2,4}$", a))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class _SourceCrawl:
+    def __init__(
+        self,
+        source: SourceConfig,
+        fetcher: Fetcher,
+        store: RawStore,
+        previous: dict[str, PreviousFetch],
+        stats: CrawlStats,
+    ):
+        self.source = source
+        self.fetcher = fetcher
+        self.store = store
+        self.previous = previous
+        self.stats = stats
+        self.hosts = source.hosts()
+        self.file_ok = any(urlsplit(u).scheme == "file" for u in source.start_urls)
+        self.docs: dict[str, _DocLink] = {}
+        self.prefetched: dict[str, FetchResult] = {}
+        self.prefixes = [self._dir_of(normalize_url(u)) for u in source.start_urls]
+
+    # -- scope ----------------------------------------------------------------
+    @staticmethod
+    def _dir_of(url: str) -> str:
+        return url.rsplit("/", 1)[0] + "/"
+
+    def on_host(self, url: str) -> bool:
+        parts = urlsplit(url)
+        if parts.scheme == "file":
+            return self.file_ok
+        return parts.scheme in ("http", "https") and (parts.hostname or "").lower() in self.hosts
+
+    def _add_doc(self, link: _DocLink) -> None:
+        known = self.docs.get(link.url)
+        if known is None:
+            self.docs[link.url] = link
+            return
+        if not _meaningful(known.anchor, known.url) and _meaningful(link.anchor, link.url):
+            known.anchor = link.anchor
+        if not known.article_title and link.article_title:
+            known.article_title = link.article_title
+
+    # -- pages ------------------------------------------------------------------
+    def crawl_pages(self) -> None:
+        heap: list[tuple[int, int, int, str]] = []
+        seq = 0
+        queued: set[str] = set()
+
+        def push(url: str, depth: int) -> None:
+            nonlocal seq
+            if url in queued:
+                return
+            queued.add(url)
+            outside = 0 if any(url.startswith(p) for p in self.prefixes) else 1
+            heapq.heappush(heap, (depth, outside, seq, url))
+            seq += 1
+
+        for url in self.source.start_urls:
+            push(normalize_url(url), 0)
+        visited: set[str] = set()
+        while heap:
+            if self.stats.pages_fetched >= self.source.max_pages:
+                self.stats.pages_skipped_limit = len(heap)
+                log.warning("%s: max_pages=%d reached, %d pages not crawled", self.source.region_name, self.source.max_pages, len(heap))
+                break
+            depth, _, _, url = heapq.heappop(heap)
+            if url in visited:
+                continue
+            visited.add(url)
+            res = self.fetcher.fetch(url, allowed_hosts=self.hosts, respect_robots=self.source.respect_robots)
+            self.stats.pages_fetched += 1
+            if res.error or res.content is None:
+                self.stats.pages_failed[url] = res.error or f"HTTP {res.status}"
+                log.warning("page %s: %s", url, res.error)
+                continue
+            self.stats.bytes_downloaded += len(res.content)
+            final = normalize_url(res.final_url)
+            visited.add(final)
+            if res.content[:1024].lstrip().startswith(b"%PDF"):
+                # a download script (no .pdf in the URL) or a start URL that is a PDF
+                self.prefetched[url] = res
+                self._add_doc(_DocLink(url=url, anchor="", article_title=None, page_url=None, kind="pdf"))
+                continue
+            page = parse_page(res.content, final, res.content_type)
+            pagination = set(page.pagination)
+            for link in page.links:
+                kind = link_kind(link.url)
+                if kind in ("pdf", "attachment"):
+                    self._add_doc(
+                        _DocLink(
+                            url=link.url,
+                            anchor=link.text,
+                            article_title=page.title,
+                            page_url=final,
+                            kind=kind,
+                            on_host=self.on_host(link.url),
+                        )
+                    )
+                elif kind == "page" and self.on_host(link.url) and link.url not in visited:
+                    if link.url in pagination:
+                        push(link.url, depth)
+                    elif depth + 1 <= self.source.max_depth:
+                        push(link.url, depth + 1)
+            for p in page.pagination:
+                if self.on_host(p) and p not in visited:
+                    push(p, depth)
+
+    def folder_docs(self) -> None:
+        root = Path(self.source.folder or "")
+        if not root.is_dir():
+            raise FileNotFoundError(f"folder not found: {root}")
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and path.suffix.lower() == ".pdf":
+                rel_parent = path.parent.relative_to(root)
+                title = " / ".join(rel_parent.parts) or None
+                self._add_doc(_DocLink(url=path.resolve().as_uri(), anchor=path.stem, article_title=title, kind="pdf"))
+
+    # -- documents --------------------------------------------------------------
+    def process(self, link: _DocLink) -> ManifestEntry:
+        try:
+            return self._process(link)
+        except Exception as exc:  # noqa: BLE001 - one bad document never stops the crawl
+            log.exception("document %s", link.url)
+            return self._entry(link, status=STATUS_FAILED, reason=f"internal error: {type(exc).__name__}: {exc}")
+
+    def _entry(self, link: _DocLink, **kw: object) -> ManifestEntry:
+        title = strip_extension(link.anchor) if _meaningful(link.anchor, link.url) else (link.article_title or link.anchor or None)
+        entry = ManifestEntry(url=link.url, region_code=self.source.region_code, fetched_at=_now(), title=title)
+        for k, v in kw.items():
+            setattr(entry, k, v)
+        return entry
+
+    def _describe(self, entry: ManifestEntry, link: _DocLink, data: bytes | None, content_type: str | None) -> None:
+        """Fill doc_type/year/department/page_count and the status/reason the content implies."""
+        name = file_name(link.url)
+        rejection = check_pdf(data or b"", content_type) if data is not None else None
+        head = None
+        if data is not None and rejection is None:
+            try:
+                head = read_pdf_head(data)
+            except PdfError as exc:
+                rejection = str(exc)
+        det = detect(head, anchor=link.anchor, file_name=name, article_title=link.article_title, region_name=self.source.region_name)
+        entry.doc_type, entry.year, entry.department, entry.page_count = det.doc_type, det.year, det.department, det.page_count
+        if rejection:
+            entry.status, entry.reason = STATUS_REJECTED, rejection
+        elif det.doc_type == DOC_FINAL_ACCOUNTS:
+            entry.status, entry.reason = STATUS_SKIPPED, REASON_FINAL_ACCOUNTS
+        elif det.doc_type != DOC_BUDGET:
+            entry.status, entry.reason = STATUS_SKIPPED, REASON_NOT_BUDGET
+        else:
+            entry.status = STATUS_FETCHED
+            entry.reason = "; ".join(det.flags()) or None
+
+    def _process(self, link: _DocLink) -> ManifestEntry:
+        if not link.on_host:
+            host = urlsplit(link.url).hostname or link.url
+            return self._entry(link, status=STATUS_SKIPPED, reason=f"link off the allowed hosts ({host}): not requested")
+        if link.kind != "pdf":
+            ext = extension(link.url) or "unknown type"
+            entry = self._entry(link)
+            det = detect(None, anchor=link.anchor, file_name=file_name(link.url), article_title=link.article_title, region_name=self.source.region_name)
+            entry.doc_type, entry.year, entry.department = det.doc_type, det.year, det.department
+            entry.status, entry.reason = STATUS_SKIPPED, f"not a PDF ({ext})"
+            return entry
+
+        prev = self.previous.get(link.url)
+        usable_prev = prev if prev and prev.sha256 and self.store.exists(prev.sha256) else None
+        res = self.prefetched.pop(link.url, None)
+        if res is None:
+            res = self.fetcher.fetch(
+                link.url,
+                etag=usable_prev.etag if usable_prev else None,
+                last_modified=usable_prev.last_modified if usable_prev else None,
+                allowed_hosts=self.hosts,
+                respect_robots=self.source.respect_robots,
+            )
+        entry = self._entry(link, http_status=res.status, content_type=res.content_type, etag=res.etag, last_modified=res.last_modified)
+        if res.disallowed:
+            entry.status, entry.reason = STATUS_SKIPPED, REASON_ROBOTS
+            return entry
+        if res.error:
+            entry.status, entry.reason = STATUS_FAILED, res.error
+            return entry
+        if res.not_modified:
+            if usable_prev is None:  # 304 without a conditional request of ours
+                entry.status, entry.reason = STATUS_FAILED, "HTTP 304 without a stored previous version"
+                return entry
+            data = self.store.read(usable_prev.sha256)  # type: ignore[arg-type]
+            entry.sha256, entry.is_new, entry.bytes = usable_prev.sha256, False, len(data)
+            entry.etag = entry.etag or usable_prev.etag
+            entry.last_modified = entry.last_modified or usable_prev.last_modified
+            self._describe(entry, link, data, entry.content_type or "application/pdf")
+            entry.status = STATUS_UNCHANGED
+            return entry
+        data = res.content or b""
+        self.stats.bytes_downloaded += len(data)
+        sha, _path, is_new = self.store.put(data)
+        entry.sha256, entry.is_new, entry.bytes = sha, is_new, len(data)
+        self._describe(entry, link, data, res.content_type)
+        if prev and prev.sha256 == sha:
+            entry.status = STATUS_UNCHANGED
+        return entry
+
+
+def crawl_source(
+    source: SourceConfig,
+    *,
+    fetcher: Fetcher,
+    store: RawStore,
+    previous: dict[str, PreviousFetch] | None = None,
+    stats: CrawlStats | None = None,
+    workers: int | None = None,
+) -> list[ManifestEntry]:
+    """Crawl one source; one manifest entry per document link, in discovery order."""
+    stats = stats if stats is not None else CrawlStats()
+    crawl = _SourceCrawl(source, fetcher, store, previous or {}, stats)
+    extra: list[ManifestEntry] = []
+    if source.folder:
+        try:
+            crawl.folder_docs()
+        except OSError as exc:
+            log.error("%s: %s", source.region_name, exc)
+            entry = ManifestEntry(
+                url=Path(source.folder).absolute().as_uri(),
+                region_code=source.region_code,
+                fetched_at=_now(),
+                status=STATUS_FAILED,
+                reason=str(exc),
+            )
+            extra.append(entry)
+    if source.start_urls:
+        crawl.crawl_pages()
+    links = list(crawl.docs.values())
+    n = max(1, workers if workers is not None else fetcher.policy.workers)
+    if n == 1 or len(links) <= 1:
+        entries = [crawl.process(link) for link in links]
+    else:
+        with ThreadPoolExecutor(max_workers=n, thread_name_prefix="crawl") as pool:
+            entries = list(pool.map(crawl.process, links))
+    entries = extra + entries
+    stats.documents += len(entries)
+    for e in entries:
+        stats.by_status[e.status] = stats.by_status.get(e.status, 0) + 1
+    return entries

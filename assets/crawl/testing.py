@@ -1,0 +1,322 @@
+"""A local portal for tests and the benchmark: an HTTP server on 127.0.0.1.
+
+Routes are static bodies (with ETag / Last-Modified and conditional GET) or
+handler functions for faults (5xx, hangs, resets, redirect loops, endless
+bodies).  Every request is logged in :attr:`LocalPortal.log`.
+
+Also :func:`make_pdf`, a small PDF with Chinese text (reportlab, a dev
+dependency, imported on first use).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote, urlsplit
+
+CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
+
+
+@dataclass
+class Logged:
+    method: str
+    path: str  # as requested (percent-encoded)
+    status: int
+    headers: dict[str, str]
+    body_bytes: int = 0
+    started: float = 0.0  # time.monotonic() when the request arrived
+
+
+@dataclass
+class Static:
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    etag: bool = True
+    last_modified: str | None = None
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[BaseHTTPRequestHandler], int]
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - silence stderr
+        pass
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self.do_GET()
+
+    def do_GET(self) -> None:  # noqa: N802
+        portal = self.server.portal
+        started = time.monotonic()
+        path = self.path
+        route = portal.routes.get(path)
+        if route is None:
+            route = portal.routes.get(urlsplit(path).path)
+        status = 0
+        sent = 0
+        try:
+            if route is None:
+                body = b"<html><body><h1>404 Not Found</h1></body></html>"
+                status, sent = self._send(404, body, "text/html")
+            elif isinstance(route, Static):
+                status, sent = self._static(route)
+            else:
+                status = route(self)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        finally:
+            with portal.lock:
+                portal.log.append(Logged("GET" if self.command == "GET" else self.command, path, status, dict(self.headers.items()), sent, started))
+
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> tuple[int, int]:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+            return status, len(body)
+        return status, 0
+
+    def _static(self, route: Static) -> tuple[int, int]:
+        headers = dict(route.extra_headers)
+        etag = None
+        if route.etag:
+            etag = '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'
+            headers["ETag"] = etag
+        if route.last_modified:
+            headers["Last-Modified"] = route.last_modified
+        inm = self.headers.get("If-None-Match")
+        ims = self.headers.get("If-Modified-Since")
+        if (etag and inm and etag in [t.strip() for t in inm.split(",")]) or (
+            not inm and ims and route.last_modified and ims == route.last_modified
+        ):
+            self.send_response(304)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return 304, 0
+        return self._send(200, route.body, route.content_type, headers)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    portal: LocalPortal
+
+
+class LocalPortal:
+    """``with LocalPortal() as portal: portal.add("/a.html", b"..."); portal.url("/a.html")``."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Static | Handler] = {}
+        self.log: list[Logged] = []
+        self.lock = threading.Lock()
+        self.stop_event = threading.Event()  # releases hanging handlers on close
+        self._server = _Server(("127.0.0.1", 0), _RequestHandler)
+        self._server.portal = self
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def start(self) -> LocalPortal:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self.stop_event.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> LocalPortal:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str) -> str:
+        return self.base + quote(path, safe="/%?=&:_-.~")
+
+    # -- routes ---------------------------------------------------------------
+    def add(self, path: str, body: bytes | str, content_type: str | None = None, **kw: object) -> str:
+        """Serve ``body`` at ``path`` (raw Chinese paths are stored percent-encoded, UTF-8)."""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        if content_type is None:
+            content_type = "application/pdf" if path.lower().endswith(".pdf") else "text/html; charset=utf-8"
+        key = quote(path, safe="/%?=&:_-.~")
+        self.routes[key] = Static(body, content_type, **kw)  # type: ignore[arg-type]
+        return self.url(path)
+
+    def handle(self, path: str, handler: Handler) -> str:
+        self.routes[quote(path, safe="/%?=&:_-.~")] = handler
+        return self.url(path)
+
+    def requests(self, path: str | None = None, method: str = "GET") -> list[Logged]:
+        with self.lock:
+            return [r for r in self.log if r.method == method and (path is None or r.path == quote(path, safe="/%?=&:_-.~"))]
+
+    def clear_log(self) -> None:
+        with self.lock:
+            self.log.clear()
+
+    # -- faults -----------------------------------------------------------------
+    def fail_then(self, path: str, failures: int, body: bytes, status: int = 500, content_type: str = "application/pdf") -> str:
+        """``failures`` × HTTP ``status``, then ``body``."""
+        count = {"n": 0}
+
+        def handler(h: BaseHTTPRequestHandler) -> int:
+            count["n"] += 1
+            if count["n"] <= failures:
+                return _send(h, status, b"<html><body>Service Unavailable</body></html>", "text/html")
+            return _send(h, 200, body, content_type)
+
+        return self.handle(path, handler)
+
+    def hang(self, path: str, seconds: float, body: bytes = b"%PDF-1.4\n") -> str:
+        """Accept, then say nothing for ``seconds`` (past the client's timeout)."""
+
+        def handler(h: BaseHTTPRequestHandler) -> int:
+            self.stop_event.wait(seconds)
+            return _send(h, 200, body, "application/pdf")
+
+        return self.handle(path, handler)
+
+    def reset_mid_body(self, path: str, body: bytes, resets: int | None = None) -> str:
+        """Send the headers and half the body, then reset the connection (``resets`` times, None = always)."""
+        count = {"n": 0}
+
+        def handler(h: BaseHTTPRequestHandler) -> int:
+            count["n"] += 1
+            if resets is not None and count["n"] > resets:
+                return _send(h, 200, body, "application/pdf")
+            h.send_response(200)
+            h.send_header("Content-Type", "application/pdf")
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            h.wfile.write(body[: len(body) // 2])
+            h.wfile.flush()
+            sock: socket.socket = h.connection
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()
+            h.close_connection = True
+            return 200
+
+        return self.handle(path, handler)
+
+    def redirect(self, path: str, to: str, status: int = 302) -> str:
+        def handler(h: BaseHTTPRequestHandler) -> int:
+            h.send_response(status)
+            h.send_header("Location", to)
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+            return status
+
+        return self.handle(path, handler)
+
+    def endless(self, path: str, chunk: bytes = b"%PDF-1.4\n" + b"0" * 65527, announce_length: int | None = None) -> str:
+        """A body that never ends (chunked), or one that announces ``announce_length`` up front."""
+
+        def handler(h: BaseHTTPRequestHandler) -> int:
+            h.send_response(200)
+            h.send_header("Content-Type", "application/pdf")
+            if announce_length is not None:
+                h.send_header("Content-Length", str(announce_length))
+            else:
+                h.send_header("Transfer-Encoding", "chunked")
+            h.end_headers()
+            deadline = time.monotonic() + 10
+            try:
+                while time.monotonic() < deadline and not self.stop_event.is_set():
+                    if announce_length is not None:
+                        h.wfile.write(chunk)
+                    else:
+                        h.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            except OSError:
+                pass
+            h.close_connection = True
+            return 200
+
+        return self.handle(path, handler)
+
+
+def _send(h: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str) -> int:
+    h.send_response(status)
+    h.send_header("Content-Type", content_type)
+    h.send_header("Content-Length", str(len(body)))
+    h.end_headers()
+    h.wfile.write(body)
+    return status
+
+
+def http_date(ts: float) -> str:
+    return email.utils.formatdate(ts, usegmt=True)
+
+
+# ---------------------------------------------------------------------------
+# PDFs
+
+_font_registered = False
+
+
+def make_pdf(pages: list[list[str]] | list[str], *, title: str | None = None) -> bytes:
+    """A small PDF: one page per entry, each a list of lines (Chinese OK)."""
+    global _font_registered
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    if not _font_registered:
+        pdfmetrics.registerFont(TTFont("WQY", CJK_FONT, subfontIndex=0))
+        _font_registered = True
+    if pages and isinstance(pages[0], str):
+        pages = [pages]  # type: ignore[list-item]
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4, invariant=1)
+    if title:
+        c.setTitle(title)
+    for page in pages:
+        y = 780
+        for line in page:  # type: ignore[union-attr]
+            c.setFont("WQY", 14)
+            c.drawString(60, y, line)
+            y -= 28
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def budget_pdf(department: str = "伊川县政务服务中心", year: int = 2024, region: str = "洛阳市伊川县", kind: str = "部门预算") -> bytes:
+    """Title page "2024年洛阳市伊川县政务服务中心部门预算" and a 部门名称 header page."""
+    short = department[len("伊川县") :] if department.startswith("伊川县") else department
+    return make_pdf(
+        [
+            [f"{year}年{region}{short}{kind}", "", f"二〇{_cn(year % 100)}年一月"],
+            [f"部门名称：{department}        单位：万元", "部门收支总表", "项目  预算数", "一般公共预算拨款收入  123.45"],
+        ]
+    )
+
+
+def _cn(n: int) -> str:
+    digits = "〇一二三四五六七八九"
+    return digits[n // 10] + digits[n % 10]
