@@ -97,7 +97,42 @@ def economic_rows(doc: str, table: ExtractedTable) -> list[dict[str, Any]]:
     return out
 
 
-def normalize_document(result: ExtractionResult) -> NormalizedDocument:
+def code_findings(doc: str, rows: list[dict[str, Any]], code_key: str, name_key: str, year: int | None,
+                  table_names: dict[str, str]) -> list[dict[str, Any]]:
+    """Each printed code checked against the catalog for the document's year.
+
+    A known code with a variant name is accepted (recorded as an ``info``
+    finding); an unknown code, a code/name contradiction or a code not valid in
+    that year is a ``hard`` finding with the page and row.
+    """
+    from assets.normalize.codes import check_code
+
+    out = []
+    for rec in rows:
+        code = rec.get(code_key)
+        if not code or rec["row_kind"] == "total":
+            continue
+        res = check_code(code, rec.get(name_key), year)
+        if res.status == "ok":
+            continue
+        severity = "info" if res.ok else "hard"
+        out.append(
+            {
+                "check_name": f"code_{res.status}",
+                "severity": severity,
+                "expected": res.canonical_name,
+                "actual": f"{code} {rec.get(name_key) or ''}".strip(),
+                "page": rec["page"],
+                "row_index": rec["row_index"],
+                "table_type": rec["table_type"],
+                "detail": f"{table_names.get(rec['table_type'], rec['table_type'])}: {res.detail}",
+            }
+        )
+    return out
+
+
+def normalize_document(result: ExtractionResult, year: int | None = None) -> NormalizedDocument:
+    year = year or result.fiscal_year
     doc = NormalizedDocument(result.document_sha256)
     functions: list[dict[str, Any]] = []
     economics: list[dict[str, Any]] = []
@@ -108,4 +143,7 @@ def normalize_document(result: ExtractionResult) -> NormalizedDocument:
             economics.extend(economic_rows(result.document_sha256, table))
     doc.facts["fact_function_expenditure"] = functions
     doc.facts["fact_basic_economic"] = economics
+    titles = {t.table_type: t.title for t in result.tables}
+    doc.findings = code_findings(result.document_sha256, functions, "function_code", "function_name", year, titles)
+    doc.findings += code_findings(result.document_sha256, economics, "econ_code", "econ_name", year, titles)
     return doc

@@ -1,0 +1,39 @@
+# budget-etl: the two commands of the README are `make demo` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8765
+SYSTEM_PACKAGES := fonts-wqy-zenhei poppler-utils poppler-data
+
+.PHONY: demo test setup system-deps venv postgres clean
+
+## command 1: install everything, build the sample portal, ingest it into DuckDB, print the summary and a query
+demo: setup
+	bash scripts/demo.sh
+
+## command 2: the whole test suite (DuckDB and the local PostgreSQL server)
+test: setup postgres
+	$(PY) -m pytest -q -p no:cacheprovider
+
+setup: system-deps venv
+
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+postgres:
+	bash scripts/start-postgres.sh
+
+clean:
+	rm -rf build data

@@ -1,0 +1,98 @@
+"""``budget-etl``: the command line.  Every command runs the Dagster assets in process."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import click
+
+from assets.crawl.sources import SourcesError, load_sources
+from assets.load.warehouse import Warehouse, WarehouseUnavailable, redact
+
+from dagster import BetaWarning, PreviewWarning  # noqa: E402
+
+# the CLI's users cannot act on Dagster's API-stability notices
+warnings.filterwarnings("ignore", category=BetaWarning)
+warnings.filterwarnings("ignore", category=PreviewWarning)
+
+
+def _data_dir(value: str | None) -> str:
+    return value or os.environ.get("BUDGET_DATA_DIR", "./data")
+
+
+def _warehouse_url(value: str | None, data_dir: str) -> str:
+    return value or os.environ.get("BUDGET_WAREHOUSE_URL") or f"duckdb:///{Path(data_dir).resolve() / 'warehouse.duckdb'}"
+
+
+@click.group()
+def main() -> None:
+    """ETL of Chinese department budget (部门预算) PDFs into a SQL warehouse."""
+
+
+@main.command()
+@click.option("--sources", "sources_path", required=True, help="YAML sources file (one entry per region).")
+@click.option("--warehouse", "warehouse_url", default=None, help="SQLAlchemy URL [env BUDGET_WAREHOUSE_URL; "
+              "default duckdb:///<data-dir>/warehouse.duckdb].")
+@click.option("--data-dir", default=None, help="Raw store and caches [env BUDGET_DATA_DIR; default ./data].")
+@click.option("--years", default=None, help="Fiscal years to load, e.g. 2023-2025 or 2019,2021 (default: all found).")
+@click.option("--region", "regions", multiple=True, help="Only these region codes (repeatable).")
+@click.option("--no-robots", is_flag=True, help="Ignore robots.txt (for a local mirror you own).")
+def ingest(sources_path, warehouse_url, data_dir, years, regions, no_robots):
+    """Crawl every source, then extract, normalize, validate and load each year × region."""
+    from pipelines.ingest import run_ingest, print_summary
+    from pipelines.partitions import parse_years
+
+    data_dir = _data_dir(data_dir)
+    url = _warehouse_url(warehouse_url, data_dir)
+    try:
+        sources = load_sources(sources_path)
+    except SourcesError as exc:
+        raise click.ClickException(f"invalid sources file: {exc}")
+    try:
+        year_list = parse_years(years) if years else None
+    except ValueError as exc:
+        raise click.ClickException(f"--years: {exc}")
+    if regions:
+        sources = [s for s in sources if s.region_code in regions]
+        if not sources:
+            raise click.ClickException(f"no source in {sources_path} has region code {', '.join(regions)}")
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        Warehouse(url).ensure_schema()
+    except WarehouseUnavailable as exc:
+        raise click.ClickException(str(exc))
+    started = time.monotonic()
+    summary = run_ingest(sources_path, sources, data_dir=data_dir, warehouse_url=url, years=year_list,
+                         respect_robots=not no_robots)
+    print_summary(summary, time.monotonic() - started, redact(url))
+    if summary.failed_runs:
+        raise click.ClickException(f"{len(summary.failed_runs)} partition run(s) failed: {', '.join(summary.failed_runs)}")
+
+
+@main.command()
+@click.argument("sql")
+@click.option("--warehouse", "warehouse_url", default=None, help="SQLAlchemy URL [env BUDGET_WAREHOUSE_URL].")
+@click.option("--data-dir", default=None, help="[env BUDGET_DATA_DIR; default ./data]")
+def query(sql, warehouse_url, data_dir):
+    """Print the result of a SQL query as a table (e.g. SELECT * FROM mart.documents)."""
+    from tabulate import tabulate
+
+    url = _warehouse_url(warehouse_url, _data_dir(data_dir))
+    try:
+        wh = Warehouse(url)
+    except WarehouseUnavailable as exc:
+        raise click.ClickException(str(exc))
+    try:
+        columns, rows = wh.query(sql)
+    except Exception as exc:  # SQL errors: show the database's message
+        raise click.ClickException(f"query failed: {getattr(exc, 'orig', exc)}")
+    click.echo(tabulate(rows, headers=columns, tablefmt="simple", disable_numparse=True))
+    click.echo(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""The one Definitions object of the code location (``dagster dev -w workspace.yaml``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dagster import Definitions, FilesystemIOManager
+
+from assets.crawl.assets import crawled_documents
+from assets.extract.assets import extracted_documents
+from assets.load.assets import warehouse_tables
+from assets.normalize.assets import normalized_documents
+from assets.validate.assets import documents_reconcile, validated_documents
+from pipelines.jobs import crawl_job, nightly_crawl, process_job
+from pipelines.resources import (
+    HttpFetcherResource,
+    RawStoreResource,
+    SourcesResource,
+    WarehouseResource,
+    default_data_dir,
+    default_warehouse_url,
+)
+
+ALL_ASSETS = [crawled_documents, extracted_documents, normalized_documents, validated_documents, warehouse_tables]
+ALL_CHECKS = [documents_reconcile]
+
+
+def build_resources(
+    data_dir: str | None = None,
+    warehouse_url: str | None = None,
+    sources_path: str | None = None,
+    fetcher: HttpFetcherResource | None = None,
+) -> dict:
+    data_dir = str(Path(data_dir or default_data_dir()).resolve())
+    return {
+        "sources": SourcesResource(path=sources_path or os.environ.get("BUDGET_SOURCES", "examples/sources.yaml")),
+        "fetcher": fetcher or HttpFetcherResource(),
+        "raw_store": RawStoreResource(data_dir=data_dir),
+        "warehouse": WarehouseResource(url=warehouse_url or default_warehouse_url(data_dir)),
+        "io_manager": FilesystemIOManager(base_dir=str(Path(data_dir) / "dagster_storage")),
+    }
+
+
+defs = Definitions(
+    assets=ALL_ASSETS,
+    asset_checks=ALL_CHECKS,
+    jobs=[crawl_job, process_job],
+    schedules=[nightly_crawl],
+    resources=build_resources(),
+)

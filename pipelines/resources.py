@@ -1,0 +1,98 @@
+"""Dagster resources: the HTTP fetcher, the raw store, the warehouse, the sources file.
+
+Each is a ``ConfigurableResource`` whose fields default from the environment
+(``BUDGET_DATA_DIR``, ``BUDGET_WAREHOUSE_URL``, ``BUDGET_SOURCES``), so the
+same definitions serve ``dagster dev``, the CLI and the tests.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dagster import ConfigurableResource
+
+from assets.crawl.fetcher import Fetcher, FetchPolicy
+from assets.crawl.raw_store import RawStore
+from assets.crawl.sources import SourceConfig, load_sources
+from assets.load.warehouse import Warehouse
+
+
+def default_data_dir() -> str:
+    return os.environ.get("BUDGET_DATA_DIR", "./data")
+
+
+def default_warehouse_url(data_dir: str | None = None) -> str:
+    url = os.environ.get("BUDGET_WAREHOUSE_URL")
+    if url:
+        return url
+    path = Path(data_dir or default_data_dir()).resolve() / "warehouse.duckdb"
+    return f"duckdb:///{path}"
+
+
+class SourcesResource(ConfigurableResource):
+    """The YAML sources file: one entry per region (see README)."""
+
+    path: str = os.environ.get("BUDGET_SOURCES", "examples/sources.yaml")
+
+    def sources(self) -> list[SourceConfig]:
+        return load_sources(self.path)
+
+    def by_region(self, region_code: str) -> list[SourceConfig]:
+        return [s for s in self.sources() if s.region_code == region_code]
+
+
+class HttpFetcherResource(ConfigurableResource):
+    """Polite HTTP client settings (per-host rate limit, retries, size cap)."""
+
+    user_agent: str = "budget-etl/0.1 (open budget data; +https://github.com/budget-etl/budget-etl)"
+    timeout_s: float = 30.0
+    retries: int = 3
+    backoff_base_s: float = 1.0
+    min_interval_s: float = 0.5
+    max_per_host: int = 2
+    max_bytes: int = 100 * 1024 * 1024
+    respect_robots: bool = True
+
+    def policy(self) -> FetchPolicy:
+        return FetchPolicy(
+            user_agent=self.user_agent,
+            timeout=self.timeout_s,
+            retries=self.retries,
+            backoff_base=self.backoff_base_s,
+            min_interval=self.min_interval_s,
+            max_per_host=self.max_per_host,
+            max_bytes=self.max_bytes,
+            respect_robots=self.respect_robots,
+        )
+
+    def fetcher(self) -> Fetcher:
+        return Fetcher(self.policy())
+
+
+class RawStoreResource(ConfigurableResource):
+    """Content-addressed store of every fetched byte, under the data dir."""
+
+    data_dir: str = default_data_dir()
+
+    def store(self) -> RawStore:
+        return RawStore(Path(self.data_dir) / "raw")
+
+    def cache_dir(self, name: str) -> Path:
+        path = Path(self.data_dir) / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+class WarehouseResource(ConfigurableResource):
+    """The SQL warehouse: DuckDB file by default, PostgreSQL in production."""
+
+    url: str = ""
+
+    def resolved_url(self) -> str:
+        return self.url or default_warehouse_url()
+
+    def open(self) -> Warehouse:
+        wh = Warehouse(self.resolved_url())
+        wh.ensure_schema()
+        return wh
