@@ -1,0 +1,153 @@
+"""The bundled corpora: which documents exist, with which variants.
+
+``corpus_specs(name)`` lists the :class:`DocSpec` s; ``build_corpus(name)``
+turns them into :class:`Document` s (the seed is the real 2024
+伊川县政务服务中心 document) with year-over-year figures linked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import WAN, DocSpec, Document, _rng, generate_document, seed_document
+
+SEED = "seed"
+
+
+@dataclass(frozen=True)
+class County:
+    slug: str
+    region_code: str
+    region_name: str
+    encoding: str = "utf-8"
+
+
+COUNTIES = {
+    "410329": County("yichuan", "410329", "伊川县"),
+    "410323": County("xinan", "410323", "新安县", encoding="gbk"),
+    "410324": County("luanchuan", "410324", "栾川县"),
+    "410308": County("mengjin", "410308", "孟津区"),
+}
+
+YC, XA, LC, MJ = "410329", "410323", "410324", "410308"
+_NAMES = {c: COUNTIES[c].region_name for c in COUNTIES}
+
+
+def _s(region: str, dept: str, code: str, year: int, profile: str, *variants: str, **kw) -> DocSpec:
+    return DocSpec(region_code=region, region_name=_NAMES[region], department=f"{_NAMES[region]}{dept}",
+                   unit_code=code, fiscal_year=year, profile=profile, variants=list(variants), **kw)
+
+
+AGRI_UNITS = ["伊川县农业农村局机关", "伊川县农业技术推广中心", "伊川县动物疫病预防控制中心", "伊川县农村经营管理站"]
+EDU_UNITS_YC = ["伊川县教育局机关", "伊川县第一高级中学", "伊川县实验小学", "伊川县城关镇中心幼儿园",
+                "伊川县教育技术装备中心", "伊川县招生办公室"]
+EDU_UNITS_MJ = ["孟津区教育局机关", "孟津区第一高级中学", "孟津区实验小学", "孟津区实验幼儿园", "孟津区教师进修学校"]
+
+
+def corpus_specs(name: str = "small") -> list[DocSpec | str]:
+    small: list[DocSpec | str] = [
+        SEED,
+        _s(YC, "政务服务中心", "106", 2023, "gov_service", target_total=114_601 * 10_000),
+        _s(YC, "农业农村局", "112", 2023, "agriculture", "unit_yuan", attachment_name="opaque",
+           sub_units=AGRI_UNITS),
+        _s(YC, "农业农村局", "112", 2024, "agriculture", "codes_tree", "multipage_repeat_header",
+           sub_units=AGRI_UNITS),
+        _s(XA, "教育局", "203", 2024, "education", "codes_joined", "zero_dash", "title_numbered", scale=1.5),
+        _s(XA, "文化广电和旅游局", "208", 2024, "culture", "title_total", "zero_zero",
+           defects=["wrong_total"], attachment_name="opaque"),
+        _s(YC, "政务服务中心", "106", 2023, "gov_service", doc_type="final_accounts"),
+    ]
+    if name == "small":
+        return small
+    if name != "full":
+        raise ValueError(f"unknown corpus {name!r} (small|full)")
+    return small + [
+        _s(YC, "政务服务中心", "106", 2022, "gov_service", "zero_emdash"),
+        _s(YC, "政务服务中心", "106", 2025, "gov_service", "title_no_year"),
+        _s(YC, "农业农村局", "112", 2022, "agriculture", "fullwidth"),
+        _s(YC, "农业农村局", "112", 2025, "agriculture", "codes_joined", "codes_tree", sub_units=AGRI_UNITS),
+        _s(YC, "教育局", "203", 2024, "education", "multipage_no_header", scale=1.2, sub_units=EDU_UNITS_YC),
+        _s(YC, "统计局", "131", 2024, "statistics", "portrait"),
+        _s(YC, "统计局", "131", 2025, "statistics", "landscape", attachment_name="opaque"),
+        _s(YC, "实验幼儿园", "203013", 2024, "kindergarten", "scanned"),
+        _s(YC, "城市管理局", "125", 2024, "urban", "wrapped_names", "title_no_year", "fullwidth"),
+        _s(YC, "城市管理局", "125", 2023, "urban", "zero_emdash", "unit_yuan"),
+        _s(XA, "教育局", "203", 2023, "education", "unit_yuan", "codes_joined", scale=1.5),
+        _s(XA, "教育局", "203", 2025, "education", "codes_joined", "codes_tree", scale=1.5),
+        _s(XA, "文化广电和旅游局", "208", 2023, "culture", "title_total"),
+        _s(XA, "人力资源和社会保障局", "116", 2024, "hrss", "cid_font"),
+        _s(XA, "人力资源和社会保障局", "116", 2022, "hrss", "scanned"),
+        _s(XA, "生态环境分局", "140", 2024, "environment", "codes_tree", "zero_zero"),
+        _s(LC, "人力资源和社会保障局", "116", 2024, "hrss", "title_numbered", attachment_name="opaque"),
+        _s(LC, "人力资源和社会保障局", "116", 2025, "hrss"),
+        _s(LC, "城市管理局", "125", 2024, "urban", "unit_yuan", defects=["wrong_total"]),
+        _s(LC, "统计局", "131", 2023, "statistics", "zero_dash", "portrait"),
+        _s(LC, "农业农村局", "112", 2024, "agriculture", "wrapped_names"),
+        _s(LC, "农业农村局", "112", 2023, "agriculture", doc_type="final_accounts"),
+        _s(MJ, "教育局", "203", 2024, "education", "codes_tree", "multipage_repeat_header", sub_units=EDU_UNITS_MJ),
+        _s(MJ, "文化广电和旅游局", "208", 2025, "culture", "title_numbered", "portrait"),
+        _s(MJ, "统计局", "131", 2022, "statistics", "zero_emdash", "fullwidth"),
+        _s(MJ, "政务服务中心", "106", 2024, "gov_service", "multipage_no_header", "codes_tree",
+           sub_units=["孟津区政务服务中心", "孟津区大数据服务中心", "孟津区公共资源交易中心"]),
+    ]
+
+
+def _finish(doc: Document, spec: DocSpec | None) -> Document:
+    """Variant tags every document carries, dates and attachment names."""
+    v = doc.variants
+
+    def tag(t: str) -> None:
+        if t not in v:
+            v.append(t)
+
+    if "codes_joined" not in v:
+        tag("codes_split")
+    if not any(t in v for t in ("zero_zero", "zero_dash", "zero_emdash")):
+        tag("zero_blank")
+    if not any(t in v for t in ("portrait", "landscape")):
+        tag("landscape_wide")
+    if doc.doc_type == "final_accounts":
+        tag("final_accounts")
+    if doc.unit == "元":
+        tag("unit_yuan")
+    if len(doc.units) > 1:
+        tag("multi_unit")
+    r = _rng("publish", doc.doc_id)
+    if not doc.published:
+        if doc.doc_type == "final_accounts":
+            doc.published = f"{doc.fiscal_year + 1}-08-{r.randint(10, 28):02d}"
+        else:
+            doc.published = f"{doc.fiscal_year}-0{r.randint(2, 3)}-{r.randint(10, 28):02d}"
+    if not doc.attachment_name or doc.attachment_name == "opaque":
+        if doc.attachment_name == "opaque":
+            doc.attachment_name = f"P0{doc.published.replace('-', '')}{r.randint(0, 999999):06d}.pdf"
+        elif r.random() < 0.5:
+            doc.attachment_name = f"{doc.title}.pdf"
+        else:
+            kind = "决算" if doc.doc_type == "final_accounts" else "预算"
+            doc.attachment_name = f"{doc.department}{doc.fiscal_year}年部门{kind}公开.pdf"
+    return doc
+
+
+def build_corpus(name: str = "small") -> list[Document]:
+    specs = corpus_specs(name)
+    # generate in year order so a document can quote its predecessor's total
+    order = sorted(range(len(specs)), key=lambda i: (2024 if specs[i] == SEED else specs[i].fiscal_year, i))
+    totals: dict[tuple[str, str, int], int] = {}
+    docs: dict[int, Document] = {}
+    for i in order:
+        spec = specs[i]
+        if spec == SEED:
+            doc = seed_document()
+            # the corpus' own 2023 document must carry the seed's previous-year total
+            assert totals.get((doc.region_code, doc.department, 2023), doc.prev_total) == doc.prev_total
+        else:
+            prev = totals.get((spec.region_code, spec.department, spec.fiscal_year - 1))
+            doc = generate_document(spec, prev_total=prev if spec.doc_type == "budget" else None)
+        if doc.doc_type == "budget":
+            totals[(doc.region_code, doc.department, doc.fiscal_year)] = doc.total
+        docs[i] = _finish(doc, None if spec == SEED else spec)
+    return [docs[i] for i in range(len(specs))]
+
+
+__all__ = ["COUNTIES", "County", "build_corpus", "corpus_specs", "WAN"]
