@@ -345,3 +345,15 @@ def test_file_mirror_and_folder_sources(tmp_path: Path) -> None:
 
         missing = crawl_source(SourceConfig("410329", "伊川县", [], folder=str(tmp_path / "nope")), fetcher=f, store=store, previous={})
         assert len(missing) == 1 and missing[0].status == STATUS_FAILED and "folder not found" in missing[0].reason
+
+
+def test_download_script_without_pdf_extension(portal: LocalPortal, tmp_path: Path) -> None:
+    """A link to download.jsp?id=7 is fetched as a page; its body is a PDF, so it becomes a document."""
+    portal.add("/list/index.html", _page("部门预算", '<a href="/module/download.jsp?id=7">伊川县教育局2024年部门预算</a>'))
+    portal.add("/module/download.jsp", PDF_NO_FACTS, content_type="application/octet-stream")
+    source = SourceConfig("410329", "伊川县", [portal.url("/list/index.html")], respect_robots=False)
+    with Fetcher(_policy()) as f:
+        (e,) = crawl_source(source, fetcher=f, store=RawStore(tmp_path), previous={})
+    assert (e.url, e.status, e.title) == (portal.url("/module/download.jsp?id=7"), STATUS_FETCHED, "伊川县教育局2024年部门预算")
+    assert (e.year, e.department) == (2024, "伊川县教育局")
+    assert len(portal.requests("/module/download.jsp?id=7")) == 1

@@ -120,6 +120,8 @@ class _SourceCrawl:
         self.previous = previous
         self.stats = stats
         self.hosts = source.hosts()
+        # robots.txt is honoured unless the source or the fetch policy switches it off (a local mirror)
+        self.respect_robots = source.respect_robots and fetcher.policy.respect_robots
         self.file_ok = any(urlsplit(u).scheme == "file" for u in source.start_urls)
         self.docs: dict[str, _DocLink] = {}
         self.prefetched: dict[str, FetchResult] = {}
@@ -151,12 +153,14 @@ class _SourceCrawl:
         heap: list[tuple[int, int, int, str]] = []
         seq = 0
         queued: set[str] = set()
+        context: dict[str, tuple[str, str | None]] = {}  # page URL → (anchor text, title of the linking page)
 
-        def push(url: str, depth: int) -> None:
+        def push(url: str, depth: int, anchor: str = "", from_title: str | None = None) -> None:
             nonlocal seq
             if url in queued:
                 return
             queued.add(url)
+            context[url] = (anchor, from_title)
             outside = 0 if any(url.startswith(p) for p in self.prefixes) else 1
             heapq.heappush(heap, (depth, outside, seq, url))
             seq += 1
@@ -173,7 +177,7 @@ class _SourceCrawl:
             if url in visited:
                 continue
             visited.add(url)
-            res = self.fetcher.fetch(url, allowed_hosts=self.hosts, respect_robots=self.source.respect_robots)
+            res = self.fetcher.fetch(url, allowed_hosts=self.hosts, respect_robots=self.respect_robots)
             self.stats.pages_fetched += 1
             if res.error or res.content is None:
                 self.stats.pages_failed[url] = res.error or f"HTTP {res.status}"
@@ -184,8 +188,9 @@ class _SourceCrawl:
             visited.add(final)
             if res.content[:1024].lstrip().startswith(b"%PDF"):
                 # a download script (no .pdf in the URL) or a start URL that is a PDF
+                anchor, from_title = context.get(url, ("", None))
                 self.prefetched[url] = res
-                self._add_doc(_DocLink(url=url, anchor="", article_title=None, page_url=None, kind="pdf"))
+                self._add_doc(_DocLink(url=url, anchor=anchor, article_title=from_title, page_url=None, kind="pdf"))
                 continue
             page = parse_page(res.content, final, res.content_type)
             pagination = set(page.pagination)
@@ -206,7 +211,7 @@ class _SourceCrawl:
                     if link.url in pagination:
                         push(link.url, depth)
                     elif depth + 1 <= self.source.max_depth:
-                        push(link.url, depth + 1)
+                        push(link.url, depth + 1, link.text, page.title)
             for p in page.pagination:
                 if self.on_host(p) and p not in visited:
                     push(p, depth)
@@ -279,7 +284,7 @@ class _SourceCrawl:
                 etag=usable_prev.etag if usable_prev else None,
                 last_modified=usable_prev.last_modified if usable_prev else None,
                 allowed_hosts=self.hosts,
-                respect_robots=self.source.respect_robots,
+                respect_robots=self.respect_robots,
             )
         entry = self._entry(link, http_status=res.status, content_type=res.content_type, etag=res.etag, last_modified=res.last_modified)
         if res.disallowed:

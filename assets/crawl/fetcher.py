@@ -119,7 +119,12 @@ class Fetcher:
         self._hosts: dict[str, _HostState] = {}
         self._hosts_lock = threading.Lock()
         self._client = httpx.Client(
-            headers={"User-Agent": self.policy.user_agent, "Accept-Encoding": "gzip, deflate"},
+            headers={
+                "User-Agent": self.policy.user_agent,
+                "Accept": "text/html,application/xhtml+xml,application/pdf;q=0.9,*/*;q=0.8",
+                "Accept-Language": "zh-CN,zh;q=0.9",
+                "Accept-Encoding": "gzip, deflate",
+            },
             timeout=httpx.Timeout(self.policy.timeout),
             follow_redirects=False,
             trust_env=False,
@@ -132,6 +137,7 @@ class Fetcher:
         )
         #: requests actually sent (per attempt), for statistics and tests
         self.requests_sent = 0
+        self._count_lock = threading.Lock()
 
     # -- lifecycle --------------------------------------------------------
     def close(self) -> None:
@@ -266,7 +272,8 @@ class Fetcher:
             self._wait_turn(state)
             try:
                 with state.semaphore:
-                    self.requests_sent += 1
+                    with self._count_lock:
+                        self.requests_sent += 1
                     result = self._attempt(url, headers, max_bytes)
                 result.attempts = attempt
                 return result

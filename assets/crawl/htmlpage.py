@@ -322,9 +322,12 @@ def file_name(url: str) -> str:
     """Decoded last path segment, or a ``filename=`` query value when the path is a download script."""
     parts = urlsplit(url)
     name = decode_component(parts.path.rsplit("/", 1)[-1])
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if key.lower() in ("filename", "file", "name", "fn", "attachname", "realname") and "." in value:
-            return value.rsplit("/", 1)[-1]
+    for pair in parts.query.split("&"):
+        key, _, raw = pair.partition("=")
+        if key.lower() in ("filename", "file", "name", "fn", "attachname", "realname"):
+            value = decode_component(raw.replace("+", " "))
+            if "." in value:
+                return value.rsplit("/", 1)[-1]
     return name
 
 
