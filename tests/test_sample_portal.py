@@ -101,6 +101,10 @@ def function_table_errors(tb: dict) -> list[str]:
 def test_every_truth_adds_up(portal):
     truths = _truths(portal)
     assert len(truths) >= 7
+    check_truths(truths)
+
+
+def check_truths(truths: list[dict]) -> None:
     by_dept = {(t["department"], t["fiscal_year"]): t for t in truths if t["doc_type"] == "budget"}
     for t in truths:
         if t["doc_type"] != "budget":
@@ -289,3 +293,45 @@ def test_gbk_county(portal):
         with pytest.raises(UnicodeDecodeError):
             raw.decode("utf-8")
     assert '<meta charset="utf-8">' in (portal / "yichuan" / "index.html").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------
+# the full corpus: every variant, scanned / cid documents, determinism of rasters
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_full_corpus(tmp_path):
+    from examples.sample_portal.corpus import DEFECTS, VARIANTS
+
+    build_portal(tmp_path, corpus="full")
+    truths = _truths(tmp_path)
+    assert len(truths) >= 30
+    check_truths(truths)
+    seen = {v for t in truths for v in t["variants"]} | {d for t in truths for d in t["defects"]}
+    assert seen == set(VARIANTS) | set(DEFECTS)
+    assert {t["fiscal_year"] for t in truths} == {2022, 2023, 2024, 2025}
+    assert len({t["region_code"] for t in truths}) >= 4
+    for t in truths:
+        pdf = tmp_path / t["file"]
+        assert t["page_count"] >= 3
+        if "scanned" in t["variants"]:
+            txt = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, check=True).stdout.decode()
+            assert not txt.strip(), "a scanned document must have no text layer"
+        if "cid_font" in t["variants"]:
+            raw = pdf.read_bytes()
+            assert b"/ToUnicode " not in raw
+        if any(v.startswith("multipage") for v in t["variants"]):
+            assert len(t["tables"][TABLE_GPB_EXPENDITURE]["pages"]) >= 2
+
+
+def test_scanned_is_deterministic(tmp_path):
+    from examples.sample_portal import generate_document, render_document
+    from examples.sample_portal.model import DocSpec
+
+    spec = DocSpec("410323", "新安县", "新安县统计局", "131", 2024, "statistics", variants=["scanned"])
+    shas = []
+    for d in ("a", "b"):
+        render_document(generate_document(spec), tmp_path / d / "x.pdf")
+        shas.append(hashlib.sha256((tmp_path / d / "x.pdf").read_bytes()).hexdigest())
+    assert shas[0] == shas[1]

@@ -13,6 +13,37 @@ from .model import WAN, DocSpec, Document, _rng, generate_document, seed_documen
 
 SEED = "seed"
 
+#: variant tags recorded in the ground truth (``variants``), and what they mean
+VARIANTS = {
+    "seed": "the real 2024 伊川县政务服务中心 document, real figures",
+    "codes_split": "功能分类 code in three columns 类|款|项 (default)",
+    "codes_joined": "code in one column, e.g. 2010306",
+    "codes_tree": "类 and 款 subtotal rows (3/5-digit codes) between the 项 rows",
+    "multi_unit": "several 单位 (unit subtotal rows 112001, 112002 …) in one document",
+    "title_total": "titles say 预算总表 instead of 预算表",
+    "title_numbered": "titles numbered, without the year: 表5 一般公共预算支出预算表",
+    "title_no_year": "titles without the year",
+    "unit_yuan": "tables in 元 with thousands separators (11,203,000.00); the narrative stays in 万元",
+    "zero_blank": "zero printed as an empty cell (default)",
+    "zero_zero": "zero printed as 0.00",
+    "zero_dash": "zero printed as -",
+    "zero_emdash": "zero printed as —",
+    "multipage_repeat_header": "long tables over several pages, header repeated on each",
+    "multipage_no_header": "long tables over several pages, header only on the first",
+    "wrapped_names": "narrow name column: long names wrap inside their cell",
+    "fullwidth": "full-width digits and brackets in names (２０２４年…)",
+    "landscape_wide": "wide tables on landscape pages, others portrait (default)",
+    "portrait": "every page portrait (wide tables squeezed, smaller type)",
+    "landscape": "every table page landscape",
+    "scanned": "image-only PDF: every page a grey 80 dpi raster, no text layer",
+    "cid_font": "the fonts' /ToUnicode maps are hidden: Chinese extracts as (cid:N) or junk",
+    "final_accounts": "a 部门决算 document: the pipeline must skip it (no tables in the truth)",
+}
+DEFECTS = {
+    "wrong_total": "the 合计 row's 合计 of the 一般公共预算支出预算表 is printed 1.00 万元 (123.45 元) too high; "
+                   "see tables.gpb_expenditure.defect_detail",
+}
+
 
 @dataclass(frozen=True)
 class County:
@@ -150,4 +181,4 @@ def build_corpus(name: str = "small") -> list[Document]:
     return [docs[i] for i in range(len(specs))]
 
 
-__all__ = ["COUNTIES", "County", "build_corpus", "corpus_specs", "WAN"]
+__all__ = ["COUNTIES", "DEFECTS", "VARIANTS", "County", "build_corpus", "corpus_specs", "WAN"]

@@ -543,8 +543,6 @@ def generate_document(spec: DocSpec, prev_total: int | None = None) -> Document:
         vehicles = rng.randint(1, 4)
         three = ThreePublic(reception=amounts.get("30217", 0),
                             vehicle_operation=amounts.get("30231", 0))
-        if rng.random() < 0.15:
-            three.vehicle_purchase = 0  # purchases are booked in projects; printed as zero
         if three.total == 0:
             three = None
     doc = Document(

@@ -17,6 +17,7 @@ from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as pdfcanvas
@@ -196,7 +197,21 @@ def render_pdf(doc: Document, path: str | os.PathLike, tables: list[TableData] |
     if "scanned" in doc.variants:
         _rasterise(target, path)
         target.unlink()
+    if "cid_font" in doc.variants:
+        _drop_tounicode(path)
     return {k: list(range(min(v), max(v) + 1)) for k, v in rec.items()}
+
+
+def _drop_tounicode(path: Path) -> None:
+    """Hide the fonts' /ToUnicode maps (same-length key rename, so the xref stays valid).
+
+    The embedded subsets map CJK glyphs to codes 1–31 and 128–255 (and whole
+    later subsets to 0–255), so without the map extractors print ``(cid:N)`` or
+    junk Latin letters for the Chinese text, while ASCII digits of the first
+    subset still extract.
+    """
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"/ToUnicode ", b"/ToUnicodX "))
 
 
 def _rasterise(src: Path, dst: Path, dpi: int = 80) -> None:
@@ -209,10 +224,12 @@ def _rasterise(src: Path, dst: Path, dpi: int = 80) -> None:
         c = pdfcanvas.Canvas(str(dst), invariant=1, pageCompression=1)
         for png in sorted(tmp.glob("p-*.png"), key=lambda p: int(p.stem.split("-")[1])):
             with Image.open(png) as im:
+                im.load()
                 w, h = im.size
-            pw, ph = w * 72 / dpi, h * 72 / dpi
-            c.setPageSize((pw, ph))
-            c.drawImage(str(png), 0, 0, pw, ph)
+                pw, ph = w * 72 / dpi, h * 72 / dpi
+                c.setPageSize((pw, ph))
+                # an ImageReader, not the temp path: the XObject name hashes its argument
+                c.drawImage(ImageReader(im), 0, 0, pw, ph)
             c.showPage()
         c.save()
     finally:

@@ -514,12 +514,12 @@ def dept_performance_table(doc: Document) -> TableData:
         truth.append({"kind": "text", "indicator_l1": l1, "indicator_l2": l2, "indicator_l3": l3,
                       "target": val, "description": desc})
     # merge runs of equal 一级/二级 indicator cells, as printed
+    orig = [list(r) for r in body]
     for col in (0, 1):
         i = start
         while i < len(body):
             j = i
-            while j + 1 < len(body) and body[j + 1][col] == body[i][col] and (
-                    col == 0 or body[j + 1][0] == body[i][0]):
+            while j + 1 < len(body) and orig[j + 1][:col + 1] == orig[i][:col + 1]:
                 j += 1
             if j > i:
                 bs.append((col, i, col, j))
