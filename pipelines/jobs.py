@@ -8,15 +8,14 @@ import os
 from dagster import AssetSelection, RunRequest, ScheduleEvaluationContext, define_asset_job, schedule
 
 from assets.crawl.assets import crawled_documents
-from pipelines.partitions import region_partitions, year_region_key, year_region_partitions
+from pipelines.partitions import region_partitions, year_region_key
 
 PROCESS_ASSETS = AssetSelection.groups("extract", "normalize", "validate", "load")
 
 #: crawl every configured portal (one run per region)
-crawl_job = define_asset_job("crawl_job", selection=AssetSelection.assets(crawled_documents),
-                             partitions_def=region_partitions)
+crawl_job = define_asset_job("crawl_job", selection=AssetSelection.assets(crawled_documents))
 #: extract → normalize → validate → load one fiscal year of one region
-process_job = define_asset_job("process_job", selection=PROCESS_ASSETS, partitions_def=year_region_partitions)
+process_job = define_asset_job("process_job", selection=PROCESS_ASSETS)
 
 NIGHTLY_CRON = os.environ.get("BUDGET_NIGHTLY_CRON", "0 2 * * *")
 

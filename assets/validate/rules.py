@@ -73,6 +73,20 @@ def _leaves(rows: list[ExtractedRow], code_field: str) -> list[ExtractedRow]:
     return details
 
 
+def _block(rows: list[ExtractedRow], start: int, code: str) -> Iterable[ExtractedRow]:
+    """The detail rows under a 类/款 subtotal row: the rows right below it whose code extends it.
+
+    Children are contiguous in a printed tree, so a second unit's block with the
+    same 类 is not counted twice.
+    """
+    for row in rows[start + 1:]:
+        other = str(row.values.get("function_code") or "")
+        if not other.startswith(code) or len(other) == len(code):
+            return
+        if row.kind == "detail":
+            yield row
+
+
 def check_function_table(table: ExtractedTable) -> list[dict[str, Any]]:
     """合计 = Σ details; 合计 = 基本 + 项目; 基本 = Σ its parts; 类/款 subtotals = Σ children."""
     out: list[dict[str, Any]] = []
@@ -99,12 +113,14 @@ def check_function_table(table: ExtractedTable) -> list[dict[str, Any]]:
                                [_amt(d.values, field) for d in details], "the sum of the detail rows")
                 if f:
                     out.append(f)
-    for sub in (r for r in rows if r.kind == "subtotal" and r.values.get("function_code")):
-        code = str(sub.values["function_code"])
-        children = [d for d in details if str(d.values.get("function_code") or "").startswith(code)]
+    for i, sub in enumerate(rows):
+        code = str(sub.values.get("function_code") or "")
+        if sub.kind != "subtotal" or not code:
+            continue
+        children = list(_block(rows, i, code))
         if children:
             f = _sum_check("subtotal_equals_children", table, sub, "total",
-                           [_amt(c.values, "total") for c in children], f"the sum of the {code}… rows")
+                           [_amt(c.values, "total") for c in children], f"the sum of the {code}… rows below it")
             if f:
                 out.append(f)
     return out
