@@ -1,0 +1,63 @@
+"""`budget-etl` as a user runs it: exit codes and messages."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from pipelines.cli import main
+
+
+def run(*args, env=None):
+    return CliRunner().invoke(main, list(args), env=env or {}, catch_exceptions=False)
+
+
+def test_missing_sources_file_is_a_clear_error(tmp_path):
+    res = run("ingest", "--sources", str(tmp_path / "nope.yaml"), "--data-dir", str(tmp_path))
+    assert res.exit_code != 0
+    assert "invalid sources file" in res.output and "nope.yaml" in res.output
+
+
+def test_invalid_sources_entry_names_the_entry_and_problem(tmp_path):
+    bad = tmp_path / "s.yaml"
+    bad.write_text('sources:\n  - region_code: "41032"\n    region_name: 伊川县\n    start_urls: ["http://127.0.0.1:1/x"]\n',
+                   encoding="utf-8")
+    res = run("ingest", "--sources", str(bad), "--data-dir", str(tmp_path))
+    assert res.exit_code != 0
+    assert "sources[0]" in res.output and "41032" in res.output
+
+
+def test_unreachable_warehouse_is_a_clear_error(tmp_path):
+    ok = tmp_path / "s.yaml"
+    ok.write_text('sources:\n  - region_code: "410329"\n    region_name: 伊川县\n    folder: ' + str(tmp_path) + "\n",
+                  encoding="utf-8")
+    res = run("ingest", "--sources", str(ok), "--data-dir", str(tmp_path),
+              "--warehouse", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert res.exit_code != 0
+    assert "cannot open warehouse" in res.output and "127.0.0.1:1" in res.output
+
+
+def test_bad_year_range_is_rejected(tmp_path):
+    ok = tmp_path / "s.yaml"
+    ok.write_text('sources:\n  - region_code: "410329"\n    region_name: 伊川县\n    folder: ' + str(tmp_path) + "\n",
+                  encoding="utf-8")
+    res = run("ingest", "--sources", str(ok), "--data-dir", str(tmp_path), "--years", "2025-2023")
+    assert res.exit_code != 0 and "runs backwards" in res.output
+
+
+def test_empty_folder_source_finishes_with_exit_0_and_a_summary(tmp_path):
+    ok = tmp_path / "s.yaml"
+    folder = tmp_path / "pdfs"
+    folder.mkdir()
+    ok.write_text(f'sources:\n  - region_code: "410329"\n    region_name: 伊川县\n    folder: {folder}\n',
+                  encoding="utf-8")
+    res = run("ingest", "--sources", str(ok), "--data-dir", str(tmp_path / "data"))
+    assert res.exit_code == 0, res.output
+    assert "documents found: 0" in res.output
+    q = run("query", "SELECT COUNT(*) AS n FROM mart.documents", "--data-dir", str(tmp_path / "data"))
+    assert q.exit_code == 0 and "(1 row)" in q.output
+
+
+def test_query_reports_sql_errors(tmp_path):
+    run("query", "SELECT 1", "--data-dir", str(tmp_path))
+    res = run("query", "SELECT * FROM mart.no_such_view", "--data-dir", str(tmp_path))
+    assert res.exit_code != 0 and "query failed" in res.output
