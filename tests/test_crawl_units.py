@@ -231,6 +231,11 @@ def test_decode_html() -> None:
     # a wrong server-wide header (utf-8) on a GBK page
     assert decode_html(plain.encode("gbk"), "text/html; charset=utf-8")[0] == plain
     assert decode_html(b"\xef\xbb\xbf" + plain.encode())[0] == plain
+    # a copied gb2312 meta on a UTF-8 page
+    wrong_meta = "<html><head><meta charset='gb2312'></head><body>部门预算</body></html>"
+    assert decode_html(wrong_meta.encode("utf-8")) == (wrong_meta, "utf-8")
+    big5 = "<html><head><meta charset='big5'></head><body>部門預算</body></html>"
+    assert decode_html(big5.encode("big5"))[0] == big5
 
 
 def test_links_and_names() -> None:
@@ -240,7 +245,8 @@ def test_links_and_names() -> None:
         '<a href="javascript:void(0)">x</a><a href="#top">top</a>'
         '<a href="/download.jsp?filename=%D4%A4%CB%E3.pdf">GBK名</a>'
         '<iframe src="/pdfjs/web/viewer.html?file=/u/a.pdf"></iframe>'
-        '<a href="index_1.html">下一页</a><a href="/index.html">首页</a></body></html>'
+        '<a href="index_1.html">下一页</a><a href="/index.html">首页</a>'
+        '<a href="t1.html" title="伊川县政务服务中心2024年部门预算公开">伊川县政务服务中心2024年…</a></body></html>'
     ).encode()
     page = parse_page(html, "http://a.gov.cn/zwgk/bmys/index.html")
     assert page.title == "伊川县教育局2024年部门预算"
@@ -249,6 +255,7 @@ def test_links_and_names() -> None:
     assert "http://a.gov.cn/u/a.pdf" in urls
     assert not [u for u in urls if "javascript" in u or "#" in u]
     assert page.pagination == ["http://a.gov.cn/zwgk/index_1.html"]
+    assert [link.text for link in page.links if link.url.endswith("t1.html")] == ["伊川县政务服务中心2024年部门预算公开"]
     assert file_name("http://a.gov.cn/download.jsp?filename=%D4%A4%CB%E3.pdf") == "预算.pdf"
     assert file_name("http://a.gov.cn/a/%E9%A2%84%E7%AE%97.pdf") == "预算.pdf"
     assert link_kind("http://a.gov.cn/download.jsp?filename=%D4%A4%CB%E3.pdf") == "pdf"

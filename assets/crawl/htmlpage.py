@@ -3,8 +3,8 @@
 Portals serve UTF-8 or GBK/GB2312, declared in a ``<meta charset>``, in a
 ``<meta http-equiv="Content-Type">``, in the HTTP Content-Type header, or
 nowhere.  Declarations are often wrong (a server-wide ``charset=utf-8`` on
-GBK pages), so each candidate is tried strictly, in order: BOM, header,
-meta, utf-8, gb18030.
+GBK pages, a copied ``gb2312`` meta on UTF-8 pages), so each candidate is
+tried strictly, in order: BOM, utf-8, header, meta, gb18030.
 """
 
 from __future__ import annotations
@@ -58,8 +58,11 @@ def decode_html(data: bytes, content_type: str | None = None) -> tuple[str, str]
     """Text of an HTML page and the codec that decoded it."""
     if data.startswith(codecs.BOM_UTF8):
         return data[3:].decode("utf-8", errors="replace"), "utf-8"
-    candidates: list[str] = []
-    for c in (charset_from_content_type(content_type), charset_from_meta(data), "utf-8", "gb18030"):
+    # Valid UTF-8 with multi-byte sequences is practically never GBK text, whereas
+    # gb18030 "decodes" nearly any byte string: so strict UTF-8 goes first,
+    # whatever a (often wrong, server-wide) declaration says.
+    candidates: list[str] = ["utf-8"]
+    for c in (charset_from_content_type(content_type), charset_from_meta(data), "gb18030"):
         if c and c not in candidates:
             candidates.append(c)
     for c in candidates:
@@ -168,6 +171,10 @@ class _LinkParser(HTMLParser):
         elif tag == "a" and self._a_stack:
             href, parts, title_attr = self._a_stack.pop()
             text = _clean("".join(parts)) or _clean(title_attr)
+            # list pages cut long titles ("伊川县政务服务中心2024年部门…") and keep the full one in title=""
+            full = _clean(title_attr)
+            if full and len(full) > len(text) and (text.endswith(("...", "…", "..")) or full.startswith(text.rstrip(".…"))):
+                text = full
             if href:
                 self.links.append((href, text, "a"))
             if self._a_stack:  # nested anchors: give the text to the outer one too
