@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from assets.crawl.fetcher import Fetcher, FetchPolicy
+from assets.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchPolicy
 from assets.crawl.raw_store import RawStore
 from assets.crawl.sources import SourceConfig, load_sources
 from assets.load.warehouse import Warehouse
@@ -45,7 +45,7 @@ class SourcesResource(ConfigurableResource):
 class HttpFetcherResource(ConfigurableResource):
     """Polite HTTP client settings (per-host rate limit, retries, size cap)."""
 
-    user_agent: str = "budget-etl/0.1 (open budget data; +https://github.com/budget-etl/budget-etl)"
+    user_agent: str = DEFAULT_USER_AGENT
     timeout_s: float = 30.0
     retries: int = 3
     backoff_base_s: float = 1.0
