@@ -109,6 +109,9 @@ class ExtractedTable:
     flavor: str | None = None  # camelot flavor that succeeded
     accuracy: float | None = None  # camelot's parsing report accuracy
     columns: list[str] = field(default_factory=list)  # canonical field names
+    # table-level facts printed in the table's head rows, e.g. the 整体绩效目标表's
+    # department, budget_total, basic_total, project_total (amounts as Decimal)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -117,7 +120,7 @@ class ExtractionResult:
     page_count: int
     tables: list[ExtractedTable]
     narrative: str = ""  # text of the pages without tables (说明)
-    status: str = "ok"  # "ok" or "rejected"
+    status: str = "ok"  # "ok", "rejected" (unreadable) or "skipped" (a 决算, not a budget document)
     reason: str | None = None
     title: str | None = None  # title page text, first line
     fiscal_year: int | None = None

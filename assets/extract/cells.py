@@ -9,8 +9,10 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
-# blank, "-", "—" … all mean zero / nothing printed
-_ZERO_MARKS = {"", "-", "--", "—", "——", "–", "－", "/", "／", "*", "…"}
+# a dash printed in an amount cell is a zero; a blank cell (or "/" …) is nothing printed
+_ZERO_MARKS = {"-", "--", "—", "——", "–", "－", "―", "─", "0", "0.0", "0.00"}
+_NOTHING_MARKS = {"", "/", "／", "*", "…"}
+ZERO = Decimal("0.00")
 _AMOUNT_RE = re.compile(r"^[-+]?\d+(\.\d+)?$")
 
 
@@ -45,16 +47,19 @@ def header_text(text: str | None) -> str:
 def parse_amount(text: str | None) -> Decimal | None:
     """Parse a printed amount exactly.
 
-    ``None`` for blank / zero marks; thousands separators, full-width digits,
-    and negatives in parentheses are handled.  Raises :class:`AmountError` for
-    anything that is not a number.
+    ``None`` for a blank cell; ``Decimal("0.00")`` for a zero printed as
+    "0.00", "-" or "—"; thousands separators, full-width digits, and negatives
+    in parentheses or with a minus sign are handled.  Raises
+    :class:`AmountError` for anything that is not a number.
     """
     if text is None:
         return None
     t = to_halfwidth(str(text)).strip()
     t = re.sub(r"\s+", "", t)
-    if t in _ZERO_MARKS:
+    if t in _NOTHING_MARKS:
         return None
+    if t in _ZERO_MARKS:
+        return ZERO
     negative = False
     if t.startswith("(") and t.endswith(")"):
         negative, t = True, t[1:-1]

@@ -13,6 +13,7 @@ import logging
 import re
 import warnings
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from assets.extract.cells import clean_text, to_halfwidth
@@ -29,13 +30,15 @@ from assets.extract.pdf_text import (
     title_lines,
 )
 from assets.extract.templates import Template, is_title_line, match_title
-from assets.extract.two_sided import build_text_rows, build_two_sided
-from assets.records import ExtractedTable, ExtractionResult
+from assets.extract.text_tables import build_text_table
+from assets.extract.two_sided import build_two_sided
+from assets.crawl.detect import REASON_FINAL_ACCOUNTS, detect_doc_type
+from assets.records import DOC_FINAL_ACCOUNTS, ExtractedTable, ExtractionResult
 
 log = logging.getLogger(__name__)
 
 #: bump when extraction changes so cached results are recomputed
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 #: below this camelot accuracy a page is retried with another flavor
 MIN_ACCURACY = 80.0
 
@@ -49,8 +52,10 @@ class _OpenTable:
 
 
 def _page_titles(page: PageText) -> list[tuple[str, Template | None]]:
+    """Title lines of a page (as printed, spaces removed) with the template each names."""
     found = []
-    for line in title_lines(page):
+    for raw in page.lines[:6]:
+        line = clean_text(raw)
         if is_title_line(line):
             found.append((line, match_title(line)))
     return found
@@ -64,12 +69,28 @@ def _is_toc(page: PageText) -> bool:
     return matches >= 3
 
 
-def _camelot_tables(path: Path, pages: list[int], flavor: str) -> dict[int, list[Piece]]:
+#: slower line detection, then a text-alignment parser, for pages the fast path cannot read
+FALLBACKS = (("lattice", "combined"), ("hybrid", None))
+
+
+def _needs_retry(pieces: list[Piece] | None) -> bool:
+    return not pieces or min(p.accuracy or 0 for p in pieces) < MIN_ACCURACY
+
+
+def _best(pieces: list[Piece]) -> float:
+    return max(p.accuracy or 0 for p in pieces)
+
+
+def _camelot_tables(path: Path, pages: list[int], flavor: str, engine: str | None = None) -> dict[int, list[Piece]]:
+    """camelot tables of some pages, as :class:`Piece` s; ``flavor`` records "lattice/vector" etc."""
     import camelot
 
     if not pages:
         return {}
-    kwargs = {"copy_text": ["h", "v"]} if flavor == "lattice" else {}
+    kwargs: dict = {}
+    if flavor == "lattice":
+        kwargs = {"copy_text": ["h", "v"], "split_text": True, "engine": engine or "combined"}
+    label = f"{flavor}/{engine}" if engine else flavor
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tables = camelot.read_pdf(
@@ -81,7 +102,7 @@ def _camelot_tables(path: Path, pages: list[int], flavor: str) -> dict[int, list
         page = int(report.get("page", t.page))
         cells = [[str(c) for c in row] for row in t.df.values.tolist()]
         out.setdefault(page, []).append(
-            Piece(page=page, cells=cells, table_index=len(out.get(page, [])), flavor=flavor,
+            Piece(page=page, cells=cells, table_index=len(out.get(page, [])), flavor=label,
                   accuracy=float(report.get("accuracy") or 0.0))
         )
     return out
@@ -92,7 +113,7 @@ def _finish(open_table: _OpenTable, result: ExtractionResult, problems: list[str
     pieces = open_table.pieces
     unit = find_unit(page.text) or "万元"
     department = find_department(page.text)
-    note = empty_table_note(" ".join(p.text for p in [page]))
+    note = empty_table_note(page.text)
     table = ExtractedTable(
         table_type=tpl.key,
         title=open_table.title,
@@ -108,20 +129,23 @@ def _finish(open_table: _OpenTable, result: ExtractionResult, problems: list[str
         if tpl.kind == "two_sided":
             table.rows, table.columns, probs = build_two_sided(pieces)
         elif tpl.kind == "text":
-            table.rows, probs = build_text_rows(pieces), []
+            table.rows, table.columns, table.extra, probs = build_text_table(pieces, tpl)
         else:
             table.rows, _, field_of, probs = build_rows(pieces, tpl)
             table.columns = [field_of[j] for j in sorted(field_of)]
         problems.extend(f"{tpl.name}: {p}" for p in probs)
-    data_rows = [r for r in table.rows if r.kind in ("detail", "subtotal", "text")]
-    if not any(_has_amount(r.values) for r in data_rows) and tpl.kind != "text":
+    # published without data: no amount other than zero (a 合计 row of blanks or 0.00), no record
+    if tpl.kind == "text":
+        table.empty = not table.rows
+    elif not any(_has_amount(r.values) for r in table.rows):
         table.empty = True
-        table.rows = [r for r in table.rows if _has_amount(r.values)]
+        table.rows = []
     result.tables.append(table)
 
 
 def _has_amount(values: dict) -> bool:
-    return any(not isinstance(v, (str, list)) and v is not None for v in values.values())
+    """A non-zero amount among the values."""
+    return any(isinstance(v, Decimal) and v != 0 for v in values.values())
 
 
 def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
@@ -136,6 +160,10 @@ def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
     result = ExtractionResult(document_sha256=sha256, page_count=len(pages), tables=[])
     first_text = "\n".join(p.text for p in pages[:2])
     result.title = next((clean_text(ln) for ln in pages[0].lines if "预算" in ln or "决算" in ln), None)
+    if detect_doc_type(first_page=pages[0].text) == DOC_FINAL_ACCOUNTS:
+        result.status, result.reason = "skipped", REASON_FINAL_ACCOUNTS
+        result.fiscal_year = find_year(result.title or "")
+        return result
     result.fiscal_year = find_year(result.title or "") or find_year(first_text)
     result.department = find_department(first_text)
 
@@ -154,23 +182,25 @@ def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
     first_table_page = min(titled)
     candidates = [p.number for p in pages if p.number >= first_table_page]
     try:
-        grids = _camelot_tables(path, candidates, "lattice")
+        # the fast path: ruled lines read from the PDF's vector graphics, no page rendering
+        grids = _camelot_tables(path, candidates, "lattice", "vector")
     except Exception as exc:  # camelot/pdfium failures on a damaged file
         result.status, result.reason = "rejected", f"table extraction failed: {type(exc).__name__}: {exc}"
         return result
-    # pages with a title but no ruled table, or a poor parse: try another flavor
-    retry = [n for n in titled if any(t for _, t in titled[n] if t) and (
-        not grids.get(n) or min(p.accuracy or 0 for p in grids[n]) < MIN_ACCURACY)]
-    if retry:
+    # pages with a title but no ruled table, or a poor parse: retry with slower, more tolerant paths
+    for flavor, engine in FALLBACKS:
+        retry = [n for n in titled if any(t for _, t in titled[n] if t) and _needs_retry(grids.get(n))]
+        if not retry:
+            break
         try:
-            others = _camelot_tables(path, retry, "hybrid")
-        except Exception as exc:  # pragma: no cover - recorded, lattice result kept
-            log.warning("hybrid retry failed on %s: %s", path, exc)
-            others = {}
+            others = _camelot_tables(path, retry, flavor, engine)
+        except Exception as exc:  # recorded in the log, the previous result is kept
+            log.warning("%s retry failed on %s: %s", flavor, path, exc)
+            continue
         for n in retry:
             got = others.get(n)
-            if got and (not grids.get(n) or max(p.accuracy or 0 for p in got) > max(p.accuracy or 0 for p in grids[n])):
-                if not empty_table_note(pages[n - 1].text):
+            if got and (not grids.get(n) or _best(got) > _best(grids[n])):
+                if flavor == "lattice" or not empty_table_note(pages[n - 1].text):
                     grids[n] = got
 
     problems: list[str] = []
@@ -187,7 +217,7 @@ def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
                 current = None
             known = [(line, t) for line, t in titles if t]
             for line, t in titles:
-                if t is None:
+                if t is None and pieces:  # a title line over no table ("附件：…预算表") is text
                     result.unrecognised.append({"title": line, "page": n, "tables": len(pieces)})
             if not known:
                 continue

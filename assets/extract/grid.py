@@ -15,6 +15,7 @@ from assets.extract.cells import (
     code_text,
     header_text,
     is_amount,
+    is_amount_or_blank,
     is_code,
     parse_amount,
     split_lines,
@@ -64,8 +65,8 @@ def header_row_count(cells: list[list[str]], tpl: Template) -> int:
         if _row_has_amount(row):
             break
         texts = [clean_text(c) for c in row if clean_text(c)]
-        if texts and all(_TOTAL_NAMES.match(t) for t in texts[:1]) and n > 0 and not any(
-            _header_word(t) for t in texts[1:]
+        if texts and all(_TOTAL_NAMES.match(t) for t in texts[:1]) and n > 0 and all(
+            is_amount_or_blank(t) for t in texts[1:]
         ):
             # a 合计 row with every amount blank: data of an empty table
             break
@@ -197,6 +198,8 @@ def build_rows(
                 row = _typed_row(sub, field_of, carry, problems, piece.page, row_index, tpl.code_field)
                 if row is None:
                     continue
+                if tpl.row_kind and row.kind == "detail":
+                    row.kind = tpl.row_kind
                 row.table_index = piece.table_index
                 # a name wrapped into a row of its own: glue it to the previous row
                 if row.kind == "continuation" and rows:
@@ -273,6 +276,18 @@ def _typed_row(
         kind = "total"
     elif not code and values.get("unit_code"):
         kind = "subtotal"  # a budget unit's row (单位代码 + 单位名称)
+    elif "project_name" in values and not code and not values.get("category"):
+        # 项目支出预算表: the 合计 row prints amounts only; a unit row its code (in the
+        # 项目名称 column) and name
+        project = str(values.get("project_name") or "")
+        if not project and not values.get("project_unit") and has_amount:
+            kind = "total"
+        elif re.fullmatch(r"\d{3,9}", project) and has_amount:
+            kind = "subtotal"
+        elif not has_amount and project:
+            kind = "continuation"
+        else:
+            kind = "detail"
     elif not code and not has_amount and name and not values.get("category"):
         kind = "continuation"
     else:

@@ -75,12 +75,31 @@ def check_text_layer(pages: list[PageText]) -> None:
         )
     text = "".join(p.text for p in pages)
     compact = clean_text(text)
-    if "(cid:" in text or (compact and len(_UNMAPPED.findall(compact)) > 0.2 * len(compact)):
+    if "(cid:" in text or (compact and len(_UNMAPPED.findall(compact)) > 0.2 * len(compact)) or _glyph_junk(compact):
         raise UnreadableDocument(
             "fonts without a Unicode map: text extracts as (cid:…) glyph ids, not characters; OCR is not supported yet"
         )
     if not compact:
         raise UnreadableDocument("no text layer on any page")
+
+
+_CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+_JUNK = re.compile(r"[\x00-\x1f\x7f-\u024f\u2020-\u2122\ufb01\ufb02\u02c6-\u02dc]")
+
+
+def _glyph_junk(compact: str) -> bool:
+    """Glyph ids read as characters: hardly any Chinese, mostly control and Latin-1 symbols.
+
+    A font whose /ToUnicode map is missing extracts its glyph numbers as
+    arbitrary code points ("\x05\x06ÄÅÇ"), while digits (often from another font)
+    come out right; a Chinese budget without Chinese text is unreadable.
+    """
+    letters = [ch for ch in compact if not (ch.isdigit() or ch in ".,-()%:;/")]
+    if len(letters) < 20:
+        return False
+    cjk = sum(1 for ch in letters if _CJK.match(ch))
+    junk = sum(1 for ch in letters if _JUNK.match(ch))
+    return cjk < 0.2 * len(letters) and junk > 0.3 * len(letters)
 
 
 def _ranges(numbers: list[int]) -> str:
@@ -128,8 +147,18 @@ def title_lines(page: PageText, max_lines: int = 6) -> list[str]:
     return [clean_text(to_halfwidth(ln)) for ln in page.lines[:max_lines]]
 
 
+_EMPTY_MARK = r"(?:此表无数据|本表无数据|故此表为空|此表为空表|无此项|为空表)"
+_NOTE_RE = re.compile(r"(?:备注|注|说明)[:：][^。]*?" + _EMPTY_MARK + r"[^。]*。?")
+_BARE_NOTE_RE = re.compile(r"[^。:：]*" + _EMPTY_MARK + r"[^。]*。?")
+
+
 def empty_table_note(text: str) -> str | None:
-    """The note a department prints under a table it has no data for."""
-    compact = clean_text(to_halfwidth(text))
-    m = re.search(r"[^。:：]*(?:此表无数据|本表无数据|故此表为空|此表为空表|无此项|为空表)[^。]*。?", compact)
+    """The note a department prints under a table it has no data for, as printed
+    (spaces removed): "备注：…无政府性基金预算拨款安排的支出，故此表无数据。"."""
+    compact = clean_text(text)
+    m = _NOTE_RE.search(compact) or _BARE_NOTE_RE.search(compact)
+    if m:
+        return m.group(0)
+    half = clean_text(to_halfwidth(text))  # full-width-free wording ("故此表无数据" in odd encodings)
+    m = _BARE_NOTE_RE.search(half)
     return m.group(0) if m else None

@@ -23,6 +23,7 @@ class ColumnRule:
     all: tuple[str, ...] = ()
     none: tuple[str, ...] = ()
     last: str | None = None
+    in_last: tuple[str, ...] = ()  # words that must be in the last (lowest) header cell
 
     def matches(self, path: list[str]) -> bool:
         joined = "/".join(path)
@@ -32,7 +33,18 @@ class ColumnRule:
             return False
         if self.last is not None and (not path or path[-1] != self.last):
             return False
-        return bool(self.all or self.last)
+        if self.in_last and (not path or any(word not in path[-1] for word in self.in_last)):
+            return False
+        return bool(self.all or self.last or self.in_last)
+
+
+@dataclass(frozen=True)
+class FactRule:
+    """A table-level fact printed in a head row: ``label`` words, then the value to their right."""
+
+    field: str
+    label: tuple[str, ...]
+    value: str = "amount"  # amount | text
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,10 @@ class Template:
     kind: str = "grid"  # grid | two_sided | text
     code_field: str = "function_code"  # where codes from 类|款|项 columns go
     columns: tuple[ColumnRule, ...] = field(default_factory=tuple)
+    facts: tuple[FactRule, ...] = ()  # text tables: facts of the head rows above the column header
+    fill_down: tuple[str, ...] = ()  # text tables: fields of merged cells repeated on each row
+    amount_fields: tuple[str, ...] = ()  # text tables: fields parsed as amounts
+    row_kind: str | None = None  # every data row is of this kind (the 三公 table's one row is its 合计)
 
 
 @lru_cache(maxsize=1)
@@ -56,8 +72,13 @@ def load_templates() -> tuple[Template, ...]:
                 all=tuple(r.get("all", ())),
                 none=tuple(r.get("none", ())),
                 last=r.get("last"),
+                in_last=tuple(r.get("in_last", ())),
             )
             for r in spec.get("columns", ())
+        )
+        facts = tuple(
+            FactRule(field=r["field"], label=tuple(r["label"]), value=r.get("value", "amount"))
+            for r in spec.get("facts", ())
         )
         out.append(
             Template(
@@ -67,6 +88,10 @@ def load_templates() -> tuple[Template, ...]:
                 kind=spec.get("kind", "grid"),
                 code_field=spec.get("code_field", "function_code"),
                 columns=rules,
+                facts=facts,
+                fill_down=tuple(spec.get("fill_down", ())),
+                amount_fields=tuple(spec.get("amount_fields", ())),
+                row_kind=spec.get("row_kind"),
             )
         )
     return tuple(out)

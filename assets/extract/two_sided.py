@@ -1,8 +1,12 @@
 """Two-sided tables: 收入 on the left, 支出 on the right (部门收支预算表, 财政拨款收支预算表).
 
-Columns fall into groups, each a text column (the 项目 label) followed by its
-amount columns.  Group 0 is the revenue side, group 1 the expenditure side,
-group 2 (江苏's 支出用途 side) the expenditure by use.
+Columns fall into sides, each an item column (the 项目 label) followed by its
+amount columns.  The side is read from the header ("收入" / "支出"; 江苏's third
+支出用途 side is ``use``), the amount fields from the header text under it:
+合计 → ``<side>_total``, 一般公共预算 (小计) → ``<side>_gpb``, 其中：财政拨款 →
+``<side>_gpb_fiscal``, 政府性基金 → ``<side>_gov_fund``, 国有资本经营 →
+``<side>_soe``, 财政专户 → ``<side>_special_account``, a single 金额 / 预算数
+column → ``<side>_amount``.
 """
 
 from __future__ import annotations
@@ -10,84 +14,114 @@ from __future__ import annotations
 import re
 
 from assets.extract.cells import AmountError, clean_text, header_text, parse_amount
-from assets.extract.grid import Piece, _is_column_numbers, _row_has_amount, header_paths
+from assets.extract.grid import Piece, _is_column_numbers, _row_has_amount, header_paths, unglue_cells
 from assets.records import ExtractedRow
 
 SIDES = ("income", "expense", "use")
-# a row label, not a header: "一、…", "（一）…", "1.…", "其中：…", "…合计"/"…总计" with text before
-_ITEM_LABEL = re.compile(r"^([一二三四五六七八九十]+、|[(（][一二三四五六七八九十]+[)）]|\d+[.、]|其中[:：]|.+(合计|总计)$)")
-_EXTRA_AMOUNT_FIELDS = (
-    ("其中", "of_which"),
-    ("一般公共预算", "gpb"),
-    ("政府性基金", "gov_fund"),
-    ("国有资本", "soe_capital"),
-    ("财政专户", "special_account"),
+#: a row label, never a header: "一、…", "（一）…", "1.…", "…合计" / "…总计" with text before
+_ORDINAL = re.compile(r"^([一二三四五六七八九十]+、|[(（][一二三四五六七八九十]+[)）]|\d+[.、])")
+_TOTAL = re.compile(r"^(.*(合计|总计))$")
+_ITEM_HEADERS = ("项目", "科目", "名称")
+#: (words all in the column's header path, field suffix); first match wins
+_AMOUNT_RULES = (
+    (("其中", "财政拨款"), "gpb_fiscal"),
+    (("一般公共预算",), "gpb"),
+    (("政府性基金",), "gov_fund"),
+    (("国有资本",), "soe"),
+    (("财政专户",), "special_account"),
+    (("合计",), "total"),
+    (("小计",), "total"),
 )
+
+
+def _is_amount_text(text: str) -> bool:
+    try:
+        return parse_amount(text) is not None
+    except AmountError:
+        return False
+
+
+def is_header_row(row: list[str]) -> bool:
+    """A header row: text only, no amount, no item label ("一、…", "…合计")."""
+    texts = [clean_text(c) for c in row if clean_text(c)]
+    if not texts or _row_has_amount(row):
+        return False
+    for t in texts:
+        if _ORDINAL.match(t) or _is_amount_text(t):
+            return False
+        if _TOTAL.match(t) and header_text(t) not in ("合计", "总计"):
+            return False
+    return True
 
 
 def _column_is_text(cells: list[list[str]], j: int) -> bool:
     texts = [clean_text(r[j]) for r in cells if j < len(r) and clean_text(r[j])]
     if not texts:
         return False
-    amounts = 0
-    for t in texts:
-        try:
-            if parse_amount(t) is not None:
-                amounts += 1
-        except AmountError:
-            pass
+    amounts = sum(1 for t in texts if _is_amount_text(t))
     return amounts * 2 < len(texts)
 
 
-def build_two_sided(pieces: list[Piece]) -> tuple[list[ExtractedRow], list[str], list[str]]:
-    problems: list[str] = []
-    all_cells = [r for p in pieces for r in p.cells]
-    ncols = max(len(r) for r in all_cells) if all_cells else 0
-    nh = 0
-    for row in pieces[0].cells:
-        if _row_has_amount(row) or nh >= 4:
-            break
-        if nh > 0 and any(_ITEM_LABEL.match(clean_text(c)) for c in row):
-            break
-        nh += 1
-    paths = header_paths(pieces[0].cells[:nh], ncols)
-    from assets.extract.grid import unglue_cells
-
-    pieces = [Piece(p.page, [unglue_cells(r) for r in p.cells], p.table_index, p.flavor, p.accuracy) for p in pieces]
-    body_all = pieces[0].cells[nh:] + [r for p in pieces[1:] for r in p.cells]
-    # columns: group starts at each text column
+def column_fields(paths: list[list[str]], body: list[list[str]], ncols: int) -> dict[int, str]:
+    """Column index → field name, from the header paths (the body decides where the header is silent)."""
     fields: dict[int, str] = {}
-    side = -1
-    amount_n = 0
+    side_index = -1
+    side = ""
+    used: set[str] = set()
     for j in range(ncols):
-        if _column_is_text(body_all, j):
-            side += 1
-            amount_n = 0
-            if side < len(SIDES):
-                fields[j] = f"{SIDES[side]}_item"
-            continue
-        if side < 0 or side >= len(SIDES):
-            continue
-        label = "/".join(paths[j]) if j < len(paths) else ""
-        name = f"{SIDES[side]}_amount"
-        if amount_n > 0:
-            for word, suffix in _EXTRA_AMOUNT_FIELDS:
-                if word in label:
-                    name = f"{SIDES[side]}_{suffix}"
-                    break
+        path = paths[j] if j < len(paths) else []
+        joined = "/".join(path)
+        last = path[-1] if path else ""
+        is_item = any(w in last for w in _ITEM_HEADERS) and "金额" not in last if path else _column_is_text(body, j)
+        if is_item:
+            side_index += 1
+            if "收入" in joined:
+                side = "income"
+            elif "支出用途" in joined or "用途" in joined:
+                side = "use"
+            elif "支出" in joined:
+                side = "expense"
             else:
-                name = f"{SIDES[side]}_amount_{amount_n}"
-            if name in fields.values():
-                name = f"{name}_{amount_n}"
+                side = SIDES[side_index] if side_index < len(SIDES) else f"side{side_index}"
+            fields[j] = f"{side}_item"
+            continue
+        if side_index < 0:
+            continue
+        suffix = next((s for words, s in _AMOUNT_RULES if all(w in joined for w in words)), "amount")
+        name = f"{side}_{suffix}"
+        n = 2
+        while name in used:
+            name = f"{side}_{suffix}_{n}"
+            n += 1
+        used.add(name)
         fields[j] = name
-        amount_n += 1
+    return fields
+
+
+def build_two_sided(pieces: list[Piece]) -> tuple[list[ExtractedRow], list[str], list[str]]:
+    """Rows of a two-sided table; returns rows, field names by column, problems."""
+    problems: list[str] = []
+    pieces = [Piece(p.page, [unglue_cells(r) for r in p.cells], p.table_index, p.flavor, p.accuracy) for p in pieces]
+    first = pieces[0].cells
+    ncols = max((len(r) for p in pieces for r in p.cells), default=0)
+    nh = 0
+    while nh < min(len(first), 4) and is_header_row(first[nh]):
+        nh += 1
+    paths = header_paths(first[:nh], ncols)
+    body_all = first[nh:] + [r for p in pieces[1:] for r in p.cells]
+    fields = column_fields(paths, body_all, ncols)
 
     rows: list[ExtractedRow] = []
     idx = 0
     for pi, piece in enumerate(pieces):
         body = piece.cells[nh:] if pi == 0 else piece.cells
+        if pi > 0:  # a continuation page: its repeated header rows
+            k = 0
+            while k < min(len(body), 4) and is_header_row(body[k]):
+                k += 1
+            body = body[k:]
         for raw in body:
-            if _is_column_numbers(raw) or (pi > 0 and not _row_has_amount(raw) and _looks_like_header(raw)):
+            if _is_column_numbers(raw):
                 continue
             values: dict[str, object] = {}
             for j, cell in enumerate(raw):
@@ -108,27 +142,9 @@ def build_two_sided(pieces: list[Piece]) -> tuple[list[ExtractedRow], list[str],
                         values[fld] = a
             if not values:
                 continue
-            rows.append(ExtractedRow(page=piece.page, row_index=idx, values=values, kind="detail", raw=list(raw),
+            items = [v for k, v in values.items() if k.endswith("_item")]
+            kind = "total" if any(_TOTAL.match(str(v)) for v in items) else "detail"
+            rows.append(ExtractedRow(page=piece.page, row_index=idx, values=values, kind=kind, raw=list(raw),
                                      table_index=piece.table_index))
             idx += 1
-    return rows, ["/".join(p) for p in paths], problems
-
-
-def _looks_like_header(row: list[str]) -> bool:
-    texts = [header_text(c) for c in row if clean_text(c)]
-    return bool(texts) and all(t in ("收入", "支出", "项目", "金额", "项目名称", "合计", "预算数") or "项目" in t for t in texts)
-
-
-def build_text_rows(pieces: list[Piece]) -> list[ExtractedRow]:
-    """绩效 tables and other text-heavy tables: every row kept as text cells."""
-    rows = []
-    idx = 0
-    for piece in pieces:
-        for raw in piece.cells:
-            cells = [clean_text(c) for c in raw]
-            if not any(cells):
-                continue
-            rows.append(ExtractedRow(page=piece.page, row_index=idx, values={"cells": cells}, kind="text",
-                                     raw=list(raw), table_index=piece.table_index))
-            idx += 1
-    return rows
+    return rows, [fields.get(j, "") for j in range(ncols)], problems

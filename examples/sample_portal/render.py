@@ -15,6 +15,7 @@ from pathlib import Path
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4, landscape
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
@@ -108,6 +109,8 @@ def _grid(doc: Document, t: TableData, avail: float) -> Table:
         for c, x in enumerate(row):
             if c in t.left_cols and x:
                 cells.append(Paragraph(x, lstyle))
+            elif x and c not in t.right_cols and stringWidth(x, FONT, fs) > widths[c] - 4:
+                cells.append(Paragraph(x, hstyle))  # too wide for its cell: wrap it, never overprint a rule
             else:
                 cells.append(x)
         data.append(cells)

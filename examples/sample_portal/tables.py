@@ -449,6 +449,9 @@ def project_table(doc: Document) -> TableData:
             t["project_unit"] = unit
         f.put(t, "total", amt)
         f.put(t, "gpb", amt)
+        for k in ("gov_fund", "soe_capital", "carryover_gpb", "carryover_gov_fund", "carryover_soe_capital",
+                  "special_account", "unit_funds"):
+            f.put(t, k, 0)  # printed as 0.00 / - / — in the zero_* variants
         td.truth_rows.append(t)
 
     line("", "", "", sum(p.amount for p in doc.projects), "total")
