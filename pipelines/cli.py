@@ -74,6 +74,54 @@ def ingest(sources_path, warehouse_url, data_dir, years, regions, no_robots):
 
 
 @main.command()
+@click.option("--years", required=True, help="Fiscal years to backfill, e.g. 2019-2024 or 2019,2021.")
+@click.option("--region", "regions", multiple=True, help="Only these region codes (repeatable; default: all).")
+@click.option("--sources", "sources_path", default=lambda: os.environ.get("BUDGET_SOURCES"),
+              help="YAML sources file [env BUDGET_SOURCES].")
+@click.option("--warehouse", "warehouse_url", default=None, help="SQLAlchemy URL [env BUDGET_WAREHOUSE_URL].")
+@click.option("--data-dir", default=None, help="Raw store and caches [env BUDGET_DATA_DIR; default ./data].")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Partition runs at the same time, each in its own process.")
+@click.option("--no-robots", is_flag=True, help="Ignore robots.txt (for a local mirror you own).")
+def backfill(years, regions, sources_path, warehouse_url, data_dir, workers, no_robots):
+    """Crawl the regions, then run backfill_job for every year × region of the range (in process; runs are
+    recorded in $DAGSTER_HOME's instance when set)."""
+    from pipelines.backfill import run_backfill
+    from pipelines.ingest import print_summary
+    from pipelines.partitions import parse_years
+
+    if not sources_path:
+        raise click.ClickException("--sources FILE (or env BUDGET_SOURCES) is required")
+    data_dir = _data_dir(data_dir)
+    url = _warehouse_url(warehouse_url, data_dir)
+    try:
+        year_list = parse_years(years)
+    except ValueError as exc:
+        raise click.ClickException(f"--years: {exc}")
+    if not year_list:
+        raise click.ClickException("--years: no year given")
+    try:
+        sources = load_sources(sources_path)
+    except SourcesError as exc:
+        raise click.ClickException(f"invalid sources file: {exc}")
+    if regions:
+        sources = [s for s in sources if s.region_code in regions]
+        if not sources:
+            raise click.ClickException(f"no source in {sources_path} has region code {', '.join(regions)}")
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        Warehouse(url).ensure_schema()
+    except WarehouseUnavailable as exc:
+        raise click.ClickException(str(exc))
+    started = time.monotonic()
+    summary = run_backfill(sources_path, sources, years=year_list, data_dir=data_dir, warehouse_url=url,
+                           workers=workers, respect_robots=not no_robots)
+    print_summary(summary, time.monotonic() - started, redact(url))
+    if summary.failed_runs:
+        raise click.ClickException(f"{len(summary.failed_runs)} partition run(s) failed: {', '.join(summary.failed_runs)}")
+
+
+@main.command()
 @click.argument("sql")
 @click.option("--warehouse", "warehouse_url", default=None, help="SQLAlchemy URL [env BUDGET_WAREHOUSE_URL].")
 @click.option("--data-dir", default=None, help="[env BUDGET_DATA_DIR; default ./data]")

@@ -12,7 +12,8 @@ from assets.extract.assets import extracted_documents
 from assets.load.assets import warehouse_tables
 from assets.normalize.assets import normalized_documents
 from assets.validate.assets import documents_reconcile, validated_documents
-from pipelines.jobs import crawl_job, nightly_crawl, process_job
+from pipelines.jobs import backfill_job, crawl_job, nightly_crawl, process_job
+from pipelines.sensors import discover_regions, process_after_crawl
 from pipelines.resources import (
     HttpFetcherResource,
     RawStoreResource,
@@ -45,7 +46,8 @@ def build_resources(
 defs = Definitions(
     assets=ALL_ASSETS,
     asset_checks=ALL_CHECKS,
-    jobs=[crawl_job, process_job],
+    jobs=[crawl_job, process_job, backfill_job],
     schedules=[nightly_crawl],
+    sensors=[discover_regions, process_after_crawl],
     resources=build_resources(),
 )

@@ -7,6 +7,8 @@ manifest, never partitions.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from dagster import DynamicPartitionsDefinition, MultiPartitionKey, MultiPartitionsDefinition, StaticPartitionsDefinition
 
 FIRST_YEAR, LAST_YEAR = 2015, 2030
@@ -38,3 +40,25 @@ def parse_years(spec: str) -> list[int]:
     if bad:
         raise ValueError(f"years {sorted(bad)} outside the supported range {FIRST_YEAR}-{LAST_YEAR}")
     return sorted(years)
+
+
+def nightly_years(today: dt.date | None = None) -> list[int]:
+    """The fiscal years a nightly run refreshes: the previous and the current one (budgets of year N are
+    published from February of N; late publications and corrections of N-1 still appear)."""
+    today = today or dt.date.today()
+    return [y for y in (today.year - 1, today.year) if FIRST_YEAR <= y <= LAST_YEAR]
+
+
+def year_region_keys(years: list[int], regions: list[str]) -> list[MultiPartitionKey]:
+    """Every year × region partition key, region by region (the order a backfill runs them)."""
+    return [year_region_key(y, r) for r in regions for y in years]
+
+
+def split_key(key: str | MultiPartitionKey) -> tuple[int, str]:
+    """"410329|2024" (Dagster's string form, dimensions by name) or a MultiPartitionKey → (2024, "410329")."""
+    if isinstance(key, MultiPartitionKey):
+        dims = key.keys_by_dimension
+    else:
+        region, year = str(key).split("|", 1)
+        dims = {"region": region, "year": year}
+    return int(dims["year"]), dims["region"]

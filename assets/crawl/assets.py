@@ -52,6 +52,9 @@ def crawled_documents(
             "documents_new": sum(1 for e in entries if e.is_new and e.sha256 and e.status != "unchanged"),
             "by_status": MetadataValue.json(by_status),
             "years": MetadataValue.json(sorted({e.year for e in entries if e.year})),
+            # the fiscal years with new or changed documents: the sensor process_after_crawl processes only these
+            "years_new": MetadataValue.json(sorted({e.year for e in entries
+                                                    if e.year and e.is_new and e.sha256 and e.status != "unchanged"})),
             "seconds": round(time.monotonic() - started, 2),
         }
     )

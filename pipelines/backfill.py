@@ -1,0 +1,174 @@
+"""``budget-etl backfill``: crawl the regions, then run ``backfill_job`` for every fiscal year × region.
+
+Runs in process, like ``budget-etl ingest`` (no daemon needed): each region's crawl is a ``crawl_job`` run,
+each year × region a ``backfill_job`` run, all recorded in the instance (``DAGSTER_HOME``'s when set, so
+they show in the UI). ``workers`` > 1 runs that many partition runs at the same time, each in its own worker
+process (camelot is CPU-bound; one Python process uses one core). With a daemon running, the same backfill
+can instead be launched from the UI (Materialize → backfill over the partitions) and the run queue's
+``max_concurrent_runs`` plays the role of ``workers`` (deploy/README.md).
+
+A failed partition (a crashed step, a failed blocking asset check) is reported and the others go on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dagster import DagsterInstance, Definitions
+
+from assets.crawl.sources import SourceConfig
+from pipelines.jobs import TAG_TRIGGER, backfill_job, crawl_job, process_job
+from pipelines.partitions import FIRST_YEAR, LAST_YEAR, region_partitions, year_region_key
+from pipelines.resources import HttpFetcherResource
+
+#: the CLI prints its own summary; Dagster's per-event console log only above INFO
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass
+class PartitionOutcome:
+    year: int
+    region: str
+    success: bool
+    seconds: float
+    run_id: str
+    loaded: dict | None = None  # warehouse_tables' output: {"documents": {sha: {...}}, "rows": {table: n}}
+    failed_checks: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.year}|{self.region}"
+
+
+def job_definitions(data_dir: str, warehouse_url: str, sources_path: str,
+                    fetcher: HttpFetcherResource | None = None, extra_checks: tuple = ()) -> Definitions:
+    """The code location's assets and jobs bound to this run's data dir, warehouse and sources file."""
+    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, build_resources
+    from pipelines.jobs import nightly_crawl
+    from pipelines.sensors import discover_regions, process_after_crawl
+
+    return Definitions(
+        assets=ALL_ASSETS,
+        asset_checks=[*ALL_CHECKS, *extra_checks],
+        jobs=[crawl_job, process_job, backfill_job],
+        schedules=[nightly_crawl],
+        sensors=[discover_regions, process_after_crawl],
+        resources=build_resources(data_dir=data_dir, warehouse_url=warehouse_url, sources_path=sources_path,
+                                  fetcher=fetcher),
+    )
+
+
+def run_partition(defs: Definitions, job_name: str, year: int, region: str, instance: DagsterInstance,
+                  tags: dict | None = None) -> PartitionOutcome:
+    """One year × region run of ``job_name`` (process_job or backfill_job), in this process."""
+    started = time.monotonic()
+    result = defs.resolve_job_def(job_name).execute_in_process(
+        partition_key=year_region_key(year, region), instance=instance, raise_on_error=False, run_config=QUIET,
+        tags=tags or {})
+    outcome = PartitionOutcome(year, region, result.success, 0.0, result.run_id)
+    outcome.failed_checks = sorted(f"{e.asset_key.to_user_string()}:{e.check_name}"
+                                   for e in result.get_asset_check_evaluations() if not e.passed)
+    if result.success:
+        outcome.loaded = result.output_for_node("warehouse_tables")
+    else:
+        failures = [e for e in result.all_events if e.is_step_failure]
+        outcome.error = "; ".join(f"{e.step_key}: {e.step_failure_data.error.message.strip()}"
+                                  for e in failures if e.step_failure_data and e.step_failure_data.error) or None
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def _worker(args: tuple) -> PartitionOutcome:
+    """Entry point of a worker process: its own instance handle (or an ephemeral one), the same definitions."""
+    job_name, year, region, data_dir, warehouse_url, sources_path, instance_ref, tags = args
+    instance = DagsterInstance.from_ref(instance_ref) if instance_ref else DagsterInstance.ephemeral()
+    if instance.is_ephemeral:
+        instance.add_dynamic_partitions(region_partitions.name, [region])
+    try:
+        defs = job_definitions(data_dir, warehouse_url, sources_path)
+        return run_partition(defs, job_name, year, region, instance, tags)
+    finally:
+        instance.dispose()
+
+
+def process_partitions(
+    partitions: list[tuple[int, str]],
+    *,
+    data_dir: str,
+    warehouse_url: str,
+    sources_path: str,
+    instance: DagsterInstance,
+    workers: int = 1,
+    job_name: str = "backfill_job",
+    tags: dict | None = None,
+    defs: Definitions | None = None,
+) -> list[PartitionOutcome]:
+    """Run ``job_name`` for every (year, region), ``workers`` at a time; outcomes in input order."""
+    if workers <= 1 or len(partitions) <= 1:
+        defs = defs or job_definitions(data_dir, warehouse_url, sources_path)
+        return [run_partition(defs, job_name, y, r, instance, tags) for y, r in partitions]
+    ref = None if instance.is_ephemeral else instance.get_ref()
+    # spawn, not fork: the parent holds Dagster's threads and database connections
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        args = [(job_name, y, r, data_dir, warehouse_url, sources_path, ref, tags) for y, r in partitions]
+        return list(pool.map(_worker, args))
+
+
+def run_backfill(
+    sources_path: str,
+    sources: list[SourceConfig],
+    *,
+    years: list[int],
+    data_dir: str,
+    warehouse_url: str,
+    workers: int = 1,
+    respect_robots: bool = True,
+    instance: DagsterInstance | None = None,
+    fetcher: HttpFetcherResource | None = None,
+):
+    """Crawl every region of ``sources``, then backfill ``years`` × region for the years the crawl found.
+
+    Returns the same summary as ``budget-etl ingest`` (pipelines.ingest.IngestSummary).
+    """
+    from pipelines.ingest import IngestSummary
+
+    if instance is None:
+        import os
+
+        instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+    sources_path = str(Path(sources_path).resolve())
+    fetcher = fetcher or HttpFetcherResource(respect_robots=respect_robots)
+    defs = job_definitions(data_dir, warehouse_url, sources_path, fetcher=fetcher)
+    regions = sorted({s.region_code for s in sources})
+    instance.add_dynamic_partitions(region_partitions.name, regions)
+    summary = IngestSummary()
+    todo: list[tuple[int, str]] = []
+    crawl = defs.resolve_job_def("crawl_job")
+    for region in regions:
+        result = crawl.execute_in_process(partition_key=region, instance=instance, raise_on_error=False,
+                                          run_config=QUIET, tags={TAG_TRIGGER: "backfill"})
+        if not result.success:
+            summary.failed_runs.append(f"crawl {region}")
+            continue
+        entries = result.output_for_node("crawled_documents")
+        summary.crawled[region] = entries
+        found = {e.year for e in entries if e.year and FIRST_YEAR <= e.year <= LAST_YEAR}
+        todo += [(y, region) for y in years if y in found]
+    outcomes = process_partitions(todo, data_dir=data_dir, warehouse_url=warehouse_url, sources_path=sources_path,
+                                  instance=instance, workers=workers, defs=defs if workers <= 1 else None)
+    for outcome in outcomes:
+        summary.partitions.append(outcome.key)
+        if not outcome.success:
+            why = f" (failed checks: {', '.join(outcome.failed_checks)})" if outcome.failed_checks else ""
+            summary.failed_runs.append(f"process {outcome.key}{why}")
+            continue
+        summary.documents.update(outcome.loaded["documents"])
+        for k, v in outcome.loaded["rows"].items():
+            summary.rows[k] = summary.rows.get(k, 0) + v
+    return summary
