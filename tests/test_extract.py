@@ -155,6 +155,18 @@ def test_codes_tree_rows_and_kinds():
     assert "project_total" not in rows[5].values  # a blank cell is nothing printed
 
 
+def test_dropped_leading_zero_of_a_code_part():
+    # 上海普陀 2024 (万里街道, page 29) prints "301 | 2 | 津贴补贴" for 30102
+    header = [["部门预算经济分类科目编码", "部门预算经济分类科目编码", "经济分类科目名称", "合计"],
+              ["类", "款", "经济分类科目名称", "合计"]]
+    body = [["301", "", "工资福利支出", "88,282,511"], ["301", "2", "津贴补贴", "16,623,810"],
+            ["301", "08", "机关事业单位基本养老保险缴费", "4,608,515"]]
+    rows, _, _, problems = build_rows([Piece(29, header + body)], template("gpb_basic_expenditure"))
+    assert problems == []
+    assert [(r.kind, r.values["econ_code"], r.values["total"]) for r in rows] == [
+        ("subtotal", "301", D("88282511")), ("detail", "30102", D("16623810")), ("detail", "30108", D("4608515"))]
+
+
 def test_codes_joined_and_table_across_pages_with_repeated_header():
     header = [["科目编码", "科目名称", "合计"], ["科目编码", "科目名称", "合计"]]
     p1 = header + [["", "合计", "20.00"], ["2010306", "政务公开审批", "11.00"]]

@@ -77,6 +77,10 @@ def _needs_retry(pieces: list[Piece] | None) -> bool:
     return not pieces or min(p.accuracy or 0 for p in pieces) < MIN_ACCURACY
 
 
+def _ncols(piece: Piece) -> int:
+    return max((len(r) for r in piece.cells), default=0)
+
+
 def _best(pieces: list[Piece]) -> float:
     return max(p.accuracy or 0 for p in pieces)
 
@@ -223,7 +227,14 @@ def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
                 continue
             # pair titles and tables top-down; a single title takes every table of its page
             if len(known) == 1:
-                current = _OpenTable(known[0][1], known[0][0], page, list(pieces))
+                # one title: its table, and the pieces of the same shape below it; a table of another
+                # shape under it is another (untitled) table, recorded, never mixed in
+                same = [p for p in pieces if pieces and _ncols(p) == _ncols(pieces[0])]
+                for p in pieces:
+                    if p not in same:
+                        result.unrecognised.append({"title": None, "page": n, "table_index": p.table_index,
+                                                    "rows": len(p.cells), "after": known[0][0]})
+                current = _OpenTable(known[0][1], known[0][0], page, same)
             else:
                 for i, (line, t) in enumerate(known):
                     part = [pieces[i]] if i < len(pieces) else []

@@ -254,6 +254,8 @@ def _typed_row(
     # codes printed in three columns, as a tree, or in one column
     if "class_part" in field_of.values() or "kuan_part" in field_of.values():
         cls, kuan, xiang = (str(values.pop(k, "") or "") for k in ("class_part", "kuan_part", "xiang_part"))
+        # 款 and 项 are two digits; a spreadsheet export may drop the leading zero ("301 | 2" is 30102)
+        kuan, xiang = (p.zfill(2) if len(p) == 1 and p.isdigit() else p for p in (kuan, xiang))
         if cls and len(cls) >= 3 and not kuan and not xiang and len(cls) in (5, 7):
             code = cls  # a code printed whole in the 类 column
         elif cls:

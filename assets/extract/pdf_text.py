@@ -148,6 +148,7 @@ def title_lines(page: PageText, max_lines: int = 6) -> list[str]:
 
 
 _EMPTY_MARK = r"(?:此表无数据|本表无数据|故此表为空|此表为空表|无此项|为空表)"
+_EMPTY_WORDS = re.compile(_EMPTY_MARK)
 _NOTE_RE = re.compile(r"(?:备注|注|说明)[:：][^。]*?" + _EMPTY_MARK + r"[^。]*。?")
 _BARE_NOTE_RE = re.compile(r"[^。:：]*" + _EMPTY_MARK + r"[^。]*。?")
 
@@ -156,6 +157,8 @@ def empty_table_note(text: str) -> str | None:
     """The note a department prints under a table it has no data for, as printed
     (spaces removed): "备注：…无政府性基金预算拨款安排的支出，故此表无数据。"."""
     compact = clean_text(text)
+    if not _EMPTY_WORDS.search(compact) and not _EMPTY_WORDS.search(to_halfwidth(compact)):
+        return None
     m = _NOTE_RE.search(compact) or _BARE_NOTE_RE.search(compact)
     if m:
         return m.group(0)

@@ -21,7 +21,8 @@ SIDES = ("income", "expense", "use")
 #: a row label, never a header: "一、…", "（一）…", "1.…", "…合计" / "…总计" with text before
 _ORDINAL = re.compile(r"^([一二三四五六七八九十]+、|[(（][一二三四五六七八九十]+[)）]|\d+[.、])")
 _TOTAL = re.compile(r"^(.*(合计|总计))$")
-_ITEM_HEADERS = ("项目", "科目", "名称")
+#: the header of an item (label) column: 项目, 项目名称, 科目名称, 收入项目 … (not 项目支出)
+_ITEM_HEADER = re.compile(r"^(收入|支出)?(项目|科目)(名称)?$|名称$|^支出用途$")
 #: (words all in the column's header path, field suffix); first match wins
 _AMOUNT_RULES = (
     (("其中", "财政拨款"), "gpb_fiscal"),
@@ -29,6 +30,10 @@ _AMOUNT_RULES = (
     (("政府性基金",), "gov_fund"),
     (("国有资本",), "soe"),
     (("财政专户",), "special_account"),
+    (("人员经费",), "personnel"),
+    (("公用经费",), "public"),
+    (("基本支出",), "basic"),
+    (("项目支出",), "project"),
     (("合计",), "total"),
     (("小计",), "total"),
 )
@@ -72,7 +77,7 @@ def column_fields(paths: list[list[str]], body: list[list[str]], ncols: int) -> 
         path = paths[j] if j < len(paths) else []
         joined = "/".join(path)
         last = path[-1] if path else ""
-        is_item = any(w in last for w in _ITEM_HEADERS) and "金额" not in last if path else _column_is_text(body, j)
+        is_item = bool(_ITEM_HEADER.search(last)) if path else _column_is_text(body, j)
         if is_item:
             side_index += 1
             if "收入" in joined:
