@@ -11,7 +11,7 @@ from assets.crawl.assets import crawled_documents
 from assets.extract.assets import extracted_documents
 from assets.load.assets import warehouse_tables
 from assets.normalize.assets import normalized_documents
-from assets.validate.assets import documents_reconcile, validated_documents
+from assets.validate.assets import VALIDATION_CHECKS, validated_documents
 from pipelines.jobs import backfill_job, crawl_job, nightly_crawl, process_job
 from pipelines.sensors import discover_regions, process_after_crawl
 from pipelines.resources import (
@@ -24,7 +24,7 @@ from pipelines.resources import (
 )
 
 ALL_ASSETS = [crawled_documents, extracted_documents, normalized_documents, validated_documents, warehouse_tables]
-ALL_CHECKS = [documents_reconcile]
+ALL_CHECKS = [*VALIDATION_CHECKS]
 
 
 def build_resources(
