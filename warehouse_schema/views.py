@@ -1,23 +1,101 @@
 """The analyst contract: views in schema ``mart``.
 
-Amounts are 万元, NUMERIC with 2 decimals.  The fact views show only documents
-whose status is ``loaded`` (they passed the blocking data-quality checks).
-The SQL is the common subset of DuckDB and PostgreSQL.
+Amounts are 万元, NUMERIC with 2 decimals (rounded half away from zero from the
+exact 元 amounts in ``core``).  Fact views show only documents whose status is
+``loaded`` (they passed the blocking data-quality checks).  The SQL is the common
+subset of DuckDB and PostgreSQL; views never read other mart views, so they can
+be dropped and recreated in any order.
+
+Names are as printed (``function_name``, ``econ_name``, ``department_name``);
+``*_canonical`` / ``class_name`` come from the code dimensions, using the name
+valid in the document's fiscal year.  README.md "Querying the warehouse"
+documents every view with example queries.
+
+Views are replaceable objects: :func:`create_views` (re)creates them and is run
+by the migrations and by ``warehouse_schema.create_all`` whenever their
+fingerprint changes; on PostgreSQL it grants SELECT to the analyst role.
 """
 
 from __future__ import annotations
 
-WAN = "CAST(ROUND({col} / 10000.0, 2) AS NUMERIC(18, 2))"
+import hashlib
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+from warehouse_schema.tables import REVENUE_AMOUNT_COLUMNS
+
+ANALYST_ROLE = "budget_analyst"
 
 
 def _wan(col: str) -> str:
-    return WAN.format(col=col)
+    """元 → 万元, exact: NUMERIC × 0.0001 stays NUMERIC in both engines (division would be DOUBLE in DuckDB)."""
+    return f"CAST(ROUND(CAST({col} AS NUMERIC(20, 2)) * 0.0001, 2) AS NUMERIC(18, 2))"
 
+
+def _valid(alias: str, year: str) -> str:
+    """The version of a code valid in ``year`` (versions of a code never overlap)."""
+    return (f"({alias}.valid_from IS NULL OR {year} >= {alias}.valid_from) "
+            f"AND ({alias}.valid_to IS NULL OR {year} <= {alias}.valid_to)")
+
+
+#: documents that passed the blocking checks, with their region
+_LOADED = """
+        JOIN core.document d ON d.document_sha256 = {f}.document_sha256 AND d.status = 'loaded'
+        LEFT JOIN core.dim_region r ON r.region_code = d.region_code"""
+
+_GPB_DETAIL = "{f}.table_type = 'gpb_expenditure' AND {f}.row_kind = 'detail' AND LENGTH({f}.function_code) = 7"
+
+#: department-year rows of the 一般公共预算支出预算表 by 类, under the current department key
+_DEPT_CLASS_YEAR = f"""
+        SELECT COALESCE(x.new_department_key, d.department_key) AS department_key, d.region_code, d.fiscal_year,
+               SUBSTR(f.function_code, 1, 3) AS class_code, SUM(f.total_yuan) AS total_yuan
+        FROM core.fact_function_expenditure f
+        JOIN core.document d ON d.document_sha256 = f.document_sha256 AND d.status = 'loaded'
+        LEFT JOIN core.department_crosswalk x ON x.old_department_key = d.department_key
+        WHERE {_GPB_DETAIL.format(f='f')}
+        GROUP BY COALESCE(x.new_department_key, d.department_key), d.region_code, d.fiscal_year,
+                 SUBSTR(f.function_code, 1, 3)"""
+
+#: department-years that have a loaded 一般公共预算支出预算表 (an empty one counts: all 类 are 0)
+_DEPT_YEARS = """
+        SELECT DISTINCT COALESCE(x.new_department_key, d.department_key) AS department_key, d.fiscal_year
+        FROM core.document d
+        JOIN core.extracted_table t ON t.document_sha256 = d.document_sha256 AND t.table_type = 'gpb_expenditure'
+        LEFT JOIN core.department_crosswalk x ON x.old_department_key = d.department_key
+        WHERE d.status = 'loaded'"""
+
+#: latest published name of each (current) department key
+_DEPT_NAME = """
+        SELECT k.department_key, MAX(d.department_name) AS department_name
+        FROM (SELECT COALESCE(x.new_department_key, d.department_key) AS department_key,
+                     MAX(d.fiscal_year) AS last_year
+              FROM core.document d
+              LEFT JOIN core.department_crosswalk x ON x.old_department_key = d.department_key
+              WHERE d.department_key IS NOT NULL
+              GROUP BY COALESCE(x.new_department_key, d.department_key)) k
+        JOIN core.document d ON d.department_key = k.department_key AND d.fiscal_year = k.last_year
+        GROUP BY k.department_key"""
+
+_PROJECT_SOURCES = (
+    # (column, fund source, funding)
+    ("gpb_yuan", "general_public_budget", "current_year"),
+    ("gov_fund_yuan", "government_fund", "current_year"),
+    ("soe_capital_yuan", "state_capital", "current_year"),
+    ("special_account_yuan", "special_account", "current_year"),
+    ("unit_funds_yuan", "other", "current_year"),
+    ("carryover_gpb_yuan", "general_public_budget", "carryover"),
+    ("carryover_gov_fund_yuan", "government_fund", "carryover"),
+    ("carryover_soe_capital_yuan", "state_capital", "carryover"),
+)
+
+_DOC_COLS = "d.region_code, r.region_name, d.fiscal_year, d.department_name"
 
 VIEWS: dict[str, str] = {
     "mart.documents": """
         SELECT d.document_sha256, d.source_url, d.region_code, d.fiscal_year, d.department_name,
-               d.doc_type, d.status, d.status_reason, d.page_count, d.fetched_at
+               d.doc_type, d.status, d.status_reason, d.page_count, d.fetched_at,
+               d.department_key, d.budget_phase, d.title
         FROM core.document d
     """,
     "mart.quality_findings": """
@@ -26,50 +104,252 @@ VIEWS: dict[str, str] = {
         FROM core.quality_finding f
     """,
     "mart.expenditure_by_function": f"""
-        SELECT d.region_code, r.region_name, d.fiscal_year, d.department_name,
-               COALESCE(u.unit_name, d.department_name) AS unit_name,
+        SELECT {_DOC_COLS},
+               COALESCE(f.unit_name, d.department_name) AS unit_name,
                f.function_code, f.function_name,
                SUBSTR(f.function_code, 1, 3) AS class_code,
-               c.function_name AS class_name,
+               cc.name AS class_name,
                {_wan('f.total_yuan')} AS total_wan,
                {_wan('f.basic_yuan')} AS basic_wan,
                {_wan('f.project_yuan')} AS project_wan,
-               f.document_sha256, f.page
-        FROM core.fact_function_expenditure f
-        JOIN core.document d ON d.document_sha256 = f.document_sha256
-        LEFT JOIN core.dim_region r ON r.region_code = d.region_code
-        LEFT JOIN (
-            SELECT document_sha256, table_type, unit_code, MIN(function_name) AS unit_name
-            FROM core.fact_function_expenditure
-            WHERE row_kind = 'subtotal' AND unit_code IS NOT NULL AND unit_code <> ''
-              AND (function_code IS NULL OR function_code = '')
-            GROUP BY document_sha256, table_type, unit_code
-        ) u ON u.document_sha256 = f.document_sha256 AND u.table_type = f.table_type
-            AND u.unit_code = f.unit_code
-        LEFT JOIN (
-            SELECT document_sha256, table_type, function_code, MIN(function_name) AS function_name
-            FROM core.fact_function_expenditure
-            WHERE LENGTH(function_code) = 3
-            GROUP BY document_sha256, table_type, function_code
-        ) c ON c.document_sha256 = f.document_sha256 AND c.table_type = f.table_type
-            AND c.function_code = SUBSTR(f.function_code, 1, 3)
-        WHERE f.table_type = 'gpb_expenditure' AND f.row_kind = 'detail'
-          AND LENGTH(f.function_code) = 7 AND d.status = 'loaded'
+               f.document_sha256, f.page,
+               fc.name AS function_name_canonical, d.department_key, f.unit_code
+        FROM core.fact_function_expenditure f {_LOADED.format(f='f')}
+        LEFT JOIN core.dim_function_code fc ON fc.function_code = f.function_code AND {_valid('fc', 'd.fiscal_year')}
+        LEFT JOIN core.dim_function_code cc
+            ON cc.function_code = SUBSTR(f.function_code, 1, 3) AND {_valid('cc', 'd.fiscal_year')}
+        WHERE {_GPB_DETAIL.format(f='f')}
     """,
     "mart.basic_expenditure_by_economic": f"""
-        SELECT d.region_code, r.region_name, d.fiscal_year, d.department_name,
+        SELECT {_DOC_COLS},
                d.department_name AS unit_name,
                e.econ_code, e.econ_name, e.gov_econ_code,
                {_wan('e.personnel_yuan')} AS personnel_wan,
                {_wan('e.public_yuan')} AS public_wan,
                {_wan('e.total_yuan')} AS total_wan,
-               e.document_sha256, e.page
-        FROM core.fact_basic_economic e
-        JOIN core.document d ON d.document_sha256 = e.document_sha256
-        LEFT JOIN core.dim_region r ON r.region_code = d.region_code
-        WHERE e.row_kind = 'detail' AND LENGTH(e.econ_code) = 5 AND d.status = 'loaded'
+               e.document_sha256, e.page,
+               ec.name AS econ_name_canonical, e.gov_econ_name, gc.name AS gov_econ_name_canonical,
+               d.department_key
+        FROM core.fact_basic_economic e {_LOADED.format(f='e')}
+        LEFT JOIN core.dim_econ_code ec
+            ON ec.scheme = 'dept' AND ec.econ_code = e.econ_code AND {_valid('ec', 'd.fiscal_year')}
+        LEFT JOIN core.dim_econ_code gc
+            ON gc.scheme = 'gov' AND gc.econ_code = e.gov_econ_code AND {_valid('gc', 'd.fiscal_year')}
+        WHERE e.table_type = 'gpb_basic_expenditure' AND e.row_kind = 'detail' AND LENGTH(e.econ_code) = 5
+    """,
+    "mart.departments": f"""
+        SELECT k.department_key, COALESCE(x.new_department_key, k.department_key) AS current_department_key,
+               k.region_code, r.region_name,
+               (SELECT MAX(d2.department_name) FROM core.document d2
+                WHERE d2.department_key = k.department_key AND d2.fiscal_year = k.last_year
+                  AND d2.doc_type = 'budget') AS department_name,
+               k.first_year, k.last_year, k.documents, k.published_names,
+               n.department_name AS current_department_name
+        FROM (SELECT d.department_key, MIN(d.region_code) AS region_code, MIN(d.fiscal_year) AS first_year,
+                     MAX(d.fiscal_year) AS last_year, COUNT(*) AS documents,
+                     STRING_AGG(DISTINCT d.department_name, ' | ' ORDER BY d.department_name) AS published_names
+              FROM core.document d
+              WHERE d.department_key IS NOT NULL AND d.doc_type = 'budget'
+              GROUP BY d.department_key) k
+        LEFT JOIN core.department_crosswalk x ON x.old_department_key = k.department_key
+        LEFT JOIN core.dim_region r ON r.region_code = k.region_code
+        LEFT JOIN ({_DEPT_NAME}) n ON n.department_key = COALESCE(x.new_department_key, k.department_key)
+    """,
+    "mart.function_codes": """
+        SELECT c.function_code, c.level, c.name, c.parent_code, c.class_code, c.valid_from, c.valid_to, c.version
+        FROM core.dim_function_code c
+    """,
+    "mart.class_totals_by_region_year": f"""
+        SELECT x.region_code, r.region_name, r.prefecture, r.province, x.fiscal_year, x.class_code,
+               cc.name AS class_name, x.departments, x.documents,
+               {_wan('x.total_yuan')} AS total_wan,
+               {_wan('x.basic_yuan')} AS basic_wan,
+               {_wan('x.project_yuan')} AS project_wan
+        FROM (SELECT d.region_code, d.fiscal_year, SUBSTR(f.function_code, 1, 3) AS class_code,
+                     COUNT(DISTINCT d.department_key) AS departments,
+                     COUNT(DISTINCT d.document_sha256) AS documents,
+                     SUM(f.total_yuan) AS total_yuan, SUM(f.basic_yuan) AS basic_yuan,
+                     SUM(f.project_yuan) AS project_yuan
+              FROM core.fact_function_expenditure f
+              JOIN core.document d ON d.document_sha256 = f.document_sha256 AND d.status = 'loaded'
+              WHERE {_GPB_DETAIL.format(f='f')}
+              GROUP BY d.region_code, d.fiscal_year, SUBSTR(f.function_code, 1, 3)) x
+        LEFT JOIN core.dim_region r ON r.region_code = x.region_code
+        LEFT JOIN core.dim_function_code cc ON cc.function_code = x.class_code AND {_valid('cc', 'x.fiscal_year')}
+    """,
+    "mart.expenditure_yoy_by_department_class": f"""
+        WITH cur AS ({_DEPT_CLASS_YEAR}),
+             years AS ({_DEPT_YEARS}),
+             grid AS (
+                 SELECT y.department_key, y.fiscal_year, c.class_code, c.region_code
+                 FROM years y
+                 JOIN (SELECT DISTINCT department_key, class_code, region_code FROM cur) c
+                   ON c.department_key = y.department_key)
+        SELECT g.region_code, r.region_name, g.department_key, n.department_name, g.class_code,
+               cc.name AS class_name, g.fiscal_year,
+               {_wan('COALESCE(a.total_yuan, 0)')} AS total_wan,
+               CASE WHEN p.department_key IS NOT NULL THEN {_wan('COALESCE(b.total_yuan, 0)')} END
+                   AS prev_total_wan,
+               CASE WHEN p.department_key IS NOT NULL
+                    THEN {_wan('COALESCE(a.total_yuan, 0) - COALESCE(b.total_yuan, 0)')} END AS change_wan,
+               -- NULL without a previous amount (b is NULL) or when it was 0.  Not written as
+               -- CASE WHEN COALESCE(b, 0) <> 0: DuckDB 2.0.1 evaluates that to false under a pushed-down filter
+               CAST(ROUND(CAST((COALESCE(a.total_yuan, 0) - b.total_yuan) * 100 / NULLIF(b.total_yuan, 0)
+                               AS NUMERIC(30, 6)), 2) AS NUMERIC(12, 2)) AS change_pct
+        FROM grid g
+        LEFT JOIN cur a ON a.department_key = g.department_key AND a.fiscal_year = g.fiscal_year
+                       AND a.class_code = g.class_code
+        LEFT JOIN years p ON p.department_key = g.department_key AND p.fiscal_year = g.fiscal_year - 1
+        LEFT JOIN cur b ON b.department_key = g.department_key AND b.fiscal_year = g.fiscal_year - 1
+                       AND b.class_code = g.class_code
+        LEFT JOIN core.dim_region r ON r.region_code = g.region_code
+        LEFT JOIN ({_DEPT_NAME}) n ON n.department_key = g.department_key
+        LEFT JOIN core.dim_function_code cc ON cc.function_code = g.class_code AND {_valid('cc', 'g.fiscal_year')}
+    """,
+    "mart.revenue_by_source": f"""
+        SELECT {_DOC_COLS}, v.income_item AS item_name, v.revenue_category, rc.name_zh AS revenue_category_name,
+               v.fund_source, fs.name_zh AS fund_source_name, v.income_kind AS category_kind, v.is_of_which,
+               {_wan('v.income_amount_yuan')} AS amount_wan,
+               v.document_sha256, v.page, v.row_index, d.department_key
+        FROM core.fact_budget_summary v {_LOADED.format(f='v')}
+        LEFT JOIN core.dim_revenue_category rc ON rc.revenue_category = v.revenue_category
+        LEFT JOIN core.dim_fund_source fs ON fs.fund_source = v.fund_source
+        WHERE v.income_item IS NOT NULL
+    """,
+    "mart.revenue_by_function": f"""
+        SELECT {_DOC_COLS}, COALESCE(v.unit_name, d.department_name) AS unit_name,
+               v.function_code, v.item_name AS function_name, SUBSTR(v.function_code, 1, 3) AS class_code,
+               cc.name AS class_name, v.revenue_category, rc.name_zh AS revenue_category_name,
+               rc.fund_source, fs.name_zh AS fund_source_name,
+               {_wan('v.amount_yuan')} AS amount_wan,
+               v.document_sha256, v.page, d.department_key
+        FROM ({' UNION ALL '.join(
+            f"SELECT document_sha256, page, row_kind, function_code, item_name, unit_name, "
+            f"'{category}' AS revenue_category, {field}_yuan AS amount_yuan "
+            f"FROM core.fact_revenue WHERE {field}_yuan IS NOT NULL"
+            for field, category in REVENUE_AMOUNT_COLUMNS.items() if field != 'total')}) v {_LOADED.format(f='v')}
+        LEFT JOIN core.dim_revenue_category rc ON rc.revenue_category = v.revenue_category
+        LEFT JOIN core.dim_fund_source fs ON fs.fund_source = rc.fund_source
+        LEFT JOIN core.dim_function_code cc
+            ON cc.function_code = SUBSTR(v.function_code, 1, 3) AND {_valid('cc', 'd.fiscal_year')}
+        WHERE v.row_kind = 'detail' AND LENGTH(v.function_code) = 7
+    """,
+    "mart.fiscal_appropriation": f"""
+        SELECT {_DOC_COLS}, a.side, a.item_name, a.item_kind, a.revenue_category, a.fund_source, a.is_of_which,
+               a.class_code, cc.name AS class_name,
+               {_wan('a.total_yuan')} AS total_wan,
+               {_wan('a.gpb_yuan')} AS gpb_wan,
+               {_wan('a.gpb_fiscal_yuan')} AS gpb_fiscal_wan,
+               {_wan('a.gov_fund_yuan')} AS gov_fund_wan,
+               {_wan('a.soe_capital_yuan')} AS soe_capital_wan,
+               a.document_sha256, a.page, a.row_index, d.department_key
+        FROM (SELECT document_sha256, page, row_index, 'income' AS side, income_item AS item_name,
+                     income_kind AS item_kind, revenue_category, fund_source, is_of_which,
+                     CAST(NULL AS VARCHAR(3)) AS class_code, income_amount_yuan AS total_yuan,
+                     CAST(NULL AS NUMERIC(20, 2)) AS gpb_yuan, CAST(NULL AS NUMERIC(20, 2)) AS gpb_fiscal_yuan,
+                     CAST(NULL AS NUMERIC(20, 2)) AS gov_fund_yuan, CAST(NULL AS NUMERIC(20, 2)) AS soe_capital_yuan
+              FROM core.fact_fiscal_appropriation WHERE income_item IS NOT NULL
+              UNION ALL
+              SELECT document_sha256, page, row_index, 'expense', expense_item, expense_kind,
+                     NULL, NULL, NULL, class_code, expense_total_yuan, expense_gpb_yuan, expense_gpb_fiscal_yuan,
+                     expense_gov_fund_yuan, expense_soe_capital_yuan
+              FROM core.fact_fiscal_appropriation WHERE expense_item IS NOT NULL) a {_LOADED.format(f='a')}
+        LEFT JOIN core.dim_function_code cc ON cc.function_code = a.class_code AND {_valid('cc', 'd.fiscal_year')}
+    """,
+    "mart.project_expenditure": f"""
+        SELECT {_DOC_COLS}, p.project_name, p.category, p.project_unit,
+               {_wan('p.total_yuan')} AS total_wan,
+               {_wan('p.gpb_yuan')} AS gpb_wan,
+               {_wan('p.gov_fund_yuan')} AS gov_fund_wan,
+               {_wan('p.soe_capital_yuan')} AS soe_capital_wan,
+               CASE WHEN p.carryover_gpb_yuan IS NULL AND p.carryover_gov_fund_yuan IS NULL
+                         AND p.carryover_soe_capital_yuan IS NULL THEN NULL
+                    ELSE {_wan('COALESCE(p.carryover_gpb_yuan, 0) + COALESCE(p.carryover_gov_fund_yuan, 0)'
+                               ' + COALESCE(p.carryover_soe_capital_yuan, 0)')} END AS carryover_wan,
+               {_wan('p.special_account_yuan')} AS special_account_wan,
+               {_wan('p.unit_funds_yuan')} AS unit_funds_wan,
+               p.document_sha256, p.page, d.department_key
+        FROM core.fact_project_expenditure p {_LOADED.format(f='p')}
+        WHERE p.table_type = 'project_expenditure' AND p.row_kind = 'detail'
+    """,
+    "mart.project_expenditure_by_fund_source": f"""
+        SELECT {_DOC_COLS}, p.project_name, p.category, p.project_unit, p.fund_source,
+               fs.name_zh AS fund_source_name, p.funding, {_wan('p.amount_yuan')} AS amount_wan,
+               p.document_sha256, p.page, d.department_key
+        FROM ({' UNION ALL '.join(
+            f"SELECT document_sha256, page, row_kind, project_name, category, project_unit, "
+            f"'{source}' AS fund_source, '{funding}' AS funding, {col} AS amount_yuan "
+            f"FROM core.fact_project_expenditure WHERE {col} IS NOT NULL AND {col} <> 0"
+            for col, source, funding in _PROJECT_SOURCES)}) p {_LOADED.format(f='p')}
+        LEFT JOIN core.dim_fund_source fs ON fs.fund_source = p.fund_source
+        WHERE p.row_kind = 'detail'
+    """,
+    "mart.three_public": f"""
+        SELECT {_DOC_COLS},
+               {_wan('t.total_yuan')} AS total_wan,
+               {_wan('t.outbound_yuan')} AS outbound_wan,
+               {_wan('t.vehicle_purchase_yuan')} AS vehicle_purchase_wan,
+               {_wan('t.vehicle_operation_yuan')} AS vehicle_operation_wan,
+               {_wan('t.vehicle_total_yuan')} AS vehicle_total_wan,
+               {_wan('t.reception_yuan')} AS reception_wan,
+               t.document_sha256, t.page, d.department_key
+        FROM core.fact_three_public t {_LOADED.format(f='t')}
+    """,
+    "mart.performance_targets": f"""
+        SELECT {_DOC_COLS},
+               CASE WHEN t.table_type = 'dept_performance' THEN 'department' ELSE 'project' END AS target_scope,
+               t.project_code, t.project_name, t.category,
+               {_wan('t.project_total_yuan')} AS project_total_wan,
+               t.indicator_l1, t.indicator_l2, t.indicator_l3, t.target_text, t.target_operator,
+               t.target_value, t.target_unit, t.description,
+               t.document_sha256, t.page, t.row_index, d.department_key
+        FROM core.fact_performance_target t {_LOADED.format(f='t')}
+        WHERE t.indicator_l1 IS NOT NULL OR t.indicator_l3 IS NOT NULL
     """,
 }
 
-#: creation order (later views may read earlier ones)
+#: creation order
 VIEW_ORDER = list(VIEWS)
+
+
+def views_fingerprint() -> str:
+    h = hashlib.sha256()
+    for name in VIEW_ORDER:
+        h.update(name.encode())
+        h.update(VIEWS[name].encode())
+    return h.hexdigest()
+
+
+def create_views(conn: sa.Connection) -> None:
+    """Drop and create every mart view (in the caller's transaction); on PostgreSQL grant
+    SELECT on them to the analyst role when it exists."""
+    for name in reversed(VIEW_ORDER):
+        conn.exec_driver_sql(f"DROP VIEW IF EXISTS {name}")
+    for name in VIEW_ORDER:
+        conn.exec_driver_sql(f"CREATE VIEW {name} AS {VIEWS[name]}")
+    if conn.dialect.name == "postgresql":
+        grant_analyst(conn)
+
+
+def grant_analyst(conn: sa.Connection) -> None:
+    """SELECT on every mart view for the analyst role (PostgreSQL; no-op if the role is missing)."""
+    exists = conn.exec_driver_sql(f"SELECT 1 FROM pg_roles WHERE rolname = '{ANALYST_ROLE}'").first()
+    if exists:
+        conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA mart TO {ANALYST_ROLE}")
+        conn.exec_driver_sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA mart TO {ANALYST_ROLE}")
+
+
+def sync_views(conn: sa.Connection, *, force: bool = False) -> bool:
+    """Recreate the mart views when their definitions changed (fingerprint in
+    ``core.reference_state``); returns whether they were recreated."""
+    from warehouse_schema.tables import reference_state as rs
+
+    fp = views_fingerprint()
+    current = conn.execute(sa.select(rs.c.fingerprint).where(rs.c.name == "views")).scalar()
+    if current == fp and not force:
+        return False
+    create_views(conn)
+    conn.execute(sa.delete(rs).where(rs.c.name == "views"))
+    conn.execute(sa.insert(rs).values(name="views", fingerprint=fp,
+                                      loaded_at=datetime.now(timezone.utc).isoformat(timespec="seconds")))
+    return True

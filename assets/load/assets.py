@@ -1,4 +1,4 @@
-"""Dagster asset of the load stage: one transaction per document into the warehouse."""
+"""Dagster asset of the load stage: one transaction per partition (year × region) into the warehouse."""
 
 
 import time
@@ -7,6 +7,7 @@ from dagster import AssetExecutionContext, AssetIn, MetadataValue, MultiToSingle
 
 from assets.extract.document import EXTRACTOR_VERSION
 from assets.load.warehouse import DocumentLoad
+from assets.normalize.departments import department_key
 from assets.normalize.facts import NormalizedDocument
 from assets.records import (
     DOC_BUDGET,
@@ -18,15 +19,18 @@ from assets.records import (
 from assets.validate.assets import Verdict
 from pipelines.partitions import year_region_partitions
 from pipelines.resources import WarehouseResource
+from warehouse_schema import tables as t
 
 
 def document_row(entry: ManifestEntry, result: ExtractionResult | None, status: str, reason: str | None) -> dict:
+    department = (result.department if result and result.department else None) or entry.department
     return {
         "document_sha256": entry.sha256,
         "source_url": entry.url,
         "region_code": entry.region_code,
         "fiscal_year": entry.year,
-        "department_name": (result.department if result and result.department else None) or entry.department,
+        "department_name": department,
+        "department_key": department_key(entry.region_code, department) if department else None,
         "doc_type": entry.doc_type,
         "budget_phase": "final_accounts" if entry.doc_type == "final_accounts" else "budget",
         "status": status,
@@ -34,33 +38,45 @@ def document_row(entry: ManifestEntry, result: ExtractionResult | None, status: 
         "page_count": (result.page_count if result and result.page_count else None) or entry.page_count,
         "fetched_at": entry.fetched_at,
         "title": (result.title if result else None) or entry.title,
-        "tables_found": ",".join(t.table_type for t in result.tables) if result else None,
+        "tables_found": ",".join(tb.table_type for tb in result.tables) if result else None,
         "extractor_version": EXTRACTOR_VERSION if result else None,
     }
 
 
 def table_rows(result: ExtractionResult) -> list[dict]:
     rows, seen = [], set()
-    for t in result.tables:
-        if t.table_type in seen:  # a second table of the same type is recorded as unrecognised
+    for tb in result.tables:
+        if tb.table_type in seen:  # a second table of the same type is recorded as unrecognised
             continue
-        seen.add(t.table_type)
+        seen.add(tb.table_type)
         rows.append(
             {
                 "document_sha256": result.document_sha256,
-                "table_type": t.table_type,
-                "title": t.title,
-                "first_page": min(t.pages) if t.pages else None,
-                "last_page": max(t.pages) if t.pages else None,
-                "unit": t.unit,
-                "is_empty": t.empty,
-                "note": t.note,
-                "flavor": t.flavor,
-                "accuracy": t.accuracy,
-                "row_count": len(t.rows),
+                "table_type": tb.table_type,
+                "title": tb.title,
+                "first_page": min(tb.pages) if tb.pages else None,
+                "last_page": max(tb.pages) if tb.pages else None,
+                "unit": tb.unit,
+                "is_empty": tb.empty,
+                "note": tb.note,
+                "flavor": tb.flavor,
+                "accuracy": tb.accuracy,
+                "row_count": len(tb.rows),
             }
         )
     return rows
+
+
+def unique_rows(table_name: str, rows: list[dict]) -> list[dict]:
+    """Rows with a primary key seen before dropped (a repeated printed row would break the load)."""
+    pk = [c.name for c in t.metadata.tables[f"core.{table_name}"].primary_key.columns if c.name != "document_sha256"]
+    seen, out = set(), []
+    for r in rows:
+        k = tuple(r.get(c) for c in pk)
+        if k not in seen:
+            seen.add(k)
+            out.append(r)
+    return out
 
 
 def build_loads(
@@ -83,17 +99,7 @@ def build_loads(
             reason = f"{len(hard)} hard data-quality finding(s): " + "; ".join(
                 sorted({f["check_name"] for f in hard}))
         doc = normalized[sha]
-        facts = {}
-        for name, rows in doc.facts.items():
-            # a second table of the same type (e.g. a unit-level copy) would repeat the grain
-            keys = set()
-            unique = []
-            for r in rows:
-                k = (r["table_type"], r["row_index"])
-                if k not in keys:
-                    keys.add(k)
-                    unique.append(r)
-            facts[name] = unique
+        facts = {name: unique_rows(name, rows) for name, rows in doc.facts.items()}
         findings = [dict(f, document_sha256=sha) for f in verdict.findings]
         loads.append(DocumentLoad(document_row(entry, result, verdict.status, reason), table_rows(result), facts, findings))
     # documents of the year that were not extracted: 决算, other files, rejected downloads
@@ -113,7 +119,7 @@ def build_loads(
     group_name="load",
     ins={"crawled_documents": AssetIn(partition_mapping=MultiToSingleDimensionPartitionMapping("region"))},
     description="Documents, extracted tables, facts and findings in the warehouse (core schema); re-loading a "
-    "document replaces its rows in one transaction.",
+    "partition replaces its documents' rows in one transaction.",
 )
 def warehouse_tables(
     context: AssetExecutionContext,
@@ -127,16 +133,19 @@ def warehouse_tables(
     started = time.monotonic()
     wh = warehouse.open()
     summary: dict = {"documents": {}, "rows": {}}
-    for load in build_loads(crawled_documents, year, extracted_documents, normalized_documents, validated_documents):
-        counts = wh.load_document(load)
+    loads = build_loads(crawled_documents, year, extracted_documents, normalized_documents, validated_documents)
+    try:
+        # the whole partition in one transaction: a failure leaves the previous state
+        counts = wh.load_documents(loads)
+    finally:
+        wh.dispose()
+    for load in loads:
         d = load.document
         summary["documents"][d["document_sha256"]] = {
             "status": d["status"], "reason": d["status_reason"], "url": d["source_url"],
             "department": d["department_name"],
         }
-        for k, v in counts.items():
-            summary["rows"][k] = summary["rows"].get(k, 0) + v
-    wh.dispose()
+    summary["rows"] = {k: v for k, v in counts.items() if k != "document"}
     statuses: dict[str, int] = {}
     for d in summary["documents"].values():
         statuses[d["status"]] = statuses.get(d["status"], 0) + 1

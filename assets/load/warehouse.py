@@ -1,15 +1,27 @@
-"""Writing to the warehouse: the manifest, documents, facts and findings.
+"""Writing to the warehouse: the manifest, reference data, documents, facts and findings.
 
-Loads are idempotent per document: a document's rows in every per-document
-table are deleted and re-inserted in one transaction, so re-running a
+Loads are idempotent per document and per partition: :meth:`Warehouse.load_documents`
+deletes every row of the given documents (document, extracted tables, facts,
+findings) and inserts the new ones in **one transaction**, so re-running a
 partition leaves the warehouse exactly as after one run, and a crash mid-load
-leaves the previous state.
+leaves the previous state.  Different partitions touch disjoint documents, so
+two loads at once do not interfere (PostgreSQL additionally serialises loads of
+the same document with a transaction-scoped advisory lock).
+
+Bulk paths, not row-by-row inserts: DuckDB inserts from a registered pandas
+frame with ``INSERT … SELECT`` (amounts travel as integer 分 and become exact
+DECIMAL in SQL); PostgreSQL streams rows through psycopg ``COPY``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable, Sequence
 
 import sqlalchemy as sa
 
@@ -48,13 +60,145 @@ class DocumentLoad:
     findings: list[dict[str, Any]] = field(default_factory=list)
 
 
+# --------------------------------------------------------------------------- bulk insert
+
+
+def _scale(col: sa.Column) -> int | None:
+    return col.type.scale if isinstance(col.type, sa.Numeric) and not isinstance(col.type, sa.Float) else None
+
+
+def _duckdb_frame(table: sa.Table, cols: list[sa.Column], rows: Sequence[dict[str, Any]]):
+    """A pandas frame DuckDB scans without guessing: numbers as nullable Int64 (amounts in
+    units of their last decimal), text as object, booleans as nullable boolean."""
+    import pandas as pd
+
+    data = {}
+    for col in cols:
+        values = [r.get(col.name) for r in rows]
+        scale = _scale(col)
+        if scale is not None:
+            ints = []
+            for v in values:
+                if v is None:
+                    ints.append(None)
+                    continue
+                d = v if isinstance(v, Decimal) else Decimal(str(v))
+                q = d.scaleb(scale)
+                if q != q.to_integral_value():
+                    raise ValueError(f"{table.fullname}.{col.name}: {v} has more than {scale} decimals")
+                ints.append(int(q))
+            data[col.name] = pd.array(ints, dtype="Int64")
+        elif isinstance(col.type, sa.Boolean):
+            data[col.name] = pd.array(values, dtype="boolean")
+        elif isinstance(col.type, (sa.Integer, sa.BigInteger)):
+            data[col.name] = pd.array(values, dtype="Int64")
+        elif isinstance(col.type, sa.Float):
+            data[col.name] = pd.array(values, dtype="Float64")
+        else:
+            data[col.name] = pd.array([None if v is None else str(v) for v in values], dtype=object)
+    return pd.DataFrame(data)
+
+
+def _select_expr(col: sa.Column, dialect) -> str:
+    scale = _scale(col)
+    name = f'"{col.name}"'
+    if scale is not None:
+        ddl = col.type.compile(dialect=dialect)
+        # integer units × 10^-scale: exact DECIMAL arithmetic (a division would be DOUBLE)
+        return f"CAST(CAST({name} AS DECIMAL(38, 0)) * {Decimal(1).scaleb(-scale)} AS {ddl})"
+    return name
+
+
+def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert ``rows`` (dicts keyed by column name; missing keys are NULL) into ``table``
+    inside the caller's transaction, by the engine's bulk path."""
+    if not rows:
+        return 0
+    names = set().union(*(r.keys() for r in rows))
+    cols = [c for c in table.columns if c.name in names]
+    unknown = names - {c.name for c in table.columns}
+    if unknown:
+        raise KeyError(f"{table.fullname} has no column(s) {sorted(unknown)}")
+    collist = ", ".join(f'"{c.name}"' for c in cols)
+    dialect = conn.dialect.name
+    if dialect == "duckdb":
+        raw = conn.connection.driver_connection
+        view = f"bulk_{uuid.uuid4().hex}"
+        raw.register(view, _duckdb_frame(table, cols, rows))
+        try:
+            select = ", ".join(_select_expr(c, conn.dialect) for c in cols)
+            raw.execute(f"INSERT INTO {table.fullname} ({collist}) SELECT {select} FROM {view}")
+        finally:
+            raw.unregister(view)
+    elif dialect == "postgresql":
+        keys = [c.name for c in cols]
+        with conn.connection.dbapi_connection.cursor() as cur:
+            with cur.copy(f"COPY {table.fullname} ({collist}) FROM STDIN") as copy:
+                for r in rows:
+                    copy.write_row([r.get(k) for k in keys])
+    else:  # any other SQLAlchemy dialect: executemany
+        conn.execute(sa.insert(table), [{c.name: r.get(c.name) for c in cols} for r in rows])
+    return len(rows)
+
+
+def _advisory_key(sha: str) -> int:
+    """A 60-bit key for pg_advisory_xact_lock from a document hash (any string)."""
+    return int(hashlib.sha256(sha.encode()).hexdigest()[:15], 16)
+
+
+# --------------------------------------------------------------------------- the warehouse
+
+
 class Warehouse:
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)
+        self.dialect = self.engine.dialect.name
 
     def ensure_schema(self) -> None:
+        """Schema (migrations on PostgreSQL), views, and the reference dimensions, each only
+        when out of date."""
         warehouse_schema.create_all(self.engine)
+        self.load_reference()
+
+    # -- reference data ------------------------------------------------------
+    def load_reference(self, *, department_crosswalk: Path | None = None, force: bool = False) -> bool:
+        """Replace the reference dimensions (catalogs) in one transaction when their
+        fingerprint changed; returns whether they were (re)loaded."""
+        from assets.load.reference import fingerprint, reference_rows
+
+        rows = reference_rows(department_crosswalk)
+        fp = fingerprint(rows)
+        rs = t.reference_state
+        with warehouse_schema.schema_lock(self.engine):
+            with self.engine.begin() as conn:
+                current = conn.execute(sa.select(rs.c.fingerprint).where(rs.c.name == "reference_data")).scalar()
+                if current == fp and not force:
+                    return False
+                # keep regions that came only from sources.yaml (not in the catalogs)
+                codes = {r["region_code"] for r in rows["dim_region"]}
+                extra = [dict(r) for r in conn.execute(sa.select(t.dim_region)).mappings()
+                         if r["region_code"] not in codes]
+                for table in t.REFERENCE_TABLES:
+                    conn.execute(sa.delete(table))
+                for table in t.REFERENCE_TABLES:
+                    bulk_insert(conn, table, rows[table.name] + (extra if table is t.dim_region else []))
+                conn.execute(sa.delete(rs).where(rs.c.name == "reference_data"))
+                conn.execute(sa.insert(rs).values(name="reference_data", fingerprint=fp,
+                                                  loaded_at=datetime.now(timezone.utc).isoformat(timespec="seconds")))
+        return True
+
+    def upsert_regions(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Regions named in sources.yaml (their configured name wins over the catalog's)."""
+        r = t.dim_region
+        with self.engine.begin() as conn:
+            for row in rows:
+                old = conn.execute(sa.select(r).where(r.c.region_code == row["region_code"])).mappings().first()
+                new = {**(dict(old) if old else {}), **{k: v for k, v in row.items() if v is not None}}
+                if old is not None and new == dict(old):
+                    continue
+                conn.execute(sa.delete(r).where(r.c.region_code == row["region_code"]))
+                conn.execute(sa.insert(r), [new])
 
     # -- manifest ---------------------------------------------------------
     def previous_fetches(self, region_code: str) -> list[dict[str, Any]]:
@@ -91,35 +235,57 @@ class Warehouse:
     # -- documents --------------------------------------------------------
     def load_document(self, load: DocumentLoad) -> dict[str, int]:
         """Replace one document's rows everywhere, in one transaction."""
-        sha = load.document["document_sha256"]
-        counts: dict[str, int] = {}
+        return self.load_documents([load])
+
+    def load_documents(self, loads: Sequence[DocumentLoad]) -> dict[str, int]:
+        """Replace the rows of these documents (e.g. one partition's) everywhere, in one
+        transaction; returns the rows inserted per table."""
+        counts: dict[str, int] = {"document": 0}
+        if not loads:
+            return counts
+        shas = [ld.document["document_sha256"] for ld in loads]
+        if len(set(shas)) != len(shas):
+            raise ValueError("a document appears twice in one load")
+        per_table: dict[str, list[dict[str, Any]]] = {tb.name: [] for tb in t.DOCUMENT_TABLES}
+        for ld in loads:
+            sha = ld.document["document_sha256"]
+            per_table["extracted_table"] += [dict(r, document_sha256=sha) for r in ld.tables]
+            for name, rows in ld.facts.items():
+                if name not in per_table:
+                    raise KeyError(f"unknown fact table {name!r}")
+                per_table[name] += [dict(r, document_sha256=sha) for r in rows]
+            per_table["quality_finding"] += [dict(r, document_sha256=sha) for r in ld.findings]
         with self.engine.begin() as conn:
-            conn.execute(sa.delete(t.document).where(t.document.c.document_sha256 == sha))
+            if self.dialect == "postgresql":
+                for sha in sorted(shas):  # sorted: two loads sharing documents cannot deadlock
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_advisory_key(sha)})")
+            for start in range(0, len(shas), 500):
+                chunk = shas[start:start + 500]
+                for table in (*t.DOCUMENT_TABLES, t.document):
+                    conn.execute(sa.delete(table).where(table.c.document_sha256.in_(chunk)))
+            counts["document"] = bulk_insert(conn, t.document, [ld.document for ld in loads])
             for table in t.DOCUMENT_TABLES:
-                conn.execute(sa.delete(table).where(table.c.document_sha256 == sha))
-            conn.execute(sa.insert(t.document), [load.document])
-            if load.tables:
-                conn.execute(sa.insert(t.extracted_table), load.tables)
-            for name, rows in load.facts.items():
-                if rows:
-                    conn.execute(sa.insert(t.metadata.tables[f"core.{name}"]), rows)
-                counts[name] = len(rows)
-            if load.findings:
-                conn.execute(sa.insert(t.quality_finding), load.findings)
-            counts["quality_finding"] = len(load.findings)
+                counts[table.name] = bulk_insert(conn, table, per_table[table.name])
         return counts
 
-    def upsert_regions(self, rows: Iterable[dict[str, Any]]) -> None:
-        r = t.dim_region
+    def delete_documents(self, shas: Sequence[str]) -> None:
         with self.engine.begin() as conn:
-            for row in rows:
-                conn.execute(sa.delete(r).where(r.c.region_code == row["region_code"]))
-                conn.execute(sa.insert(r), [row])
+            for table in (*t.DOCUMENT_TABLES, t.document):
+                conn.execute(sa.delete(table).where(table.c.document_sha256.in_(list(shas))))
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
+        """Run one SQL statement as written (no parameters: ``LIKE '%…%'`` needs no escaping on
+        PostgreSQL); returns column names and rows."""
         with self.engine.connect() as conn:
-            res = conn.exec_driver_sql(sql)
-            return list(res.keys()), [tuple(r) for r in res.fetchall()]
+            cur = conn.connection.cursor()
+            try:
+                cur.execute(sql)
+                cols = [d[0] for d in cur.description] if cur.description else []
+                data = [tuple(r) for r in cur.fetchall()] if cur.description else []
+            finally:
+                cur.close()
+            conn.commit()
+            return cols, data
 
     def dispose(self) -> None:
         self.engine.dispose()
