@@ -3,6 +3,7 @@
 
 import pickle
 import time
+from collections import Counter
 
 from dagster import AssetExecutionContext, AssetIn, MetadataValue, MultiToSingleDimensionPartitionMapping, asset
 
@@ -67,6 +68,11 @@ def extracted_documents(
             "rejected": MetadataValue.json({s[:12]: r.reason for s, (_, r) in out.items() if r.status != "ok"}),
             "tables": sum(len(r.tables) for _, r in out.values()),
             "min_accuracy": min(accuracies) if accuracies else None,
+            # the camelot path that read each table (lattice/vector is the fast one; others are fallbacks)
+            "flavors": MetadataValue.json(dict(Counter(t.flavor for _, r in out.values() for t in r.tables
+                                                       if t.flavor))),
+            "empty_tables": sum(1 for _, r in out.values() for t in r.tables if t.empty),
+            "unrecognised": sum(len(r.unrecognised) for _, r in out.values()),
             "seconds": round(time.monotonic() - started, 2),
         }
     )

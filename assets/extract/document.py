@@ -152,14 +152,32 @@ def _has_amount(values: dict) -> bool:
     return any(isinstance(v, Decimal) and v != 0 for v in values.values())
 
 
+def table_pages(pages: list[PageText]) -> tuple[dict[int, list[tuple[str, Template | None]]], list[int]]:
+    """The title lines of each page (table of contents excepted) and the pages handed to camelot:
+    every page from the first titled one on (tables run over untitled continuation pages)."""
+    titled: dict[int, list[tuple[str, Template | None]]] = {}
+    for page in pages:
+        if _is_toc(page):
+            continue
+        titles = _page_titles(page)
+        if titles:
+            titled[page.number] = titles
+    if not titled:
+        return titled, []
+    first = min(titled)
+    return titled, [p.number for p in pages if p.number >= first]
+
+
 def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
     """Extract all template tables of a PDF (see module doc)."""
     path = Path(path)
+    pages: list[PageText] = []
     try:
         pages = read_pages(path)
         check_text_layer(pages)
     except UnreadableDocument as exc:
-        return ExtractionResult(document_sha256=sha256, page_count=0, tables=[], status="rejected", reason=str(exc))
+        return ExtractionResult(document_sha256=sha256, page_count=len(pages), tables=[], status="rejected",
+                                reason=str(exc))
 
     result = ExtractionResult(document_sha256=sha256, page_count=len(pages), tables=[])
     first_text = "\n".join(p.text for p in pages[:2])
@@ -171,20 +189,12 @@ def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
     result.fiscal_year = find_year(result.title or "") or find_year(first_text)
     result.department = find_department(first_text)
 
-    titled: dict[int, list[tuple[str, Template | None]]] = {}
-    for page in pages:
-        if _is_toc(page):
-            continue
-        titles = _page_titles(page)
-        if titles:
-            titled[page.number] = titles
+    titled, candidates = table_pages(pages)
     if not titled:
         result.narrative = "\n".join(p.text for p in pages)
         result.status, result.reason = "rejected", "no budget table found (no page carries a table title)"
         return result
-
-    first_table_page = min(titled)
-    candidates = [p.number for p in pages if p.number >= first_table_page]
+    first_table_page = candidates[0]
     try:
         # the fast path: ruled lines read from the PDF's vector graphics, no page rendering
         grids = _camelot_tables(path, candidates, "lattice", "vector")
