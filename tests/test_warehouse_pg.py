@@ -162,10 +162,15 @@ def test_ingest_into_postgresql_end_to_end(ingested):
     yoy = wh.query("""SELECT total_wan, prev_total_wan FROM mart.expenditure_yoy_by_department_class
         WHERE department_key = '410329:政务服务中心' AND fiscal_year = 2024 AND class_code = '201'""")[1]
     assert yoy == [(Decimal("1120.30"), Decimal("885.97"))]
-    # the 三公 table as printed in the seed document (real 2024 伊川 figures)
-    three = wh.query("""SELECT total_wan FROM mart.three_public
-        WHERE department_name = '伊川县政务服务中心' AND fiscal_year = 2024""")[1]
-    assert len(three) == 1 and three[0][0] > 0
+    # the 三公 table of the 2023 document (the seed's is printed empty), as the truth has it
+    three = wh.query("""SELECT total_wan, vehicle_total_wan, reception_wan FROM mart.three_public
+        WHERE department_name = '伊川县政务服务中心' AND fiscal_year = 2023""")[1]
+    assert three == [(Decimal("16.21"), Decimal("5.02"), Decimal("11.19"))]
+    # revenue by source from the 部门收支预算表 of the same document
+    rev = wh.query("""SELECT revenue_category, amount_wan FROM mart.revenue_by_source
+        WHERE department_name = '伊川县政务服务中心' AND fiscal_year = 2023 AND NOT is_of_which
+          AND category_kind = 'revenue' AND amount_wan IS NOT NULL""")[1]
+    assert rev == [("general_public_budget", Decimal("1146.01"))]
     wh.dispose()
 
 

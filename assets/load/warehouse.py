@@ -259,11 +259,18 @@ class Warehouse:
             if self.dialect == "postgresql":
                 for sha in sorted(shas):  # sorted: two loads sharing documents cannot deadlock
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_advisory_key(sha)})")
+            first_seen: dict[str, str] = {}
             for start in range(0, len(shas), 500):
                 chunk = shas[start:start + 500]
+                d = t.document
+                first_seen.update(conn.execute(sa.select(d.c.document_sha256, d.c.fetched_at).where(
+                    d.c.document_sha256.in_(chunk), d.c.fetched_at.is_not(None))).all())
                 for table in (*t.DOCUMENT_TABLES, t.document):
                     conn.execute(sa.delete(table).where(table.c.document_sha256.in_(chunk)))
-            counts["document"] = bulk_insert(conn, t.document, [ld.document for ld in loads])
+            # a document keeps the time it was first fetched (as its raw.manifest row does): reloads are identical
+            docs = [dict(ld.document, fetched_at=first_seen.get(ld.document["document_sha256"],
+                                                                ld.document.get("fetched_at"))) for ld in loads]
+            counts["document"] = bulk_insert(conn, t.document, docs)
             for table in t.DOCUMENT_TABLES:
                 counts[table.name] = bulk_insert(conn, table, per_table[table.name])
         return counts
