@@ -111,3 +111,47 @@ def test_fast_path_reads_every_generated_table(corpus):
     _, result = corpus["seed"]
     assert {t.flavor for t in result.tables} == {"lattice/vector"}
     assert all(t.accuracy and t.accuracy > 90 for t in result.tables)
+
+
+@pytest.fixture(scope="module")
+def seed_pdf(tmp_path_factory):
+    from examples.sample_portal import seed_document
+
+    pdf = tmp_path_factory.mktemp("seed") / "seed.pdf"
+    return pdf, render_document(seed_document(), pdf)
+
+
+def _without_lattice(monkeypatch, page: int, engines: tuple[str, ...]):
+    """As if camelot's lattice engines found no ruled table on ``page`` (rules drawn as an image …)."""
+    from assets.extract import document
+
+    real = document._camelot_tables
+
+    def patched(path, pages, flavor, engine=None):
+        out = real(path, pages, flavor, engine)
+        if flavor == "lattice" and engine in engines:
+            out.pop(page, None)
+        return out
+
+    monkeypatch.setattr(document, "_camelot_tables", patched)
+
+
+def test_fallback_to_the_combined_engine_is_recorded(seed_pdf, monkeypatch):
+    pdf, truth = seed_pdf
+    page = truth["tables"]["gpb_expenditure"]["pages"][0]
+    _without_lattice(monkeypatch, page, ("vector",))
+    result = extract_document(pdf, "seed")
+    assert compare_document(result, truth).differences == []
+    assert result.table("gpb_expenditure").flavor == "lattice/combined"
+    assert {t.flavor for t in result.tables if t.table_type != "gpb_expenditure"} == {"lattice/vector"}
+
+
+def test_fallback_to_hybrid_reads_a_grid_table_exactly(seed_pdf, monkeypatch):
+    """Without ruled lines: hybrid's rows start with the title and 部门名称 lines, merged header
+    cells hold their text once; both are repaired and every amount still comes out exact."""
+    pdf, truth = seed_pdf
+    page = truth["tables"]["gpb_basic_expenditure"]["pages"][0]
+    _without_lattice(monkeypatch, page, ("vector", "combined"))
+    result = extract_document(pdf, "seed")
+    assert result.table("gpb_basic_expenditure").flavor == "hybrid"
+    assert compare_document(result, truth).differences == []

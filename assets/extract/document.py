@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from assets.extract.cells import clean_text, to_halfwidth
-from assets.extract.grid import Piece, build_rows
+from assets.extract.grid import Piece, build_rows, strip_page_furniture
 from assets.extract.pdf_text import (
     PageText,
     UnreadableDocument,
@@ -38,7 +38,7 @@ from assets.records import DOC_FINAL_ACCOUNTS, ExtractedTable, ExtractionResult
 log = logging.getLogger(__name__)
 
 #: bump when extraction changes so cached results are recomputed
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 #: below this camelot accuracy a page is retried with another flavor
 MIN_ACCURACY = 80.0
 
@@ -114,7 +114,8 @@ def _camelot_tables(path: Path, pages: list[int], flavor: str, engine: str | Non
 
 def _finish(open_table: _OpenTable, result: ExtractionResult, problems: list[str]) -> None:
     tpl, page = open_table.tpl, open_table.page
-    pieces = open_table.pieces
+    pieces = [strip_page_furniture(p) for p in open_table.pieces]
+    pieces = [p for p in pieces if p.cells]
     unit = find_unit(page.text) or "万元"
     department = find_department(page.text)
     note = empty_table_note(page.text)

@@ -82,6 +82,38 @@ def _header_word(text: str) -> bool:
     return any(w in text for w in ("支出", "经费", "收入", "项目", "金额", "科目", "编码", "名称", "预算", "类", "款", "项"))
 
 
+_FURNITURE = re.compile(r"(部门名称|编制部门|编制单位|预算单位|单位名称|单位)[:：]")
+
+
+def strip_page_furniture(piece: Piece) -> Piece:
+    """Drop the leading rows a text-alignment parser keeps from above the table: the title line
+    and the 部门名称 / 单位：万元 line.  Ruled (lattice) tables start at their top rule."""
+    from assets.extract.templates import is_title_line
+
+    k = 0
+    while k < len(piece.cells):
+        text = "".join(clean_text(c) for c in piece.cells[k])
+        if not text or is_title_line(text) or _FURNITURE.search(text):
+            k += 1
+            continue
+        break
+    if k == 0:
+        return piece
+    return Piece(piece.page, piece.cells[k:], piece.table_index, piece.flavor, piece.accuracy)
+
+
+def fill_header_right(header: list[list[str]]) -> list[list[str]]:
+    """Merged header cells as a text-alignment parser returns them: the text in the first column of
+    the span, the rest empty.  Repeat it rightwards in every header row but the lowest (what
+    lattice's ``copy_text=['h']`` does from the ruled spans)."""
+    out = [list(r) for r in header]
+    for row in out[:-1]:
+        for j in range(1, len(row)):
+            if not clean_text(row[j]) and clean_text(row[j - 1]):
+                row[j] = row[j - 1]
+    return out
+
+
 def header_paths(header: list[list[str]], ncols: int) -> list[list[str]]:
     """Per column, its header cells top to bottom (merged cells repeated by camelot's copy_text)."""
     paths: list[list[str]] = []
@@ -169,7 +201,8 @@ def build_rows(
     first = pieces[0].cells
     ncols = max(len(r) for r in first) if first else 0
     nh = header_row_count(first, tpl)
-    paths = header_paths(first[:nh], ncols)
+    header = first[:nh] if pieces[0].flavor.startswith("lattice") else fill_header_right(first[:nh])
+    paths = header_paths(header, ncols)
     field_of = map_columns(tpl, paths)
     header_keys = ["/".join(p) for p in paths]
 

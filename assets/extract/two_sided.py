@@ -73,6 +73,7 @@ def column_fields(paths: list[list[str]], body: list[list[str]], ncols: int) -> 
     side_index = -1
     side = ""
     used: set[str] = set()
+    sides: set[str] = set()
     for j in range(ncols):
         path = paths[j] if j < len(paths) else []
         joined = "/".join(path)
@@ -87,7 +88,10 @@ def column_fields(paths: list[list[str]], body: list[list[str]], ncols: int) -> 
             elif "支出" in joined:
                 side = "expense"
             else:
-                side = SIDES[side_index] if side_index < len(SIDES) else f"side{side_index}"
+                side = ""
+            if not side or side in sides:  # no side word, or a centred 收入 read over both sides
+                side = next((s for s in SIDES if s not in sides), f"side{side_index}")
+            sides.add(side)
             fields[j] = f"{side}_item"
             continue
         if side_index < 0:
