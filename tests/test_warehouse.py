@@ -461,3 +461,25 @@ def test_class_name_follows_the_fiscal_year(url):
     assert got == {2018: cat.name_for("207", 2018), 2019: cat.name_for("207", 2019)}
     assert got[2018] != got[2019]
     wh.dispose()
+
+
+def test_readme_example_queries_run(url, partitions):
+    """Every example query of README "Querying the warehouse" runs on this engine and most return rows."""
+    import re
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Querying the warehouse"):text.index("**Schemas.**")]
+    statements = [s.strip() for block in re.findall(r"```sql\n(.*?)```", section, re.S) for s in block.split(";")
+                  if s.strip() and not all(line.startswith("--") for line in s.strip().splitlines())]
+    assert len(statements) >= 8
+    wh = open_wh(url)
+    load_all(wh, partitions)
+    empty = []
+    for sql in statements:
+        cols, data = wh.query(sql)
+        assert cols, sql
+        if not data:
+            empty.append(sql.splitlines()[0])
+    # the sample corpus has no 洛阳 county outside the corpus, no >100 万元 project … but most queries return rows
+    assert len(empty) <= 2, empty
+    wh.dispose()

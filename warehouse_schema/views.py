@@ -180,31 +180,38 @@ VIEWS: dict[str, str] = {
     "mart.expenditure_yoy_by_department_class": f"""
         WITH cur AS ({_DEPT_CLASS_YEAR}),
              years AS ({_DEPT_YEARS}),
-             grid AS (
-                 SELECT y.department_key, y.fiscal_year, c.class_code, c.region_code
+             filled AS (
+                 -- every year the department published × every 类 it ever had (absent = 0)
+                 SELECT y.department_key, y.fiscal_year, c.class_code, c.region_code, a.total_yuan
                  FROM years y
                  JOIN (SELECT DISTINCT department_key, class_code, region_code FROM cur) c
-                   ON c.department_key = y.department_key)
-        SELECT g.region_code, r.region_name, g.department_key, n.department_name, g.class_code,
-               cc.name AS class_name, g.fiscal_year,
-               {_wan('COALESCE(a.total_yuan, 0)')} AS total_wan,
-               CASE WHEN p.department_key IS NOT NULL THEN {_wan('COALESCE(b.total_yuan, 0)')} END
+                   ON c.department_key = y.department_key
+                 LEFT JOIN cur a ON a.department_key = y.department_key AND a.fiscal_year = y.fiscal_year
+                                AND a.class_code = c.class_code),
+             w AS (
+                 SELECT f.*,
+                        LAG(f.fiscal_year) OVER (PARTITION BY f.department_key, f.class_code
+                                                 ORDER BY f.fiscal_year) AS prev_year,
+                        LAG(f.total_yuan) OVER (PARTITION BY f.department_key, f.class_code
+                                                ORDER BY f.fiscal_year) AS prev_yuan
+                 FROM filled f)
+        SELECT w.region_code, r.region_name, w.department_key, n.department_name, w.class_code,
+               cc.name AS class_name, w.fiscal_year,
+               {_wan('COALESCE(w.total_yuan, 0)')} AS total_wan,
+               -- a previous year only when the department published the year before
+               CASE WHEN w.prev_year = w.fiscal_year - 1 THEN {_wan('COALESCE(w.prev_yuan, 0)')} END
                    AS prev_total_wan,
-               CASE WHEN p.department_key IS NOT NULL
-                    THEN {_wan('COALESCE(a.total_yuan, 0) - COALESCE(b.total_yuan, 0)')} END AS change_wan,
-               -- NULL without a previous amount (b is NULL) or when it was 0.  Not written as
-               -- CASE WHEN COALESCE(b, 0) <> 0: DuckDB 2.0.1 evaluates that to false under a pushed-down filter
-               CAST(ROUND(CAST((COALESCE(a.total_yuan, 0) - b.total_yuan) * 100 / NULLIF(b.total_yuan, 0)
-                               AS NUMERIC(30, 6)), 2) AS NUMERIC(12, 2)) AS change_pct
-        FROM grid g
-        LEFT JOIN cur a ON a.department_key = g.department_key AND a.fiscal_year = g.fiscal_year
-                       AND a.class_code = g.class_code
-        LEFT JOIN years p ON p.department_key = g.department_key AND p.fiscal_year = g.fiscal_year - 1
-        LEFT JOIN cur b ON b.department_key = g.department_key AND b.fiscal_year = g.fiscal_year - 1
-                       AND b.class_code = g.class_code
-        LEFT JOIN core.dim_region r ON r.region_code = g.region_code
-        LEFT JOIN ({_DEPT_NAME}) n ON n.department_key = g.department_key
-        LEFT JOIN core.dim_function_code cc ON cc.function_code = g.class_code AND {_valid('cc', 'g.fiscal_year')}
+               CASE WHEN w.prev_year = w.fiscal_year - 1
+                    THEN {_wan('COALESCE(w.total_yuan, 0) - COALESCE(w.prev_yuan, 0)')} END AS change_wan,
+               -- NULL when the class had no amount the year before.  Not written as
+               -- CASE WHEN COALESCE(x, 0) <> 0: DuckDB 2.0.1 evaluates that to false under a pushed-down filter
+               CASE WHEN w.prev_year = w.fiscal_year - 1
+                    THEN CAST(ROUND(CAST((COALESCE(w.total_yuan, 0) - w.prev_yuan) * 100 / NULLIF(w.prev_yuan, 0)
+                                         AS NUMERIC(30, 6)), 2) AS NUMERIC(12, 2)) END AS change_pct
+        FROM w
+        LEFT JOIN core.dim_region r ON r.region_code = w.region_code
+        LEFT JOIN ({_DEPT_NAME}) n ON n.department_key = w.department_key
+        LEFT JOIN core.dim_function_code cc ON cc.function_code = w.class_code AND {_valid('cc', 'w.fiscal_year')}
     """,
     "mart.revenue_by_source": f"""
         SELECT {_DOC_COLS}, v.income_item AS item_name, v.revenue_category, rc.name_zh AS revenue_category_name,

@@ -68,44 +68,30 @@ def _scale(col: sa.Column) -> int | None:
 
 
 def _duckdb_frame(table: sa.Table, cols: list[sa.Column], rows: Sequence[dict[str, Any]]):
-    """A pandas frame DuckDB scans without guessing: numbers as nullable Int64 (amounts in
-    units of their last decimal), text as object, booleans as nullable boolean."""
+    """A pandas frame DuckDB scans without guessing types: integers as nullable Int64, booleans as
+    nullable boolean, everything else (amounts included) as text that SQL casts exactly."""
     import pandas as pd
 
     data = {}
     for col in cols:
-        values = [r.get(col.name) for r in rows]
-        scale = _scale(col)
-        if scale is not None:
-            ints = []
-            for v in values:
-                if v is None:
-                    ints.append(None)
-                    continue
-                d = v if isinstance(v, Decimal) else Decimal(str(v))
-                q = d.scaleb(scale)
-                if q != q.to_integral_value():
-                    raise ValueError(f"{table.fullname}.{col.name}: {v} has more than {scale} decimals")
-                ints.append(int(q))
-            data[col.name] = pd.array(ints, dtype="Int64")
-        elif isinstance(col.type, sa.Boolean):
-            data[col.name] = pd.array(values, dtype="boolean")
+        name = col.name
+        values = [r.get(name) for r in rows]
+        if isinstance(col.type, sa.Boolean):
+            data[name] = pd.array(values, dtype="boolean")
         elif isinstance(col.type, (sa.Integer, sa.BigInteger)):
-            data[col.name] = pd.array(values, dtype="Int64")
+            data[name] = pd.array(values, dtype="Int64")
         elif isinstance(col.type, sa.Float):
-            data[col.name] = pd.array(values, dtype="Float64")
-        else:
-            data[col.name] = pd.array([None if v is None else str(v) for v in values], dtype=object)
+            data[name] = pd.array(values, dtype="Float64")
+        else:  # text, and NUMERIC as its exact decimal string (str(Decimal) never uses a float)
+            data[name] = pd.array([v if v is None or isinstance(v, str) else str(v) for v in values], dtype=object)
     return pd.DataFrame(data)
 
 
 def _select_expr(col: sa.Column, dialect) -> str:
-    scale = _scale(col)
     name = f'"{col.name}"'
-    if scale is not None:
-        ddl = col.type.compile(dialect=dialect)
-        # integer units × 10^-scale: exact DECIMAL arithmetic (a division would be DOUBLE)
-        return f"CAST(CAST({name} AS DECIMAL(38, 0)) * {Decimal(1).scaleb(-scale)} AS {ddl})"
+    if _scale(col) is not None:
+        # decimal text → DECIMAL: exact (a DOUBLE would not be)
+        return f"CAST({name} AS {col.type.compile(dialect=dialect)})"
     return name
 
 
@@ -114,7 +100,7 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
     inside the caller's transaction, by the engine's bulk path."""
     if not rows:
         return 0
-    names = set().union(*(r.keys() for r in rows))
+    names = set().union(*map(dict.keys, rows))
     cols = [c for c in table.columns if c.name in names]
     unknown = names - {c.name for c in table.columns}
     if unknown:
@@ -247,29 +233,36 @@ class Warehouse:
         if len(set(shas)) != len(shas):
             raise ValueError("a document appears twice in one load")
         per_table: dict[str, list[dict[str, Any]]] = {tb.name: [] for tb in t.DOCUMENT_TABLES}
+        def owned(rows: list[dict[str, Any]], sha: str) -> list[dict[str, Any]]:
+            return [r if r.get("document_sha256") == sha else dict(r, document_sha256=sha) for r in rows]
+
         for ld in loads:
             sha = ld.document["document_sha256"]
-            per_table["extracted_table"] += [dict(r, document_sha256=sha) for r in ld.tables]
+            per_table["extracted_table"] += owned(ld.tables, sha)
             for name, rows in ld.facts.items():
                 if name not in per_table:
                     raise KeyError(f"unknown fact table {name!r}")
-                per_table[name] += [dict(r, document_sha256=sha) for r in rows]
-            per_table["quality_finding"] += [dict(r, document_sha256=sha) for r in ld.findings]
+                per_table[name] += owned(rows, sha)
+            per_table["quality_finding"] += owned(ld.findings, sha)
         with self.engine.begin() as conn:
             if self.dialect == "postgresql":
                 for sha in sorted(shas):  # sorted: two loads sharing documents cannot deadlock
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_advisory_key(sha)})")
-            first_seen: dict[str, str] = {}
+            first_seen: dict[str, str | None] = {}
+            d = t.document
             for start in range(0, len(shas), 500):
-                chunk = shas[start:start + 500]
-                d = t.document
-                first_seen.update(conn.execute(sa.select(d.c.document_sha256, d.c.fetched_at).where(
-                    d.c.document_sha256.in_(chunk), d.c.fetched_at.is_not(None))).all())
-                for table in (*t.DOCUMENT_TABLES, t.document):
-                    conn.execute(sa.delete(table).where(table.c.document_sha256.in_(chunk)))
+                found = conn.execute(sa.select(d.c.document_sha256, d.c.fetched_at).where(
+                    d.c.document_sha256.in_(shas[start:start + 500]))).all()
+                first_seen.update(found)
+                # a document's rows exist only with its core.document row (written in one transaction),
+                # so documents never loaded need no deletes
+                present = [sha for sha, _ in found]
+                if present:
+                    for table in (*t.DOCUMENT_TABLES, t.document):
+                        conn.execute(sa.delete(table).where(table.c.document_sha256.in_(present)))
             # a document keeps the time it was first fetched (as its raw.manifest row does): reloads are identical
-            docs = [dict(ld.document, fetched_at=first_seen.get(ld.document["document_sha256"],
-                                                                ld.document.get("fetched_at"))) for ld in loads]
+            docs = [dict(ld.document, fetched_at=first_seen.get(ld.document["document_sha256"])
+                         or ld.document.get("fetched_at")) for ld in loads]
             counts["document"] = bulk_insert(conn, t.document, docs)
             for table in t.DOCUMENT_TABLES:
                 counts[table.name] = bulk_insert(conn, table, per_table[table.name])
@@ -284,14 +277,15 @@ class Warehouse:
         """Run one SQL statement as written (no parameters: ``LIKE '%…%'`` needs no escaping on
         PostgreSQL); returns column names and rows."""
         with self.engine.connect() as conn:
-            cur = conn.connection.cursor()
+            raw = conn.connection
+            cur = raw.cursor()
             try:
                 cur.execute(sql)
                 cols = [d[0] for d in cur.description] if cur.description else []
                 data = [tuple(r) for r in cur.fetchall()] if cur.description else []
             finally:
                 cur.close()
-            conn.commit()
+            raw.commit()
             return cols, data
 
     def dispose(self) -> None:

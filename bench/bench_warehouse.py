@@ -1,0 +1,208 @@
+"""Benchmark: load a synthetic warehouse of ≥ 1 million fact rows into DuckDB and PostgreSQL,
+then time typical analyst queries on the mart views.
+
+    python bench/bench_warehouse.py                       # both engines, ~1.2 M fact rows
+    python bench/bench_warehouse.py --engines duckdb --counties 20
+    BUDGET_BENCH_PG_URL=postgresql+psycopg://user@host/db python bench/bench_warehouse.py
+
+The data: ``--counties`` real 河南 county codes × ``--years`` fiscal years × ``--departments``
+departments; each document has its 一般公共预算支出预算表 and 部门支出预算表 (function rows,
+real 7-digit codes) and its 基本支出 table (economic rows), like a real budget.  Each
+county × year is one partition, loaded by the production path
+(``Warehouse.load_documents``: one transaction, delete + bulk insert — DuckDB from a pandas
+frame with INSERT … SELECT, PostgreSQL with COPY).  PostgreSQL runs in a scratch database
+that is dropped afterwards.  Prints figures; asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import sqlalchemy as sa  # noqa: E402
+
+from assets.load.warehouse import DocumentLoad, Warehouse  # noqa: E402
+from assets.normalize.codes import load_econ_catalog, load_function_catalog  # noqa: E402
+from assets.normalize.regions import all_regions  # noqa: E402
+
+DEPARTMENTS = [
+    "教育局", "财政局", "农业农村局", "卫生健康委员会", "民政局", "人力资源和社会保障局", "公安局", "住房和城乡建设局",
+    "交通运输局", "水利局", "自然资源局", "生态环境分局", "文化广电和旅游局", "统计局", "审计局", "市场监督管理局",
+    "应急管理局", "政务服务中心", "城市管理局", "林业局", "司法局", "退役军人事务局", "医疗保障局", "商务局",
+    "科学技术局", "发展和改革委员会", "工业和信息化局", "乡村振兴局", "档案馆", "机关事务服务中心",
+]
+
+QUERIES = {
+    "cross-county rollup by 类 and year (mart.class_totals_by_region_year)": """
+        SELECT fiscal_year, class_code, class_name, COUNT(*) AS counties, SUM(total_wan) AS total_wan
+        FROM mart.class_totals_by_region_year GROUP BY fiscal_year, class_code, class_name
+        ORDER BY fiscal_year, class_code""",
+    "YoY change per department and 类, biggest cuts (mart.expenditure_yoy_by_department_class)": """
+        SELECT region_name, department_name, class_name, fiscal_year, total_wan, prev_total_wan, change_wan
+        FROM mart.expenditure_yoy_by_department_class WHERE fiscal_year = {last_year} AND change_wan IS NOT NULL
+        ORDER BY change_wan LIMIT 20""",
+    "YoY, one department over all years": """
+        SELECT fiscal_year, class_code, total_wan, change_pct FROM mart.expenditure_yoy_by_department_class
+        WHERE department_key = '{dept_key}' ORDER BY fiscal_year, class_code""",
+    "one county-year's 项 rows (mart.expenditure_by_function)": """
+        SELECT department_name, function_code, class_name, total_wan FROM mart.expenditure_by_function
+        WHERE region_code = '{region}' AND fiscal_year = {last_year}""",
+    "province-wide basic expenditure by economic code and year": """
+        SELECT fiscal_year, econ_code, SUM(personnel_wan) AS personnel_wan, SUM(public_wan) AS public_wan
+        FROM mart.basic_expenditure_by_economic GROUP BY fiscal_year, econ_code""",
+}
+
+
+def synthetic_partitions(counties: int, years: list[int], departments: int, functions: int, econs: int,
+                         seed: int = 7) -> dict[tuple[str, int], list[DocumentLoad]]:
+    rng = random.Random(seed)
+    fcat = load_function_catalog()
+    xiang = [e.code for e in fcat if e.level == "xiang" and e.valid_from is None and e.valid_to is None]
+    ecat = load_econ_catalog()
+    econ = [e for e in ecat.dept if e.level == "kuan" and e.valid_to is None]
+    regions = [r for r in all_regions(include_historical=False)
+               if r.level == "county" and r.province == "河南省"][:counties]
+    if len(regions) < counties:
+        raise SystemExit(f"only {len(regions)} counties available")
+    out: dict[tuple[str, int], list[DocumentLoad]] = {}
+    for region in regions:
+        dept_codes = {d: rng.sample(xiang, functions) for d in DEPARTMENTS[:departments]}
+        dept_econ = {d: rng.sample(econ, econs) for d in DEPARTMENTS[:departments]}
+        for year in years:
+            loads = []
+            for dept in DEPARTMENTS[:departments]:
+                sha = hashlib.sha256(f"{region.code}/{year}/{dept}".encode()).hexdigest()
+                name = f"{region.name}{dept}"
+                doc = {"document_sha256": sha, "source_url": f"https://example.gov.cn/{region.code}/{sha[:8]}.pdf",
+                       "region_code": region.code, "fiscal_year": year, "department_name": name,
+                       "department_key": f"{region.code}:{dept}", "doc_type": "budget", "budget_phase": "budget",
+                       "status": "loaded", "page_count": 20, "fetched_at": f"{year}-03-01T00:00:00+00:00",
+                       "title": f"{year}年{name}部门预算"}
+                facts = []
+                for table in ("gpb_expenditure", "expenditure"):
+                    for i, code in enumerate(dept_codes[dept]):
+                        basic = Decimal(rng.randrange(0, 5_000_000_00)) / 100
+                        project = Decimal(rng.randrange(0, 3_000_000_00)) / 100
+                        facts.append({"table_type": table, "page": 13, "row_index": i, "row_kind": "detail",
+                                      "function_code": code, "function_name": fcat.name_for(code, year),
+                                      "unit_code": "101", "unit_name": name, "total_yuan": basic + project,
+                                      "basic_yuan": basic, "project_yuan": project})
+                econ_rows = []
+                for i, e in enumerate(dept_econ[dept]):
+                    amount = Decimal(rng.randrange(0, 2_000_000_00)) / 100
+                    personnel = e.code.startswith("301") or e.code.startswith("303")
+                    econ_rows.append({"table_type": "gpb_basic_expenditure", "page": 14, "row_index": i,
+                                      "row_kind": "detail", "econ_code": e.code, "econ_name": e.name,
+                                      "total_yuan": amount, "personnel_yuan": amount if personnel else None,
+                                      "public_yuan": None if personnel else amount})
+                tables = [{"table_type": tt, "title": tt, "first_page": 13, "last_page": 13, "unit": "万元",
+                           "is_empty": False, "row_count": n}
+                          for tt, n in (("gpb_expenditure", functions), ("expenditure", functions),
+                                        ("gpb_basic_expenditure", econs))]
+                loads.append(DocumentLoad(doc, tables, {"fact_function_expenditure": facts,
+                                                        "fact_basic_economic": econ_rows}))
+            out[(region.code, year)] = loads
+    return out
+
+
+def fact_rows(parts) -> int:
+    return sum(len(rows) for loads in parts.values() for ld in loads for rows in ld.facts.values())
+
+
+def bench_engine(label: str, url: str, parts, last_year: int) -> None:
+    print(f"\n== {label}")
+    wh = Warehouse(url)
+    t0 = time.perf_counter()
+    wh.ensure_schema()
+    print(f"schema + reference data: {time.perf_counter() - t0:.2f} s")
+    n_facts = fact_rows(parts)
+    n_all = n_facts + sum(1 + len(ld.tables) for loads in parts.values() for ld in loads)
+    t0 = time.perf_counter()
+    for key in sorted(parts):
+        wh.load_documents(parts[key])
+    load_s = time.perf_counter() - t0
+    print(f"load: {len(parts)} partitions, {n_facts:,} fact rows ({n_all:,} rows with documents and tables) "
+          f"in {load_s:.1f} s = {n_facts / load_s:,.0f} fact rows/s")
+    if wh.dialect == "postgresql":  # what autovacuum does after a bulk load; the deletes of a reload need the stats
+        with wh.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+    key = sorted(parts)[len(parts) // 2]
+    t0 = time.perf_counter()
+    wh.load_documents(parts[key])
+    print(f"reload of one partition ({fact_rows({key: parts[key]}):,} fact rows, replace in one transaction): "
+          f"{(time.perf_counter() - t0) * 1000:.0f} ms")
+    batch_keys = sorted(parts)[: max(1, len(parts) // 4)]
+    batch = [ld for k in batch_keys for ld in parts[k]]
+    n_batch = fact_rows({k: parts[k] for k in batch_keys})
+    t0 = time.perf_counter()
+    wh.load_documents(batch)
+    s = time.perf_counter() - t0
+    print(f"bulk replace of {len(batch_keys)} partitions in one transaction ({len(batch):,} documents, "
+          f"{n_batch:,} fact rows, deletes included): {s:.1f} s = {n_batch / s:,.0f} fact rows/s")
+    if wh.dialect == "postgresql":
+        with wh.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+    region = key[0]
+    loads = parts[key]
+    params = {"last_year": last_year, "region": region, "dept_key": loads[0].document["department_key"]}
+    for name, sql in QUERIES.items():
+        sql = sql.format(**params)
+        wh.query(sql)  # warm
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            cols, rows = wh.query(sql)
+            times.append(time.perf_counter() - t0)
+        print(f"query {name}: {min(times) * 1000:.0f} ms (best of 3), {len(rows)} rows")
+    wh.dispose()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--engines", default="duckdb,postgresql")
+    ap.add_argument("--counties", type=int, default=100)
+    ap.add_argument("--years", type=int, default=8, help="fiscal years ending 2025")
+    ap.add_argument("--departments", type=int, default=25)
+    ap.add_argument("--functions", type=int, default=25, help="function rows per table")
+    ap.add_argument("--econs", type=int, default=10, help="economic rows per document")
+    ap.add_argument("--pg-url", default=os.environ.get("BUDGET_BENCH_PG_URL",
+                                                        "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    args = ap.parse_args()
+    years = list(range(2025 - args.years + 1, 2026))
+    t0 = time.perf_counter()
+    parts = synthetic_partitions(args.counties, years, args.departments, args.functions, args.econs)
+    print(f"synthetic warehouse: {args.counties} counties × {len(years)} years × {args.departments} departments = "
+          f"{sum(len(v) for v in parts.values()):,} documents, {fact_rows(parts):,} fact rows "
+          f"(generated in {time.perf_counter() - t0:.1f} s)")
+    engines = args.engines.split(",")
+    if "duckdb" in engines:
+        with tempfile.TemporaryDirectory() as tmp:
+            bench_engine("DuckDB " + __import__("duckdb").__version__, f"duckdb:///{tmp}/bench.duckdb", parts,
+                         years[-1])
+    if "postgresql" in engines:
+        admin = sa.create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
+        name = f"budget_bench_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            version = conn.exec_driver_sql("SHOW server_version").scalar()
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            bench_engine(f"PostgreSQL {version}", args.pg_url.rsplit("/", 1)[0] + f"/{name}", parts, years[-1])
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
