@@ -483,3 +483,46 @@ def test_readme_example_queries_run(url, partitions):
     # the sample corpus has no 洛阳 county outside the corpus, no >100 万元 project … but most queries return rows
     assert len(empty) <= 2, empty
     wh.dispose()
+
+
+# --------------------------------------------------------------------------- pure parts
+
+
+def test_performance_targets_parse_into_operator_value_unit():
+    from assets.normalize.facts import parse_target
+
+    assert parse_target("≥91%") == (">=", Decimal("91"), "%")
+    assert parse_target("≤10%") == ("<=", Decimal("10"), "%")
+    assert parse_target("100%") == ("=", Decimal("100"), "%")
+    assert parse_target("１，２００人次") == ("=", Decimal("1200"), "人次")
+    assert parse_target("不低于95") == (">=", Decimal("95"), None)
+    assert parse_target("相关") == (None, None, None)
+    assert parse_target("2024年12月底前") == (None, None, None)
+    assert parse_target("12月底前") == (None, None, None)
+
+
+def test_expense_labels_name_their_class():
+    from assets.normalize.facts import expense_label_class
+
+    assert expense_label_class("（一）一般公共服务支出", 2023) == ("expenditure", "201")
+    assert expense_label_class("五、教育", 2023) == ("expenditure", "205")
+    assert expense_label_class("（七）文化旅游体育与传媒支出", 2023) == ("expenditure", "207")
+    assert expense_label_class("一、本年支出", 2023) == ("total", None)
+    assert expense_label_class("支出合计", 2023) == ("total", None)
+    assert expense_label_class("二、年终结转结余", 2023) == ("carryover", None)
+    assert expense_label_class("三、其他什么", 2023) == (None, None)
+
+
+def test_department_crosswalk_resolves_chains_and_rejects_cycles(tmp_path):
+    from assets.load.reference import department_crosswalk_rows
+
+    xw = tmp_path / "x.csv"
+    xw.write_text("region_code,old_name,new_name,from_year,relation,note\n"
+                  "410329,伊川县农业局,伊川县农业农村局,2019,renamed,\n"
+                  "410329,农业农村局,伊川县农业农村和水利局,2023,merged,\n", encoding="utf-8")
+    got = {r["old_department_key"]: r["new_department_key"] for r in department_crosswalk_rows(xw)}
+    assert got == {"410329:农业局": "410329:农业农村和水利局", "410329:农业农村局": "410329:农业农村和水利局"}
+    xw.write_text("region_code,old_name,new_name,from_year,relation,note\n"
+                  "410329,甲局,乙局,2019,renamed,\n410329,乙局,甲局,2020,renamed,\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="cycle"):
+        department_crosswalk_rows(xw)
