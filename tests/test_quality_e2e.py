@@ -132,9 +132,8 @@ def test_a_corrected_pdf_at_the_same_url_is_loaded(run):
     assert "伊川县统计局" in depts
 
 
-@pytest.mark.xfail(strict=True, reason="needs the load stage: mark older versions of a URL 'superseded' "
-                                       "(core.document keeps the quarantined row of the replaced sha256)")
 def test_the_replaced_version_is_no_longer_current(run):
     _, wh, *_ = run
-    rows = wh.query("SELECT status FROM mart.documents WHERE department_name = '伊川县统计局'")[1]
-    assert sorted(s for (s,) in rows) in (["loaded"], ["loaded", "superseded"])
+    rows = wh.query("SELECT status, status_reason FROM mart.documents WHERE department_name = '伊川县统计局'")[1]
+    assert sorted(s for s, _ in rows) == ["loaded", "superseded"]
+    assert [r for s, r in rows if s == "superseded"][0].startswith("replaced by ")

@@ -218,7 +218,7 @@ document = sa.Table(
     sa.Column("department_key", sa.Text),  # "<region>:<normalized name>" (assets/normalize/departments.py)
     sa.Column("doc_type", sa.Text),
     sa.Column("budget_phase", sa.Text, nullable=False, server_default="budget"),  # 预算; 决算 later
-    sa.Column("status", sa.Text, nullable=False),  # loaded | quarantined | rejected | skipped
+    sa.Column("status", sa.Text, nullable=False),  # loaded | quarantined | rejected | skipped | superseded
     sa.Column("status_reason", sa.Text),
     sa.Column("page_count", sa.Integer),
     sa.Column("fetched_at", sa.Text),

@@ -266,7 +266,31 @@ class Warehouse:
             counts["document"] = bulk_insert(conn, t.document, docs)
             for table in t.DOCUMENT_TABLES:
                 counts[table.name] = bulk_insert(conn, table, per_table[table.name])
+            counts["superseded"] = self._supersede(conn, docs)
         return counts
+
+    @staticmethod
+    def _supersede(conn: sa.Connection, docs: Sequence[dict[str, Any]]) -> int:
+        """Older versions of a URL stop being current when a new version is loaded.
+
+        A department that republishes a corrected PDF at the same URL gets a new
+        sha256; the old version keeps its rows (and its findings) for the record,
+        but its status becomes ``superseded`` so it leaves the analyst views and
+        its quarantine no longer shows as open.
+        """
+        d = t.document
+        n = 0
+        for doc in docs:
+            url, sha = doc.get("source_url"), doc["document_sha256"]
+            if not url:
+                continue
+            res = conn.execute(
+                sa.update(d)
+                .where(d.c.source_url == url, d.c.document_sha256 != sha, d.c.status != "superseded")
+                .values(status="superseded", status_reason=f"replaced by {sha[:12]} published at the same URL")
+            )
+            n += res.rowcount or 0
+        return n
 
     def delete_documents(self, shas: Sequence[str]) -> None:
         with self.engine.begin() as conn:
