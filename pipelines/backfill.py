@@ -3,8 +3,10 @@
 Runs in process, like ``budget-etl ingest`` (no daemon needed): each region's crawl is a ``crawl_job`` run,
 each year × region a ``backfill_job`` run, all recorded in the instance (``DAGSTER_HOME``'s when set, so
 they show in the UI). ``workers`` > 1 runs that many partition runs at the same time, each in its own worker
-process (camelot is CPU-bound; one Python process uses one core). With a daemon running, the same backfill
-can instead be launched from the UI (Materialize → backfill over the partitions) and the run queue's
+process (camelot is CPU-bound; one Python process uses one core). DuckDB allows one writing process, so with a
+DuckDB warehouse the workers run extract + normalize and this process then runs validate + load (and their asset
+checks) partition by partition: two runs per partition; on PostgreSQL each worker runs the whole partition.
+With a daemon running, the same backfill can instead be launched from the UI (Materialize → backfill over the partitions) and the run queue's
 ``max_concurrent_runs`` plays the role of ``workers`` (deploy/README.md).
 
 A failed partition (a crashed step, a failed blocking asset check) is reported and the others go on.
@@ -18,13 +20,17 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagster import DagsterInstance, Definitions
+from dagster import AssetKey, DagsterInstance, Definitions
 
 from assets.crawl.sources import SourceConfig
 from pipelines.jobs import TAG_TRIGGER, backfill_job, crawl_job, process_job
 from pipelines.partitions import FIRST_YEAR, LAST_YEAR, region_partitions, year_region_key
 from pipelines.resources import HttpFetcherResource
 
+#: stages that never open the warehouse (run in parallel worker processes even on DuckDB)
+PARALLEL_ASSETS = ["extracted_documents", "normalized_documents"]
+#: stages that read or write the warehouse
+WAREHOUSE_ASSETS = ["validated_documents", "warehouse_tables"]
 #: the CLI prints its own summary; Dagster's per-event console log only above INFO
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -64,16 +70,17 @@ def job_definitions(data_dir: str, warehouse_url: str, sources_path: str,
 
 
 def run_partition(defs: Definitions, job_name: str, year: int, region: str, instance: DagsterInstance,
-                  tags: dict | None = None) -> PartitionOutcome:
-    """One year × region run of ``job_name`` (process_job or backfill_job), in this process."""
+                  tags: dict | None = None, assets: list[str] | None = None) -> PartitionOutcome:
+    """One year × region run of ``job_name`` (process_job or backfill_job), in this process; ``assets``: only
+    these assets of the job (with their checks), the others' outputs are read from the IO manager."""
     started = time.monotonic()
     result = defs.resolve_job_def(job_name).execute_in_process(
         partition_key=year_region_key(year, region), instance=instance, raise_on_error=False, run_config=QUIET,
-        tags=tags or {})
+        tags=tags or {}, asset_selection=[AssetKey(a) for a in assets] if assets else None)
     outcome = PartitionOutcome(year, region, result.success, 0.0, result.run_id)
     outcome.failed_checks = sorted(f"{e.asset_key.to_user_string()}:{e.check_name}"
                                    for e in result.get_asset_check_evaluations() if not e.passed)
-    if result.success:
+    if result.success and (assets is None or "warehouse_tables" in assets):
         outcome.loaded = result.output_for_node("warehouse_tables")
     else:
         failures = [e for e in result.all_events if e.is_step_failure]
@@ -85,13 +92,13 @@ def run_partition(defs: Definitions, job_name: str, year: int, region: str, inst
 
 def _worker(args: tuple) -> PartitionOutcome:
     """Entry point of a worker process: its own instance handle (or an ephemeral one), the same definitions."""
-    job_name, year, region, data_dir, warehouse_url, sources_path, instance_ref, tags = args
+    job_name, year, region, data_dir, warehouse_url, sources_path, instance_ref, tags, assets = args
     instance = DagsterInstance.from_ref(instance_ref) if instance_ref else DagsterInstance.ephemeral()
     if instance.is_ephemeral:
         instance.add_dynamic_partitions(region_partitions.name, [region])
     try:
         defs = job_definitions(data_dir, warehouse_url, sources_path)
-        return run_partition(defs, job_name, year, region, instance, tags)
+        return run_partition(defs, job_name, year, region, instance, tags, assets)
     finally:
         instance.dispose()
 
@@ -113,11 +120,28 @@ def process_partitions(
         defs = defs or job_definitions(data_dir, warehouse_url, sources_path)
         return [run_partition(defs, job_name, y, r, instance, tags) for y, r in partitions]
     ref = None if instance.is_ephemeral else instance.get_ref()
+    # DuckDB has one writing process at a time: the workers then run the CPU-bound stages that never open the
+    # warehouse, and this process runs validate + load (and their checks) partition by partition
+    single_writer = warehouse_url.startswith("duckdb")
+    assets = PARALLEL_ASSETS if single_writer else None
     # spawn, not fork: the parent holds Dagster's threads and database connections
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        args = [(job_name, y, r, data_dir, warehouse_url, sources_path, ref, tags) for y, r in partitions]
-        return list(pool.map(_worker, args))
+        args = [(job_name, y, r, data_dir, warehouse_url, sources_path, ref, tags, assets) for y, r in partitions]
+        outcomes = list(pool.map(_worker, args))
+    if not single_writer:
+        return outcomes
+    defs = defs or job_definitions(data_dir, warehouse_url, sources_path)
+    done = []
+    for first in outcomes:
+        if not first.success:
+            done.append(first)
+            continue
+        second = run_partition(defs, job_name, first.year, first.region, instance, tags, WAREHOUSE_ASSETS)
+        second.seconds += first.seconds
+        second.failed_checks = sorted({*first.failed_checks, *second.failed_checks})
+        done.append(second)
+    return done
 
 
 def run_backfill(
@@ -141,7 +165,9 @@ def run_backfill(
     if instance is None:
         import os
 
-        instance = DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+        with DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral() as instance:
+            return run_backfill(sources_path, sources, years=years, data_dir=data_dir, warehouse_url=warehouse_url,
+                                workers=workers, respect_robots=respect_robots, instance=instance, fetcher=fetcher)
     sources_path = str(Path(sources_path).resolve())
     fetcher = fetcher or HttpFetcherResource(respect_robots=respect_robots)
     defs = job_definitions(data_dir, warehouse_url, sources_path, fetcher=fetcher)
@@ -161,7 +187,7 @@ def run_backfill(
         found = {e.year for e in entries if e.year and FIRST_YEAR <= e.year <= LAST_YEAR}
         todo += [(y, region) for y in years if y in found]
     outcomes = process_partitions(todo, data_dir=data_dir, warehouse_url=warehouse_url, sources_path=sources_path,
-                                  instance=instance, workers=workers, defs=defs if workers <= 1 else None)
+                                  instance=instance, workers=workers, defs=defs)
     for outcome in outcomes:
         summary.partitions.append(outcome.key)
         if not outcome.success:
