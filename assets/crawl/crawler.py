@@ -25,6 +25,7 @@ from assets.crawl.detect import (
     PdfError,
     check_pdf,
     detect,
+    detect_region,
     read_pdf_head,
     strip_extension,
 )
@@ -86,6 +87,7 @@ class _DocLink:
     page_url: str | None = None
     kind: str = "pdf"  # pdf | attachment
     on_host: bool = True
+    from_folder: bool = False  # a file of a ``folder:`` source: its region is read from its text
 
 
 _GENERIC_ANCHOR = re.compile(r"^(附件\s*\d*[:：]?|下载|点击下载|点击查看|查看|在线预览|预览|原文|pdf|PDF|全文|详见附件|附件下载)?$")
@@ -224,7 +226,8 @@ class _SourceCrawl:
             if path.is_file() and path.suffix.lower() == ".pdf":
                 rel_parent = path.parent.relative_to(root)
                 title = " / ".join(rel_parent.parts) or None
-                self._add_doc(_DocLink(url=path.resolve().as_uri(), anchor=path.stem, article_title=title, kind="pdf"))
+                self._add_doc(_DocLink(url=path.resolve().as_uri(), anchor=path.stem, article_title=title, kind="pdf",
+                                      from_folder=True))
 
     # -- documents --------------------------------------------------------------
     def process(self, link: _DocLink) -> ManifestEntry:
@@ -253,8 +256,16 @@ class _SourceCrawl:
                 rejection = str(exc)
         det = detect(head, anchor=link.anchor, file_name=name, article_title=link.article_title, region_name=self.source.region_name)
         entry.doc_type, entry.year, entry.department, entry.page_count = det.doc_type, det.year, det.department, det.page_count
+        region = None
+        if link.from_folder and head is not None:
+            # a folder may hold several regions' documents: each source keeps its own region's
+            region = detect_region(head.first_page, link.anchor, name, "\n".join(head.pages[1:]))
         if rejection:
             entry.status, entry.reason = STATUS_REJECTED, rejection
+        elif region is not None and region.code != self.source.region_code:
+            entry.status, entry.year = STATUS_SKIPPED, None  # no partition of this source processes it
+            entry.reason = (f"document of {region.full_name} ({region.code}), not of this source's region "
+                            f"{self.source.region_name} ({self.source.region_code})")
         elif det.doc_type == DOC_FINAL_ACCOUNTS:
             entry.status, entry.reason = STATUS_SKIPPED, REASON_FINAL_ACCOUNTS
         elif det.doc_type != DOC_BUDGET:

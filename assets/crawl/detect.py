@@ -263,6 +263,8 @@ _YEAR_TOKEN = re.compile(r"(20\d{2}|[〇零○Ｏ一二三四五六七八九]{4}
 _TITLE_KEYWORD = re.compile(r"(部门|单位|部门（单位）|部门\(单位\))?(预算|决算)")
 _HIGHER_REGION = re.compile(r"^(?:[\u4e00-\u9fff]{2,3}省)?[\u4e00-\u9fff]{2,4}市(?=[\u4e00-\u9fff]{1,3}(?:县|区|旗))")
 _LEADING_NOISE = re.compile(r"^(附件\s*\d*\s*[:：、.\-_]?|关于|公开|[（(]?\d+[)）.、])+")
+# archive file names "jiangsu__江苏省政协办公厅__江苏省政协办公厅2019年度部门预算": the last "__" part names the document
+_ARCHIVE_PREFIX = re.compile(r"^.*__")
 
 
 def clean_department(name: str | None, region_name: str | None = None) -> str | None:
@@ -303,7 +305,7 @@ def department_from_header(text: str | None, region_name: str | None = None) -> 
 
 def department_from_title(text: str | None, region_name: str | None = None) -> str | None:
     """``2024年洛阳市伊川县政务服务中心部门预算`` → 伊川县政务服务中心 (year, region and keyword removed)."""
-    t = strip_extension(compact(text))
+    t = _ARCHIVE_PREFIX.sub("", strip_extension(compact(text)))
     m = _TITLE_KEYWORD.search(t)
     if not m:
         return None
@@ -322,10 +324,16 @@ def _title_block(first_page: str | None) -> str | None:
             block = line
             j = i
             # "2024年\n洛阳市伊川县政务服务中心\n部门预算": prepend short lines without a colon
-            while j > 0 and department_from_title(block) is None and len(compact(block)) < 40:
+            while j > 0 and len(compact(block)) < 40:
                 prev = ls[j - 1]
                 if re.search(r"[:：]", prev) or len(compact(prev)) > 30:
                     break
+                found = department_from_title(block)
+                if found is not None:
+                    # "2018 年度江苏省高级\n人民法院预算公开": the name wraps; keep the longer name it ends
+                    longer = department_from_title(prev + block) if re.search(r"[\u4e00-\u9fff]", prev) else None
+                    if not (longer and longer != found and longer.endswith(found)):
+                        break
                 block = prev + block
                 j -= 1
             return block
@@ -349,6 +357,25 @@ def detect_department(
         name = department_from_title(text, region_name)
         if name:
             return name
+    return None
+
+
+def detect_region(
+    first_page: str | None = None,
+    anchor: str | None = None,
+    file_name: str | None = None,
+    later_pages: str | None = None,
+):
+    """The region (``assets.normalize.regions.Region``) a document names: its title page, then the link
+    text, the file name, later pages; None when none names one.  ``上海市普陀区…`` → 310107,
+    ``江苏省委办公厅…`` → the province 320000 (provincial departments)."""
+    from assets.normalize.regions import find_region_in_text
+
+    head = "\n".join(lines(first_page)[:15])
+    for text in (head, anchor, strip_extension(file_name or ""), later_pages):
+        region = find_region_in_text(text)
+        if region is not None:
+            return region
     return None
 
 

@@ -38,7 +38,7 @@ from assets.records import DOC_FINAL_ACCOUNTS, ExtractedTable, ExtractionResult
 log = logging.getLogger(__name__)
 
 #: bump when extraction changes so cached results are recomputed
-EXTRACTOR_VERSION = "3"
+EXTRACTOR_VERSION = "4"
 #: below this camelot accuracy a page is retried with another flavor
 MIN_ACCURACY = 80.0
 
@@ -52,13 +52,26 @@ class _OpenTable:
 
 
 def _page_titles(page: PageText) -> list[tuple[str, Template | None]]:
-    """Title lines of a page (as printed, spaces removed) with the template each names."""
+    """Title lines of a page (as printed, spaces removed) with the template each names.
+
+    Titles stand in the first lines; on a table page (one with a 单位：万元 line) whose head names no
+    template, a template title further down counts too: pdfium reads some 江苏 pages' title last."""
     found = []
     for raw in page.lines[:6]:
         line = clean_text(raw)
         if is_title_line(line):
             found.append((line, match_title(line)))
+    if not any(t for _, t in found) and find_unit(page.text):
+        for raw in page.lines[6:]:
+            line = clean_text(raw)
+            tpl = match_title(line)
+            if tpl or _OTHER_TABLE_TITLE.search(line) and is_title_line(line):
+                found.append((line, tpl))
     return found
+
+
+#: titles of published tables no template knows (recorded as unrecognised, with their page)
+_OTHER_TABLE_TITLE = re.compile(r"(预算|采购|经费|收支|支出|收入).*表$")
 
 
 def _is_toc(page: PageText) -> bool:
@@ -66,7 +79,17 @@ def _is_toc(page: PageText) -> bool:
     if "目录" in head.replace(" ", ""):
         return True
     matches = sum(1 for ln in page.lines if match_title(clean_text(to_halfwidth(ln))))
-    return matches >= 3
+    if matches >= 3:
+        return True
+    # a contents page continued: numbered table titles ("十二、政府采购支出预算表") next to "第三部分 …"
+    lines = [clean_text(to_halfwidth(ln)) for ln in page.lines]
+    numbered = sum(1 for ln in lines if _NUMBERED_TITLE.match(ln))
+    parts = sum(1 for ln in lines if _PART_HEADING.match(ln))
+    return numbered >= 3 or (numbered >= 2 and parts >= 1)
+
+
+_NUMBERED_TITLE = re.compile(r"^[一二三四五六七八九十]+、.{2,40}表$")
+_PART_HEADING = re.compile(r"^第[一二三四五六七八九十]+部分")
 
 
 #: slower line detection, then a text-alignment parser, for pages the fast path cannot read

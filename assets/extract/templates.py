@@ -53,6 +53,7 @@ class Template:
     name: str  # the canonical Chinese title
     titles: tuple[re.Pattern, ...]
     kind: str = "grid"  # grid | two_sided | text
+    exclude: tuple[re.Pattern, ...] = ()  # titles that match ``titles`` but name another table
     code_field: str = "function_code"  # where codes from 类|款|项 columns go
     columns: tuple[ColumnRule, ...] = field(default_factory=tuple)
     facts: tuple[FactRule, ...] = ()  # text tables: facts of the head rows above the column header
@@ -85,6 +86,7 @@ def load_templates() -> tuple[Template, ...]:
                 key=key,
                 name=spec["name"],
                 titles=tuple(re.compile(p) for p in spec["titles"]),
+                exclude=tuple(re.compile(p) for p in spec.get("exclude", ())),
                 kind=spec.get("kind", "grid"),
                 code_field=spec.get("code_field", "function_code"),
                 columns=rules,
@@ -119,7 +121,7 @@ def match_title(line: str) -> Template | None:
     if not is_title_line(line):
         return None
     for t in load_templates():
-        if any(p.search(line) for p in t.titles):
+        if any(p.search(line) for p in t.titles) and not any(p.search(line) for p in t.exclude):
             return t
     return None
 

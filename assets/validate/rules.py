@@ -54,6 +54,12 @@ def half_precision(printed: str) -> Decimal:
     return Decimal(5) / (Decimal(10) ** (decimals + 1))
 
 
+def _half_ulp(amount: Decimal) -> Decimal:
+    """Half a unit of an extracted amount's last printed digit (its Decimal exponent): 94995790 → 0.5."""
+    exp = amount.as_tuple().exponent
+    return Decimal(5) * Decimal(10) ** (exp - 1) if isinstance(exp, int) else ZERO
+
+
 @dataclass
 class Comparison:
     """One identity a document must satisfy: ``actual`` should equal ``expected`` within ``tolerance``."""
@@ -112,8 +118,10 @@ def _sum(check: str, table: ExtractedTable, row: ExtractedRow, field_name: str, 
     parts = list(parts)
     expected = sum(parts, ZERO)
     actual = _amt(row.values, field_name)
+    # amounts printed in whole 元 (上海普陀 2025: "94,995,790") are rounded to 1 元, not 0.01: half a printed unit each
+    printed = sum((_half_ulp(x) for x in parts + [actual]), ZERO)
     return Comparison(
-        check, "hard", expected, actual, table.unit, tolerance(len(parts)), row.page, row.row_index,
+        check, "hard", expected, actual, table.unit, max(tolerance(len(parts)), printed), row.page, row.row_index,
         table.table_type,
         f"{table.title}: {_label(row) or row.kind} {field_name} = {actual} {table.unit}, but {what} = {expected}",
     )
