@@ -222,9 +222,11 @@ def test_run_metadata_on_each_materialization(corpus):
         assert crawl["documents_found"] == 2 and crawl["documents_new"] == 2 and crawl["years"] == [2023, 2024]
         extract = meta("extracted_documents")
         assert extract["documents"] == 1 and extract["pages"] == 20 and extract["tables"] >= 9
-        assert 0 < extract["min_accuracy"] <= 100
+        assert 0 < extract["min_accuracy"] <= extract["mean_accuracy"] <= 100 and extract["documents_rejected"] == 0
         load = meta("warehouse_tables")
         assert load["documents_by_status"] == {"loaded": 1}
+        assert (load["documents"], load["documents_loaded"], load["documents_rejected"]) == (1, 1, 0)
+        assert load["rows_total"] == sum(load["rows_loaded"].values())
         n_function = rows(url, "SELECT COUNT(*) FROM core.fact_function_expenditure")[0][0]
         assert load["rows_loaded"]["fact_function_expenditure"] == n_function > 0
         assert result.success

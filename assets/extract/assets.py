@@ -68,6 +68,8 @@ def extracted_documents(
             "rejected": MetadataValue.json({s[:12]: r.reason for s, (_, r) in out.items() if r.status != "ok"}),
             "tables": sum(len(r.tables) for _, r in out.values()),
             "min_accuracy": min(accuracies) if accuracies else None,
+            "mean_accuracy": round(sum(accuracies) / len(accuracies), 2) if accuracies else None,
+            "documents_rejected": sum(1 for _, r in out.values() if r.status != "ok"),
             # the camelot path that read each table (lattice/vector is the fast one; others are fallbacks)
             "flavors": MetadataValue.json(dict(Counter(t.flavor for _, r in out.values() for t in r.tables
                                                        if t.flavor))),

@@ -152,7 +152,13 @@ def warehouse_tables(
     context.add_output_metadata(
         {
             "documents_by_status": MetadataValue.json(statuses),
+            # plotted per partition in the UI (JSON entries are not)
+            "documents": len(summary["documents"]),
+            "documents_loaded": statuses.get("loaded", 0),
+            "documents_quarantined": statuses.get("quarantined", 0),
+            "documents_rejected": statuses.get("rejected", 0),
             "rows_loaded": MetadataValue.json(summary["rows"]),
+            "rows_total": sum(summary["rows"].values()),
             "seconds": round(time.monotonic() - started, 2),
         }
     )
