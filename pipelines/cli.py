@@ -142,5 +142,26 @@ def query(sql, warehouse_url, data_dir):
     click.echo(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
 
 
+@main.command()
+@click.option("--warehouse", "warehouse_url", default=None, help="SQLAlchemy URL [env BUDGET_WAREHOUSE_URL].")
+@click.option("--data-dir", default=None, help="[env BUDGET_DATA_DIR; default ./data]")
+@click.option("--document", "document", default=None, help="Only the document whose sha256 starts with this.")
+def report(warehouse_url, data_dir, document):
+    """Per document: status, document set, tables found, rows loaded, checks passed and failed (mart.document_report)."""
+    from pipelines.report import document_report, format_report
+
+    url = _warehouse_url(warehouse_url, _data_dir(data_dir))
+    try:
+        wh = Warehouse(url)
+        rows = document_report(wh, document)
+    except WarehouseUnavailable as exc:
+        raise click.ClickException(str(exc))
+    except Exception as exc:  # a warehouse without the view (never ingested): the database's message
+        raise click.ClickException(f"report failed: {getattr(exc, 'orig', exc)}")
+    if document and not rows:
+        raise click.ClickException(f"no document with sha256 starting {document!r}")
+    click.echo(format_report(rows))
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

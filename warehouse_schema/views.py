@@ -315,6 +315,74 @@ VIEWS: dict[str, str] = {
     """,
 }
 
+
+def _document_report() -> str:
+    """mart.document_report: one row per document — its document set (same region, department after the
+    crosswalk's renames/aliases, fiscal year), tables found, unrecognised tables, fact rows loaded, findings,
+    and which data-quality suites passed / failed (validated documents only)."""
+    from warehouse_schema.tables import FACT_TABLES
+
+    facts = " UNION ALL ".join(f"SELECT document_sha256 FROM core.{t.name}" for t in FACT_TABLES)
+    # prefixes by SUBSTR, not LIKE '…%': views are created with exec_driver_sql, where psycopg reads % as a placeholder
+    suite = """CASE WHEN SUBSTR(f.check_name, 1, 9) = 'narrative' THEN 'narrative_matches_tables'
+                    WHEN SUBSTR(f.check_name, 1, 13) = 'previous_year' THEN 'previous_year_matches'
+                    WHEN SUBSTR(f.check_name, 1, 5) = 'code_' OR f.check_name = 'one_row_per_grain'
+                        THEN 'codes_valid_and_unique'
+                    WHEN f.check_name = 'amount_non_negative' THEN 'amounts_non_negative'
+                    WHEN f.check_name = 'required_table_present' THEN 'required_tables_present'
+                    WHEN f.check_name = 'fact_key_unique' THEN 'loadable_documents_valid'
+                    ELSE 'totals_reconcile' END"""
+    suites = ", ".join(f"('{name}', {i})" for i, name in enumerate((
+        "totals_reconcile", "codes_valid_and_unique", "amounts_non_negative", "required_tables_present",
+        "narrative_matches_tables", "previous_year_matches")))
+    return f"""
+        SELECT d.document_sha256, d.region_code, r.region_name, d.fiscal_year, d.department_name,
+               ds.document_set, ds.set_documents, d.status, d.status_reason, d.title, d.source_url, d.page_count,
+               COALESCE(t.tables_found, 0) AS tables_found, t.table_types, COALESCE(t.empty_tables, 0) AS empty_tables,
+               COALESCE(u.unrecognised_tables, 0) AS unrecognised_tables, u.unrecognised_titles,
+               COALESCE(n.rows_loaded, 0) AS rows_loaded,
+               COALESCE(q.hard_findings, 0) AS hard_findings, COALESCE(q.soft_findings, 0) AS soft_findings,
+               q.checks_failed, p.checks_passed
+        FROM core.document d
+        LEFT JOIN core.dim_region r ON r.region_code = d.region_code
+        LEFT JOIN (SELECT d2.document_sha256,
+                          COALESCE(x.new_department_key, d2.department_key) || ':' || CAST(d2.fiscal_year AS TEXT)
+                              AS document_set,
+                          COUNT(*) OVER (PARTITION BY COALESCE(x.new_department_key, d2.department_key),
+                                         d2.fiscal_year) AS set_documents
+                   FROM core.document d2
+                   LEFT JOIN core.department_crosswalk x ON x.old_department_key = d2.department_key
+                   WHERE d2.department_key IS NOT NULL AND d2.fiscal_year IS NOT NULL
+                     AND d2.status <> 'superseded') ds ON ds.document_sha256 = d.document_sha256
+        LEFT JOIN (SELECT document_sha256, COUNT(*) AS tables_found,
+                          STRING_AGG(table_type, ',' ORDER BY first_page, table_type) AS table_types,
+                          SUM(CASE WHEN is_empty THEN 1 ELSE 0 END) AS empty_tables
+                   FROM core.extracted_table GROUP BY document_sha256) t ON t.document_sha256 = d.document_sha256
+        LEFT JOIN (SELECT document_sha256, COUNT(*) AS unrecognised_tables,
+                          STRING_AGG(COALESCE(actual, '(untitled)') || ' (p. ' || CAST(page AS TEXT) || ')', '; '
+                                     ORDER BY page) AS unrecognised_titles
+                   FROM core.quality_finding WHERE check_name = 'unrecognised_table'
+                   GROUP BY document_sha256) u ON u.document_sha256 = d.document_sha256
+        LEFT JOIN (SELECT document_sha256, COUNT(*) AS rows_loaded FROM ({facts}) a
+                   GROUP BY document_sha256) n ON n.document_sha256 = d.document_sha256
+        LEFT JOIN (SELECT f.document_sha256,
+                          SUM(CASE WHEN f.severity = 'hard' THEN 1 ELSE 0 END) AS hard_findings,
+                          SUM(CASE WHEN f.severity = 'soft' THEN 1 ELSE 0 END) AS soft_findings,
+                          STRING_AGG(DISTINCT {suite}, ',') AS checks_failed
+                   FROM core.quality_finding f WHERE f.severity IN ('hard', 'soft')
+                   GROUP BY f.document_sha256) q ON q.document_sha256 = d.document_sha256
+        LEFT JOIN (SELECT d3.document_sha256, STRING_AGG(s.suite, ',' ORDER BY s.ord) AS checks_passed
+                   FROM core.document d3 CROSS JOIN (VALUES {suites}) AS s(suite, ord)
+                   WHERE d3.status IN ('loaded', 'quarantined') AND NOT EXISTS (
+                       SELECT 1 FROM core.quality_finding f
+                       WHERE f.document_sha256 = d3.document_sha256 AND f.severity IN ('hard', 'soft')
+                         AND {suite} = s.suite)
+                   GROUP BY d3.document_sha256) p ON p.document_sha256 = d.document_sha256
+    """
+
+
+VIEWS["mart.document_report"] = _document_report()
+
 #: creation order
 VIEW_ORDER = list(VIEWS)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from assets.extract.cells import clean_text, to_halfwidth
+from assets.extract.cells import clean_text, header_text, to_halfwidth
 from assets.extract.grid import Piece, build_rows, strip_page_furniture
 from assets.extract.pdf_text import (
     PageText,
@@ -38,7 +38,10 @@ from assets.records import DOC_FINAL_ACCOUNTS, ExtractedTable, ExtractionResult
 log = logging.getLogger(__name__)
 
 #: bump when extraction changes so cached results are recomputed
-EXTRACTOR_VERSION = "4"
+EXTRACTOR_VERSION = "5"
+#: a PDF without template tables: often the narrative (说明) half of a document set (assets/extract/document_sets.py)
+REASON_NO_TABLE = ("no budget table found (no page carries a template table title): narrative only, or the tables "
+                   "are another PDF of the same department and year")
 #: below this camelot accuracy a page is retried with another flavor
 MIN_ACCURACY = 80.0
 
@@ -65,13 +68,13 @@ def _page_titles(page: PageText) -> list[tuple[str, Template | None]]:
         for raw in page.lines[6:]:
             line = clean_text(raw)
             tpl = match_title(line)
-            if tpl or _OTHER_TABLE_TITLE.search(line) and is_title_line(line):
+            if tpl or _OTHER_TABLE_TITLE.search(header_text(line)) and is_title_line(line):
                 found.append((line, tpl))
     return found
 
 
 #: titles of published tables no template knows (recorded as unrecognised, with their page)
-_OTHER_TABLE_TITLE = re.compile(r"(预算|采购|经费|收支|支出|收入).*表$")
+_OTHER_TABLE_TITLE = re.compile(r"(预算|采购|经费|收支|支出|收入).*表(\(.*\))?$")
 
 
 def _is_toc(page: PageText) -> bool:
@@ -97,7 +100,15 @@ FALLBACKS = (("lattice", "combined"), ("hybrid", None))
 
 
 def _needs_retry(pieces: list[Piece] | None) -> bool:
-    return not pieces or min(p.accuracy or 0 for p in pieces) < MIN_ACCURACY
+    return not pieces or min(p.accuracy or 0 for p in pieces) < MIN_ACCURACY or _glued(pieces)
+
+
+#: a label and an amount in one cell ("八、社会保障和就业支出\n1,374.63"): a column rule the vector engine missed
+_GLUED = re.compile(r"[\u4e00-\u9fff）)]\s*\n\s*-?[\d,]+\.\d{2}\s*$")
+
+
+def _glued(pieces: list[Piece]) -> bool:
+    return any(_GLUED.search(c) for p in pieces for row in p.cells for c in row)
 
 
 def _ncols(piece: Piece) -> int:
@@ -162,6 +173,8 @@ def _finish(open_table: _OpenTable, result: ExtractionResult, problems: list[str
             table.rows, _, field_of, probs = build_rows(pieces, tpl)
             table.columns = [field_of[j] for j in sorted(field_of)]
         problems.extend(f"{tpl.name}: {p}" for p in probs)
+    if tpl.key == "three_public" and "three_public_subtotal" in table.columns:
+        _three_public_with_meetings(table)
     # published without data: no amount other than zero (a 合计 row of blanks or 0.00), no record
     if tpl.kind == "text":
         table.empty = not table.rows
@@ -169,6 +182,19 @@ def _finish(open_table: _OpenTable, result: ExtractionResult, problems: list[str
         table.empty = True
         table.rows = []
     result.tables.append(table)
+
+
+def _three_public_with_meetings(table: ExtractedTable) -> None:
+    """江苏's table adds 会议费 and 培训费 to the 三公: its 合计 covers all five, the 三公 total is
+    “三公”经费/小计.  ``total`` is the 三公 total everywhere, so the 合计 becomes ``total_with_meetings``."""
+    for row in table.rows:
+        v = row.values
+        if "total" in v:
+            v["total_with_meetings"] = v.pop("total")
+        if "three_public_subtotal" in v:
+            v["total"] = v.pop("three_public_subtotal")
+    table.columns = ["total" if c == "three_public_subtotal" else "total_with_meetings" if c == "total" else c
+                     for c in table.columns]
 
 
 def _has_amount(values: dict) -> bool:
@@ -216,7 +242,7 @@ def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
     titled, candidates = table_pages(pages)
     if not titled:
         result.narrative = "\n".join(p.text for p in pages)
-        result.status, result.reason = "rejected", "no budget table found (no page carries a table title)"
+        result.status, result.reason = "rejected", REASON_NO_TABLE
         return result
     first_table_page = candidates[0]
     try:
@@ -237,7 +263,8 @@ def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
             continue
         for n in retry:
             got = others.get(n)
-            if got and (not grids.get(n) or _best(got) > _best(grids[n])):
+            if got and (not grids.get(n) or _best(got) > _best(grids[n])
+                        or (_glued(grids[n]) and not _glued(got) and _best(got) >= _best(grids[n]) - 5)):
                 if flavor == "lattice" or not empty_table_note(pages[n - 1].text):
                     grids[n] = got
 
@@ -292,6 +319,8 @@ def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
         result.unrecognised.extend({"problem": p} for p in problems)
     if not result.department:
         result.department = next((t.department for t in result.tables if t.department), None)
+    if not result.tables:  # titles over no readable table: the 说明 of a set whose tables are another PDF
+        result.status, result.reason = "rejected", REASON_NO_TABLE
     return result
 
 

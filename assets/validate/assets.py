@@ -37,6 +37,7 @@ from dagster import (
     asset_check,
 )
 
+from assets.extract.document_sets import linked_narratives, unrecognised_findings
 from assets.normalize.facts import NormalizedDocument
 from assets.records import STATUS_LOADED, STATUS_QUARANTINED, ExtractionResult, ManifestEntry
 from assets.validate.quality import DocumentInput, Evaluation, evaluate, outcomes_of, run_frames
@@ -82,6 +83,7 @@ def judge_documents(docs: list[DocumentInput]) -> Verdicts:
     for d in docs:
         sha = d.result.document_sha256
         findings = _merge(evaluation.findings.get(sha, []), d.normalized.findings)
+        findings += unrecognised_findings(d.result)  # info: tables no template knows, recorded with their page
         status = STATUS_QUARANTINED if any(f["severity"] == "hard" for f in findings) else STATUS_LOADED
         out[sha] = Verdict(sha, status, findings)
     return out
@@ -125,11 +127,16 @@ def validated_documents(
     region = context.partition_key.keys_by_dimension["region"]
     wh = warehouse.open()
     docs = []
+    # a table PDF is checked against the 说明 of the narrative-only PDF of its document set (江苏 公开文件 / 公开表)
+    linked = linked_narratives(extracted_documents)
     try:
         for sha, doc in normalized_documents.items():
             entry, result = extracted_documents[sha]
             department = result.department or entry.department
-            docs.append(DocumentInput(result, doc, year=entry.year or year, pages=_narrative_pages(raw_store, result),
+            pages = _narrative_pages(raw_store, result)
+            for other in linked.get(sha, []):
+                pages = (pages or []) + (_narrative_pages(raw_store, extracted_documents[other][1]) or [])
+            docs.append(DocumentInput(result, doc, year=entry.year or year, pages=pages,
                                       previous=previous_year(wh.engine, region, entry.year or year, department)))
     finally:
         wh.dispose()

@@ -156,8 +156,11 @@ def function_table_comparisons(table: ExtractedTable) -> list[Comparison]:
             continue
         v = row.values
         if split:
+            # 江苏 支出预算总表: 合计 = 基本支出 + 项目支出 + 单位预留机动经费 (reserve)
+            reserve = [_amt(v, "reserve")] if "reserve" in table.columns else []
             out.append(_sum("total_equals_basic_plus_project", table, row, "total",
-                            [_amt(v, "basic_total"), _amt(v, "project_total")], "基本支出 + 项目支出"))
+                            [_amt(v, "basic_total"), _amt(v, "project_total")] + reserve,
+                            "基本支出 + 项目支出" + (" + 单位预留机动经费" if reserve else "")))
         if has_parts:
             out.append(_sum("basic_equals_personnel_plus_public", table, row, "basic_total",
                             [_amt(v, k) for k in BASIC_PARTS],
