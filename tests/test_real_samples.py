@@ -189,6 +189,8 @@ def test_folder_sources_ingest_every_pdf_once_in_its_own_region(warehouse):
     for name, doc in docs.items():
         year, _, region = DETECTED[name]
         assert (doc.region_code, doc.fiscal_year) == (region, year), name
+    # page 8 of the 2018 人大 PDF wraps its 部门名称 ("江苏省人大" / "常委会办公厅"): the name most tables print wins
+    assert docs["jiangsu__江苏省人大办公厅__省人大办公厅2018预算公开.pdf"].department_name == "江苏省人大常委会办公厅"
 
 
 # --------------------------------------------------------------------------- recognised tables

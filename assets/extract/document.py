@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -38,7 +39,7 @@ from assets.records import DOC_FINAL_ACCOUNTS, ExtractedTable, ExtractionResult
 log = logging.getLogger(__name__)
 
 #: bump when extraction changes so cached results are recomputed
-EXTRACTOR_VERSION = "5"
+EXTRACTOR_VERSION = "6"
 #: a PDF without template tables: often the narrative (说明) half of a document set (assets/extract/document_sets.py)
 REASON_NO_TABLE = ("no budget table found (no page carries a template table title): narrative only, or the tables "
                    "are another PDF of the same department and year")
@@ -317,8 +318,9 @@ def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
     result.narrative = "\n".join(narrative)
     if problems:
         result.unrecognised.extend({"problem": p} for p in problems)
-    if not result.department:
-        result.department = next((t.department for t in result.tables if t.department), None)
+    if not result.department:  # the name most tables print (one 部门名称 line may wrap: "江苏省人大" / "常委会办公厅")
+        names = Counter(t.department for t in result.tables if t.department)
+        result.department = names.most_common(1)[0][0] if names else None
     if not result.tables:  # titles over no readable table: the 说明 of a set whose tables are another PDF
         result.status, result.reason = "rejected", REASON_NO_TABLE
     return result
