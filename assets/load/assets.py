@@ -6,6 +6,7 @@ import time
 from dagster import AssetExecutionContext, AssetIn, MetadataValue, MultiToSingleDimensionPartitionMapping, asset
 
 from assets.extract.document import EXTRACTOR_VERSION
+from assets.extract.document_sets import linked_narratives
 from assets.load.warehouse import DocumentLoad
 from assets.normalize.departments import department_key
 from assets.normalize.facts import NormalizedDocument
@@ -88,9 +89,20 @@ def build_loads(
 ) -> list[DocumentLoad]:
     """What the warehouse keeps of every document of one year × region (pure)."""
     loads: list[DocumentLoad] = []
+    tables_of_narrative: dict[str, list[str]] = {}
+    for table_sha, narratives in linked_narratives(extracted).items():
+        for n in narratives:
+            tables_of_narrative.setdefault(n, []).append(table_sha)
     for sha, (entry, result) in extracted.items():
         if result.status != "ok":
-            loads.append(DocumentLoad(document_row(entry, result, STATUS_REJECTED, result.reason)))
+            status, reason = (STATUS_SKIPPED if result.status == STATUS_SKIPPED else STATUS_REJECTED), result.reason
+            if sha in tables_of_narrative:
+                # the 说明 of a document set (江苏 公开文件 / 公开表): nothing to load, nothing wrong
+                status = STATUS_SKIPPED
+                reason = ("narrative (说明) of a document set; its tables are in "
+                          + ", ".join(s[:12] for s in sorted(tables_of_narrative[sha]))
+                          + " and are checked against this narrative")
+            loads.append(DocumentLoad(document_row(entry, result, status, reason)))
             continue
         verdict = verdicts[sha]
         hard = verdict.hard
