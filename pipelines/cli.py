@@ -43,9 +43,21 @@ def main() -> None:
 @click.option("--no-robots", is_flag=True, help="Ignore robots.txt (for a local mirror you own).")
 def ingest(sources_path, warehouse_url, data_dir, years, regions, no_robots):
     """Crawl every source, then extract, normalize, validate and load each year × region."""
-    from pipelines.ingest import run_ingest, print_summary
+    from pipelines.ingest import run_ingest
+
+    sources, year_list, data_dir, url = _prepare(sources_path, regions, years, warehouse_url, data_dir)
+    started = time.monotonic()
+    summary = run_ingest(sources_path, sources, data_dir=data_dir, warehouse_url=url, years=year_list,
+                         respect_robots=not no_robots)
+    _report(summary, started, url)
+
+
+def _prepare(sources_path, regions, years, warehouse_url, data_dir, *, years_required=False):
+    """Validate what a run needs before any work: sources, years, a reachable warehouse."""
     from pipelines.partitions import parse_years
 
+    if not sources_path:
+        raise click.ClickException("--sources FILE (or env BUDGET_SOURCES) is required")
     data_dir = _data_dir(data_dir)
     url = _warehouse_url(warehouse_url, data_dir)
     try:
@@ -56,6 +68,8 @@ def ingest(sources_path, warehouse_url, data_dir, years, regions, no_robots):
         year_list = parse_years(years) if years else None
     except ValueError as exc:
         raise click.ClickException(f"--years: {exc}")
+    if years_required and not year_list:
+        raise click.ClickException("--years: no year given")
     if regions:
         sources = [s for s in sources if s.region_code in regions]
         if not sources:
@@ -65,9 +79,12 @@ def ingest(sources_path, warehouse_url, data_dir, years, regions, no_robots):
         Warehouse(url).ensure_schema()
     except WarehouseUnavailable as exc:
         raise click.ClickException(str(exc))
-    started = time.monotonic()
-    summary = run_ingest(sources_path, sources, data_dir=data_dir, warehouse_url=url, years=year_list,
-                         respect_robots=not no_robots)
+    return sources, year_list, data_dir, url
+
+
+def _report(summary, started: float, url: str) -> None:
+    from pipelines.ingest import print_summary
+
     print_summary(summary, time.monotonic() - started, redact(url))
     if summary.failed_runs:
         raise click.ClickException(f"{len(summary.failed_runs)} partition run(s) failed: {', '.join(summary.failed_runs)}")
@@ -87,38 +104,13 @@ def backfill(years, regions, sources_path, warehouse_url, data_dir, workers, no_
     """Crawl the regions, then run backfill_job for every year × region of the range (in process; runs are
     recorded in $DAGSTER_HOME's instance when set)."""
     from pipelines.backfill import run_backfill
-    from pipelines.ingest import print_summary
-    from pipelines.partitions import parse_years
 
-    if not sources_path:
-        raise click.ClickException("--sources FILE (or env BUDGET_SOURCES) is required")
-    data_dir = _data_dir(data_dir)
-    url = _warehouse_url(warehouse_url, data_dir)
-    try:
-        year_list = parse_years(years)
-    except ValueError as exc:
-        raise click.ClickException(f"--years: {exc}")
-    if not year_list:
-        raise click.ClickException("--years: no year given")
-    try:
-        sources = load_sources(sources_path)
-    except SourcesError as exc:
-        raise click.ClickException(f"invalid sources file: {exc}")
-    if regions:
-        sources = [s for s in sources if s.region_code in regions]
-        if not sources:
-            raise click.ClickException(f"no source in {sources_path} has region code {', '.join(regions)}")
-    Path(data_dir).mkdir(parents=True, exist_ok=True)
-    try:
-        Warehouse(url).ensure_schema()
-    except WarehouseUnavailable as exc:
-        raise click.ClickException(str(exc))
+    sources, year_list, data_dir, url = _prepare(sources_path, regions, years, warehouse_url, data_dir,
+                                                 years_required=True)
     started = time.monotonic()
     summary = run_backfill(sources_path, sources, years=year_list, data_dir=data_dir, warehouse_url=url,
                            workers=workers, respect_robots=not no_robots)
-    print_summary(summary, time.monotonic() - started, redact(url))
-    if summary.failed_runs:
-        raise click.ClickException(f"{len(summary.failed_runs)} partition run(s) failed: {', '.join(summary.failed_runs)}")
+    _report(summary, started, url)
 
 
 @main.command()
