@@ -135,7 +135,12 @@ def test_asset_graph_partitions_and_check_results_in_the_ui(webserver, browser, 
     graph = _text(page, "/assets/warehouse_tables?view=lineage&lineageScope=upstream&lineageDepth=5",
                   "validated_documents")
     page.get_by_text("16 partitions").first.wait_for(timeout=60_000)
+    # the graph's nodes fill in one by one: wait until all four processing assets show their partitions
+    deadline = time.monotonic() + 60
     graph = page.inner_text("body")
+    while graph.count("16 partitions") < 4 and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        graph = page.inner_text("body")
     shot = tmp_path / "asset_graph.png"
     page.screenshot(path=str(shot))
     with capsys.disabled():
