@@ -113,36 +113,23 @@ def test_analyst_role_reads_mart_only_and_cannot_write(pg_url):
 @pytest.fixture(scope="module")
 def ingested(sample_portal, tmp_path_factory):
     """The sample corpus crawled, extracted and loaded into PostgreSQL through `budget-etl ingest`'s code path."""
-    from conftest import PG_ADMIN_URL, _pg_available  # the server of the pg_url fixture
-    import uuid
-
-    if not _pg_available():
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL not reachable (CI must start it)")
-        pytest.skip("PostgreSQL not reachable")
+    from conftest import fresh_pg_database  # the server of the pg_url fixture
     from dagster import DagsterInstance
 
     from assets.crawl.sources import load_sources
     from pipelines.ingest import run_ingest
     from pipelines.resources import HttpFetcherResource
 
-    name = f"budget_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     _, site, sources = sample_portal
     tmp = tmp_path_factory.mktemp("pg_e2e")
     fetch = HttpFetcherResource(min_interval_s=0.0, retries=1, backoff_base_s=0.01, respect_robots=False)
+    with fresh_pg_database() as url:
 
-    def ingest():
-        return run_ingest(str(sources), load_sources(sources), data_dir=str(tmp / "data"), warehouse_url=url,
-                          instance=DagsterInstance.ephemeral(), fetcher=fetch)
+        def ingest():
+            return run_ingest(str(sources), load_sources(sources), data_dir=str(tmp / "data"), warehouse_url=url,
+                              instance=DagsterInstance.ephemeral(), fetcher=fetch)
 
-    yield ingest(), ingest, url, site
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+        yield ingest(), ingest, url, site
 
 
 def test_ingest_into_postgresql_end_to_end(ingested):
