@@ -13,12 +13,13 @@ import logging
 import re
 from collections import Counter
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
 from assets.extract.cells import clean_text, header_text, to_halfwidth
-from assets.extract.grid import Piece, build_rows, strip_page_furniture
+from assets.extract.grid import Piece, _row_has_amount, build_rows, strip_page_furniture
+from assets.extract.layout import Line, Title, align_columns, find_titles, overlap_share, page_events, page_lines
 from assets.extract.pdf_text import (
     PageText,
     UnreadableDocument,
@@ -39,7 +40,7 @@ from assets.records import DOC_FINAL_ACCOUNTS, ExtractedTable, ExtractionResult
 log = logging.getLogger(__name__)
 
 #: bump when extraction changes so cached results are recomputed
-EXTRACTOR_VERSION = "6"
+EXTRACTOR_VERSION = "7"
 #: a PDF without template tables: often the narrative (说明) half of a document set (assets/extract/document_sets.py)
 REASON_NO_TABLE = ("no budget table found (no page carries a template table title): narrative only, or the tables "
                    "are another PDF of the same department and year")
@@ -49,39 +50,32 @@ MIN_ACCURACY = 80.0
 
 @dataclass
 class _OpenTable:
-    tpl: Template
+    tpl: Template | None  # None: a title no template knows (its tables are recorded as unrecognised)
     title: str
     page: PageText
     pieces: list[Piece] = field(default_factory=list)
+    text: str = ""  # the printed text from the title to the next title of its page
 
 
-def _page_titles(page: PageText) -> list[tuple[str, Template | None]]:
-    """Title lines of a page (as printed, spaces removed) with the template each names.
+def _page_titles(page: PageText, lines: list[Line]) -> list[Title]:
+    """Title lines of a page (as printed, spaces removed) with the template each names, top-down.
 
-    Titles stand in the first lines; on a table page (one with a 单位：万元 line) whose head names no
-    template, a template title further down counts too: pdfium reads some 江苏 pages' title last."""
-    found = []
-    for raw in page.lines[:6]:
-        line = clean_text(raw)
-        if is_title_line(line):
-            found.append((line, match_title(line)))
-    if not any(t for _, t in found) and find_unit(page.text):
-        for raw in page.lines[6:]:
-            line = clean_text(raw)
-            tpl = match_title(line)
-            if tpl or _OTHER_TABLE_TITLE.search(header_text(line)) and is_title_line(line):
-                found.append((line, tpl))
-    return found
+    Anywhere on the page: 江苏's single PDFs start a table under the end of the previous one, and
+    pdfium reads some pages' title last (the lines are ordered by their y, not pdfium's text order)."""
+    return find_titles(lines)
 
 
-#: titles of published tables no template knows (recorded as unrecognised, with their page)
-_OTHER_TABLE_TITLE = re.compile(r"(预算|采购|经费|收支|支出|收入).*表(\(.*\))?$")
+def _text_lines(page: PageText) -> list[Line]:
+    """A page's lines without positions (pdfium's order, one line each): for callers without the PDF."""
+    return [Line(ln, -i * 10.0, -i * 10.0 - 8.0, 0.0, 0.0) for i, ln in enumerate(page.lines)]
 
 
 def _is_toc(page: PageText) -> bool:
     head = "".join(title_lines(page, 3))
     if "目录" in head.replace(" ", ""):
         return True
+    if find_unit(page.text):  # a table page (单位：万元), even one holding three short tables
+        return False
     matches = sum(1 for ln in page.lines if match_title(clean_text(to_halfwidth(ln))))
     if matches >= 3:
         return True
@@ -120,6 +114,40 @@ def _best(pieces: list[Piece]) -> float:
     return max(p.accuracy or 0 for p in pieces)
 
 
+def _better(got: list[Piece], have: list[Piece]) -> bool:
+    return bool(got) and (not have or _best(got) > _best(have)
+                          or (_glued(have) and not _glued(got) and _best(got) >= _best(have) - 5))
+
+
+def _retried(have: list[Piece], got: list[Piece]) -> list[Piece]:
+    """A page's tables after a retry with another engine: each poorly read table is replaced by the
+    retry's table at the same place when that one reads better; the others are kept (a page holding
+    several tables keeps its good ruled parses).  Without positions, the better page wins whole."""
+    if not have:
+        return _dedup(got)
+    if any(p.bbox is None for p in have + got):
+        return got if _better(got, have) else have
+    out = []
+    for h in have:
+        if not _needs_retry([h]):
+            out.append(h)
+            continue
+        same = [g for g in got if overlap_share(g, h) >= 0.5]
+        out.extend(same if _better(same, [h]) else [h])
+    # a table the first engine did not find at all
+    out.extend(g for g in got if not any(overlap_share(g, h) > 0 for h in have))
+    return _dedup(out)
+
+
+def _dedup(pieces: list[Piece]) -> list[Piece]:
+    """One piece per place: a text-alignment parser may return a table twice, once with the lines above it."""
+    keep: list[Piece] = []
+    for p in sorted(pieces, key=lambda p: -(p.accuracy or 0)):
+        if not any(overlap_share(p, k) >= 0.5 for k in keep):
+            keep.append(p)
+    return sorted(keep, key=lambda p: (p.page, -(p.bbox[3] if p.bbox else 0)))
+
+
 def _camelot_tables(path: Path, pages: list[int], flavor: str, engine: str | None = None) -> dict[int, list[Piece]]:
     """camelot tables of some pages, as :class:`Piece` s; ``flavor`` records "lattice/vector" etc."""
     import camelot
@@ -140,9 +168,15 @@ def _camelot_tables(path: Path, pages: list[int], flavor: str, engine: str | Non
         report = t.parsing_report
         page = int(report.get("page", t.page))
         cells = [[str(c) for c in row] for row in t.df.values.tolist()]
+        bbox = getattr(t, "_bbox", None)
+        rows_y = [(float(a), float(b)) for a, b in t.rows] if len(getattr(t, "rows", ())) == len(cells) else None
+        ncols = max((len(r) for r in cells), default=0)
+        cols_x = [(float(a), float(b)) for a, b in t.cols] if len(getattr(t, "cols", ())) == ncols else None
         out.setdefault(page, []).append(
             Piece(page=page, cells=cells, table_index=len(out.get(page, [])), flavor=label,
-                  accuracy=float(report.get("accuracy") or 0.0))
+                  accuracy=float(report.get("accuracy") or 0.0),
+                  bbox=tuple(float(v) for v in bbox) if bbox is not None else None, rows_y=rows_y,
+                  cols_x=cols_x)
         )
     return out
 
@@ -151,9 +185,10 @@ def _finish(open_table: _OpenTable, result: ExtractionResult, problems: list[str
     tpl, page = open_table.tpl, open_table.page
     pieces = [strip_page_furniture(p) for p in open_table.pieces]
     pieces = [p for p in pieces if p.cells]
-    unit = find_unit(page.text) or "万元"
-    department = find_department(page.text)
-    note = empty_table_note(page.text)
+    text = open_table.text or page.text
+    unit = find_unit(text) or find_unit(page.text) or "万元"
+    department = find_department(text) or find_department(page.text)
+    note = empty_table_note(text)
     table = ExtractedTable(
         table_type=tpl.key,
         title=open_table.title,
@@ -165,6 +200,10 @@ def _finish(open_table: _OpenTable, result: ExtractionResult, problems: list[str
         flavor=pieces[0].flavor if pieces else None,
         accuracy=min((p.accuracy for p in pieces if p.accuracy is not None), default=None),
     )
+    # a page break right under the header (or within it): the header rows go on top of the next part
+    while len(pieces) > 1 and _ncols(pieces[0]) == _ncols(pieces[1]) and not any(
+            _row_has_amount(r) for r in pieces[0].cells):
+        pieces = [replace(pieces[1], cells=pieces[0].cells + pieces[1].cells, rows_y=None)] + pieces[2:]
     if pieces:
         if tpl.kind == "two_sided":
             table.rows, table.columns, probs = build_two_sided(pieces)
@@ -203,20 +242,109 @@ def _has_amount(values: dict) -> bool:
     return any(isinstance(v, Decimal) and v != 0 for v in values.values())
 
 
-def table_pages(pages: list[PageText]) -> tuple[dict[int, list[tuple[str, Template | None]]], list[int]]:
-    """The title lines of each page (table of contents excepted) and the pages handed to camelot:
-    every page from the first titled one on (tables run over untitled continuation pages)."""
-    titled: dict[int, list[tuple[str, Template | None]]] = {}
+def table_pages(pages: list[PageText], lines: dict[int, list[Line]] | None = None
+                ) -> tuple[dict[int, list[Title]], list[int]]:
+    """The titles of each page (table of contents excepted) and the pages handed to camelot:
+    every page from the first titled one on (tables run over untitled continuation pages).
+    ``lines``: each page's positioned lines (:func:`assets.extract.layout.page_lines`)."""
+    titled: dict[int, list[Title]] = {}
     for page in pages:
         if _is_toc(page):
             continue
-        titles = _page_titles(page)
+        titles = _page_titles(page, lines[page.number] if lines is not None else _text_lines(page))
         if titles:
             titled[page.number] = titles
     if not titled:
         return titled, []
     first = min(titled)
     return titled, [p.number for p in pages if p.number >= first]
+
+
+def _same_shape(a: Piece, b: Piece) -> bool:
+    return _ncols(a) == _ncols(b)
+
+
+def _region_text(lines: list[Line] | None, title: Title, titles: list[Title], page: PageText) -> str:
+    """The printed text from a title down to the next title of its page: where its table's 单位, 部门
+    and "此表无数据" note stand (not another table's, nor text outside the page box)."""
+    if lines is None:
+        return page.text
+    below = [t.top for t in titles if t.top < title.bottom]
+    floor = max(below) if below else float("-inf")
+    return "\n".join(ln.text for ln in lines if floor < (ln.top + ln.bottom) / 2 <= title.top + 1)
+
+
+def _assemble(candidates: list[int], titled: dict[int, list[Title]], grids: dict[int, list[Piece]],
+              by_number: dict[int, PageText], lines: dict[int, list[Line]] | None, result: ExtractionResult,
+              problems: list[str], narrative: list[str]) -> None:
+    """Titles and tables top-down over the pages: each table goes to the title above it on its page; a
+    table above the first title of a page continues the table open from the page before (a table that
+    breaks across pages, its columns aligned by x position when camelot found other rules there); a
+    second table under one title is the same table when it has the same columns, else an untitled
+    table, recorded.  A title no template knows collects its tables too, so they are recorded as
+    unrecognised and never mixed into their neighbours."""
+    current: _OpenTable | None = None
+
+    def close() -> None:
+        nonlocal current
+        if current is not None:
+            _close(current, result, problems)
+        current = None
+
+    def untitled(piece: Piece, after: str | None) -> None:
+        result.unrecognised.append({"title": None, "page": piece.page, "table_index": piece.table_index,
+                                    "rows": len(piece.cells), "after": after})
+
+    for n in candidates:
+        page = by_number[n]
+        titles = titled.get(n, [])
+        events = page_events(grids.get(n, []), titles)
+        if not events:
+            close()
+            narrative.append(page.text)
+            continue
+        titled_here = False
+        for ev in events:
+            if isinstance(ev, Title):
+                close()
+                current = _OpenTable(ev.tpl, ev.text, page,
+                                     text=_region_text(lines.get(n) if lines else None, ev, titles, page))
+                titled_here = True
+                continue
+            piece = ev
+            if current is None:
+                untitled(piece, None)
+            elif not current.pieces:
+                current.pieces.append(piece)
+            elif _same_shape(piece, current.pieces[0]):
+                current.pieces.append(piece)  # the same table, split by camelot or broken across pages
+            elif titled_here or piece.page == current.pieces[-1].page:
+                untitled(piece, current.title)  # a table of another shape under the same title
+            elif _ncols(piece) <= _ncols(current.pieces[0]) and (aligned := align_columns(piece, current.pieces[0])):
+                current.pieces.append(aligned)
+            elif _ncols(piece) > _ncols(current.pieces[0]) and all(
+                    align_columns(p, piece) for p in current.pieces):
+                # the part before the break had fewer rules (a header row of merged cells alone at the foot
+                # of the page): put it on the continuation's finer columns
+                current.pieces = [align_columns(p, piece) for p in current.pieces] + [piece]
+            else:
+                close()
+                untitled(piece, None)
+    close()
+
+
+def _close(open_table: _OpenTable, result: ExtractionResult, problems: list[str]) -> None:
+    """A table's end: a template's table is built; a title no template knows is recorded with its
+    pages when tables stand under it.  A title over no table ("附件：…预算表", "详见…绩效目标表") is text,
+    unless a note says the table is published without data."""
+    if open_table.tpl is not None:
+        if open_table.pieces or empty_table_note(open_table.text or open_table.page.text):
+            _finish(open_table, result, problems)
+        # else a title over no table and no "此表无数据" note: a line of text ("详见单位的项目绩效目标表")
+    elif open_table.pieces:
+        result.unrecognised.append({"title": open_table.title, "page": open_table.page.number,
+                                    "pages": sorted({p.page for p in open_table.pieces}),
+                                    "tables": len(open_table.pieces)})
 
 
 def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
@@ -240,7 +368,8 @@ def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
     result.fiscal_year = find_year(result.title or "") or find_year(first_text)
     result.department = find_department(first_text)
 
-    titled, candidates = table_pages(pages)
+    lines = page_lines(path)
+    titled, candidates = table_pages(pages, lines)
     if not titled:
         result.narrative = "\n".join(p.text for p in pages)
         result.status, result.reason = "rejected", REASON_NO_TABLE
@@ -254,7 +383,7 @@ def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
         return result
     # pages with a title but no ruled table, or a poor parse: retry with slower, more tolerant paths
     for flavor, engine in FALLBACKS:
-        retry = [n for n in titled if any(t for _, t in titled[n] if t) and _needs_retry(grids.get(n))]
+        retry = [n for n in titled if any(t.tpl for t in titled[n]) and _needs_retry(grids.get(n))]
         if not retry:
             break
         try:
@@ -264,57 +393,12 @@ def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
             continue
         for n in retry:
             got = others.get(n)
-            if got and (not grids.get(n) or _best(got) > _best(grids[n])
-                        or (_glued(grids[n]) and not _glued(got) and _best(got) >= _best(grids[n]) - 5)):
-                if flavor == "lattice" or not empty_table_note(pages[n - 1].text):
-                    grids[n] = got
+            if got and (flavor == "lattice" or not empty_table_note(pages[n - 1].text)):
+                grids[n] = _retried(grids.get(n) or [], got)
 
     problems: list[str] = []
     narrative: list[str] = [p.text for p in pages if p.number < first_table_page]
-    current: _OpenTable | None = None
-    by_number = {p.number: p for p in pages}
-    for n in candidates:
-        page = by_number[n]
-        pieces = grids.get(n, [])
-        titles = titled.get(n, [])
-        if titles:
-            if current:
-                _finish(current, result, problems)
-                current = None
-            known = [(line, t) for line, t in titles if t]
-            for line, t in titles:
-                if t is None and pieces:  # a title line over no table ("附件：…预算表") is text
-                    result.unrecognised.append({"title": line, "page": n, "tables": len(pieces)})
-            if not known:
-                continue
-            # pair titles and tables top-down; a single title takes every table of its page
-            if len(known) == 1:
-                # one title: its table, and the pieces of the same shape below it; a table of another
-                # shape under it is another (untitled) table, recorded, never mixed in
-                same = [p for p in pieces if pieces and _ncols(p) == _ncols(pieces[0])]
-                for p in pieces:
-                    if p not in same:
-                        result.unrecognised.append({"title": None, "page": n, "table_index": p.table_index,
-                                                    "rows": len(p.cells), "after": known[0][0]})
-                current = _OpenTable(known[0][1], known[0][0], page, same)
-            else:
-                for i, (line, t) in enumerate(known):
-                    part = [pieces[i]] if i < len(pieces) else []
-                    ot = _OpenTable(t, line, page, part)
-                    if i < len(known) - 1:
-                        _finish(ot, result, problems)
-                    else:
-                        current = ot
-        elif current and pieces and current.pieces and len(pieces[0].cells[0]) == len(current.pieces[-1].cells[0]):
-            current.pieces.extend(pieces)  # the table breaks across pages
-        else:
-            if current:
-                _finish(current, result, problems)
-                current = None
-            if not pieces:
-                narrative.append(page.text)
-    if current:
-        _finish(current, result, problems)
+    _assemble(candidates, titled, grids, {p.number: p for p in pages}, lines, result, problems, narrative)
     result.narrative = "\n".join(narrative)
     if problems:
         result.unrecognised.extend({"problem": p} for p in problems)

@@ -7,7 +7,7 @@ two printed rows, codes from 类|款|项 columns, row kinds.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assets.extract.cells import (
     AmountError,
@@ -37,6 +37,10 @@ class Piece:
     table_index: int = 0
     flavor: str = "lattice"
     accuracy: float | None = None
+    #: camelot's table box (x1, y1, x2, y2) and each row's (top, bottom), PDF points; None when unknown
+    bbox: tuple[float, float, float, float] | None = None
+    rows_y: list[tuple[float, float]] | None = None
+    cols_x: list[tuple[float, float]] | None = None  # each column's (left, right)
 
 
 def _is_column_numbers(row: list[str]) -> bool:
@@ -99,7 +103,7 @@ def strip_page_furniture(piece: Piece) -> Piece:
         break
     if k == 0:
         return piece
-    return Piece(piece.page, piece.cells[k:], piece.table_index, piece.flavor, piece.accuracy)
+    return replace(piece, cells=piece.cells[k:], rows_y=piece.rows_y[k:] if piece.rows_y else piece.rows_y)
 
 
 def fill_header_right(header: list[list[str]]) -> list[list[str]]:

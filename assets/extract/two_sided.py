@@ -107,6 +107,44 @@ def column_fields(paths: list[list[str]], body: list[list[str]], ncols: int) -> 
     return fields
 
 
+_NUMERAL_LINE = re.compile(r"^[一二三四五六七八九十]+$")
+
+
+def repair_ordinal(cell: str) -> str:
+    """A label whose ordinal numeral was read as a line of its own, set slightly off the line
+    ("、单位预留机动\n三\n经费" for "三、单位预留机动经费"): the numeral goes back in front."""
+    lines = [ln.strip() for ln in str(cell).split("\n") if ln.strip()]
+    if len(lines) < 2 or not lines[0].startswith("、"):
+        return cell
+    numerals = [ln for ln in lines[1:] if _NUMERAL_LINE.match(ln)]
+    if len(numerals) != 1:
+        return cell
+    rest = [ln for ln in lines if ln is not numerals[0]]
+    return numerals[0] + "".join(rest)
+
+
+_MAX_FRAGMENT = 6  # characters of a label's wrapped tail
+
+
+def _rest_of_row(raw: list[str], previous: ExtractedRow, fields: dict[int, str]) -> bool:
+    """The first row of a continuation page is the tail of the previous page's last row: only short
+    label text, each under a label the previous row printed, none starting a new item ("九、", "（一）",
+    "1.", "其中"), no amount."""
+    texts = [(j, clean_text(c)) for j, c in enumerate(raw) if clean_text(c)]
+    if not texts:
+        return False
+    for j, t in texts:
+        fld = fields.get(j, "")
+        if _is_amount_text(t) or len(t) > _MAX_FRAGMENT or _ORDINAL.match(t) or t.startswith("其中"):
+            return False
+        if fld.endswith("_item"):
+            if not previous.values.get(fld):
+                return False
+        elif not any(t == clean_text(raw[i]) for i in range(len(raw)) if fields.get(i, "").endswith("_item")):
+            return False  # text in an amount column that is no copy of a merged label
+    return any(fields.get(j, "").endswith("_item") for j, _ in texts)
+
+
 def build_two_sided(pieces: list[Piece]) -> tuple[list[ExtractedRow], list[str], list[str]]:
     """Rows of a two-sided table; returns rows, field names by column, problems."""
     problems: list[str] = []
@@ -117,6 +155,7 @@ def build_two_sided(pieces: list[Piece]) -> tuple[list[ExtractedRow], list[str],
     while nh < min(len(first), 4) and is_header_row(first[nh]):
         nh += 1
     paths = header_paths(first[:nh], ncols)
+    header_words = {clean_text(c) for r in first[:nh] for c in r}
     body_all = first[nh:] + [r for p in pieces[1:] for r in p.cells]
     fields = column_fields(paths, body_all, ncols)
 
@@ -124,11 +163,19 @@ def build_two_sided(pieces: list[Piece]) -> tuple[list[ExtractedRow], list[str],
     idx = 0
     for pi, piece in enumerate(pieces):
         body = piece.cells[nh:] if pi == 0 else piece.cells
-        if pi > 0:  # a continuation page: its repeated header rows
+        if pi > 0:  # a continuation page: its repeated header rows (the first page's header words)
             k = 0
-            while k < min(len(body), 4) and is_header_row(body[k]):
+            while k < min(len(body), 4) and is_header_row(body[k]) and all(
+                    clean_text(c) in header_words for c in body[k] if clean_text(c)):
                 k += 1
             body = body[k:]
+            if body and rows and rows[-1].page != piece.page and _rest_of_row(body[0], rows[-1], fields):
+                # the page break cut a row: "八、社会保障和就" | "业支出", "当 年 收 入" | "小计"
+                for j, cell in enumerate(body[0]):
+                    fld = fields.get(j, "")
+                    if clean_text(cell) and fld.endswith("_item"):
+                        rows[-1].values[fld] = f"{rows[-1].values[fld]}{clean_text(cell)}"
+                body = body[1:]
         for raw in body:
             if _is_column_numbers(raw):
                 continue
@@ -138,14 +185,18 @@ def build_two_sided(pieces: list[Piece]) -> tuple[list[ExtractedRow], list[str],
                 if not fld:
                     continue
                 if fld.endswith("_item"):
-                    t = clean_text(cell)
+                    t = clean_text(repair_ordinal(cell))
                     if t:
                         values[fld] = t
                 else:
                     try:
                         a = parse_amount(clean_text(cell))
                     except AmountError as exc:
-                        problems.append(f"page {piece.page} row {idx}: {fld}: {exc}")
+                        # a label merged over the item and amount columns ("当年支出小计" spanning 功能分类's
+                        # 名称 and 金额), copied into each by camelot: not an amount, not a problem
+                        if not any(clean_text(cell) == clean_text(c) for i, c in enumerate(raw)
+                                   if fields.get(i, "").endswith("_item")):
+                            problems.append(f"page {piece.page} row {idx}: {fld}: {exc}")
                         a = None
                     if a is not None:
                         values[fld] = a
