@@ -360,7 +360,7 @@ def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
 
     result = ExtractionResult(document_sha256=sha256, page_count=len(pages), tables=[])
     first_text = "\n".join(p.text for p in pages[:2])
-    result.title = next((clean_text(ln) for ln in pages[0].lines if "预算" in ln or "决算" in ln), None)
+    result.title = document_title(pages[0].lines)
     if detect_doc_type(first_page=pages[0].text) == DOC_FINAL_ACCOUNTS:
         result.status, result.reason = "skipped", REASON_FINAL_ACCOUNTS
         result.fiscal_year = find_year(result.title or "")
@@ -408,6 +408,34 @@ def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
     if not result.tables:  # titles over no readable table: the 说明 of a set whose tables are another PDF
         result.status, result.reason = "rejected", REASON_NO_TABLE
     return result
+
+
+_AMOUNT_IN_LINE = re.compile(r"\d[\d,]*\.\d{1,2}|\d{1,3}(,\d{3})+")
+_ORGANISATION_END = re.compile(r"(厅|院|会|局|委|室|部|处|办|中心|政府|街道|委员会)$")
+
+
+def document_title(lines: list[str]) -> str | None:
+    """The document's title on its first page: the line naming a 预算 (决算), joined with the line above
+    when the title wraps ("2018年度江苏省高级" / "人民法院预算公开") or the department stands above the
+    year ("江苏省人民检察院" / "2017年部门预算").  A table's title or a row of a table (amounts, "部门：")
+    is none: a PDF of tables only has no title of its own (None)."""
+    clean = [clean_text(ln) for ln in lines]
+    for i, line in enumerate(clean):
+        if not _title_candidate(line) or ("预算" not in line and "决算" not in line):
+            continue
+        above = clean[i - 1] if i > 0 else ""
+        if above and _title_candidate(above) and "预算" not in above and "决算" not in above:
+            if find_year(above) and not find_year(line):
+                return above + line  # wrapped after the year
+            if not find_year(above) and find_year(line[:8]) and _ORGANISATION_END.search(above):
+                return above + line  # the department above the year
+        return line
+    return None
+
+
+def _title_candidate(line: str) -> bool:
+    return (2 <= len(line) <= 40 and not _AMOUNT_IN_LINE.search(line) and "：" not in to_halfwidth(line)
+            and ":" not in to_halfwidth(line) and match_title(line) is None and "目录" not in line)
 
 
 def year_from_text(text: str) -> int | None:

@@ -209,6 +209,8 @@ def build_rows(
     paths = header_paths(header, ncols)
     field_of = map_columns(tpl, paths)
     header_keys = ["/".join(p) for p in paths]
+    item_col = _item_column(field_of, header_keys, [r for p in pieces for r in p.cells[nh:]])
+    name_col = next((j for j, f in field_of.items() if f == "name"), None)
 
     rows: list[ExtractedRow] = []
     carry = {"class_part": "", "kuan_part": ""}
@@ -231,10 +233,15 @@ def build_rows(
         for raw in body:
             if _is_column_numbers(raw):
                 continue
+            item = ""
+            if item_col is not None and item_col < len(raw):
+                raw, item = _with_item(raw, name_col, item_col)
             for sub in split_merged_row(unglue_cells(raw), field_of):
                 row = _typed_row(sub, field_of, carry, problems, piece.page, row_index, tpl.code_field)
                 if row is None:
                     continue
+                if item:  # a row of its own under its category, even without an amount
+                    row.kind = "subtotal" if item == "小计" else ("total" if row.kind == "total" else "detail")
                 if tpl.row_kind and row.kind == "detail":
                     row.kind = tpl.row_kind
                 row.table_index = piece.table_index
@@ -249,6 +256,40 @@ def build_rows(
                 row_index += 1
     _mark_subtotals(rows)
     return rows, header_keys, field_of, problems
+
+
+def _item_column(field_of: dict[int, str], header_keys: list[str], body: list[list[str]]) -> int | None:
+    """江苏 收入预算总表: 项目名称 spans two columns, a category (一般公共预算资金, merged down its rows)
+    and its items (小计, 公共财政拨款(补助)资金 …).  The column right of the name column, with no field,
+    headed like it or not at all, holding text: the item column."""
+    name_col = next((j for j, f in field_of.items() if f == "name"), None)
+    if name_col is None:
+        return None
+    j = name_col + 1
+    while j not in field_of and j < len(header_keys) and header_keys[j] in ("", header_keys[name_col]):
+        cells = [(clean_text(r[name_col]), clean_text(r[j])) for r in body if j < len(r)]
+        texts = [t for _, t in cells if t]
+        if texts and all(t == c for c, t in cells if t):
+            j += 1  # a thin column repeating the category (a rule drawn inside its merged cell)
+            continue
+        if not texts or sum(1 for t in texts if is_amount(t)) * 2 >= len(texts):
+            return None
+        return j
+    return None
+
+
+def _with_item(raw: list[str], name_col: int, j: int) -> tuple[list[str], str]:
+    """The row with its name set from category and item: a 小计 row is named by its category, an item
+    row by its item (债务资金(银行贷款) spans both); returns the row and the item ("" when none)."""
+    category, item = clean_text(raw[name_col]), clean_text(raw[j])
+    row = list(raw)
+    for k in range(name_col + 1, j + 1):
+        row[k] = ""
+    if item and item != category:
+        # a category camelot left blank (its text astride a rule of the merged cell): the item alone
+        row[name_col] = category if item == "小计" and category else item
+        return row, item
+    return row, ""
 
 
 def _typed_row(
