@@ -332,6 +332,89 @@ def test_jiangsu_table_pdf_amounts_read_off_the_pages(warehouse):
     assert [D(r[0]) for r in fn] == [D("8072.29")]
 
 
+# 江苏 single PDFs (说明 and tables in one file): amounts read off the pages with pdftotext -layout.
+# file → ([(功能科目代码, 万元, page)], [(经济科目编码, 万元, page)], 三公 (total, 出国, 公务用车, 接待) and its page)
+SINGLE_PDF_AMOUNTS = {
+    # p. 16 行政运行 4,545.94; the table runs onto p. 17 (未归口管理的行政单位离退休 1,608.51, 提租补贴 1,018.01);
+    # p. 17 the 基本支出 table starts under it, p. 18 退休费 1,395.28; p. 20 “三公” 833.60
+    "jiangsu__江苏省人大办公厅__江苏省人大办公厅2017年度预算公开.pdf": (
+        [("2010101", "4545.94", 16), ("2080504", "1608.51", 17), ("2210202", "1018.01", 17)],
+        [("30101", "1015.15", 17), ("30302", "1395.28", 18)], ("833.60", "222.50", "183.60", "427.50", 20)),
+    "jiangsu__江苏省人大办公厅__省人大办公厅2018预算公开.pdf": (
+        [("2010101", "6372.32", 13), ("2010104", "1305.25", 13)],
+        [("30101", "1186.73", 14), ("30302", "543.23", 14)], ("833.60", "222.50", "183.60", "427.50", 15)),
+    # p. 16: 公务用车 317.80 = 购置费 50.00 + 运行维护费 267.80 (the 运行维护费 header of 2017)
+    "jiangsu__江苏省人民检察院__2017年省检察院部门预算.pdf": (
+        [("2040401", "7968.14", 14), ("2080504", "2021.18", 14)],
+        [("30302", "1652.57", 15)], ("584.35", "110.00", "317.80", "156.55", 16)),
+    "jiangsu__江苏省人民检察院__2018年省检察院部门预算公开.pdf": (
+        [("2040401", "10883.36", 17), ("2210202", "2586.61", 18)],
+        [("30101", "2117.68", 18), ("30302", "623.28", 19)], ("484.30", "100.00", "267.80", "116.50", 19)),
+    "jiangsu__江苏省人民检察院__2019年度部门预算公开.pdf": (
+        [("2040401", "12268.62", 18), ("2080505", "1064.46", 18)],
+        [("30302", "1064.45", 19)], ("418.26", "80", "237", "101.26", 20)),
+    "jiangsu__江苏省高级人民法院__省法院2017年度部门预算公开.pdf": (
+        [("2040504", "1733.30", 15), ("2040599", "910.00", 15)],
+        [("30302", "1963.45", 16)], ("670.12", "180.00", "304.40", "185.72", 17)),
+    "jiangsu__江苏省高级人民法院__省法院2018年度部门预算公开.pdf": (
+        [("2040501", "14857.61", 12), ("2040504", "1833.30", 13), ("2210202", "3318.25", 13)],
+        [("30302", "744.51", 14)], ("620.75", "170.00", "266.80", "183.95", 14)),
+    # p. 13 公开08表 prints its one amount column as 基本支出 (合计 21,968.00)
+    "jiangsu__江苏省高级人民法院__江苏省高级人民法院2019年度部门预算公开.pdf": (
+        [("2040501", "17279.29", 12), ("2040504", "1599.11", 12)],
+        [("30101", "2827.41", 13), ("30302", "1250.63", 13)], ("513.75", "160.00", "266.80", "86.95", 14)),
+}
+
+
+def test_jiangsu_single_pdfs_amounts_read_off_the_pages(warehouse):
+    _, engine, _, _ = warehouse
+    docs = _docs(engine)
+    for name, (functions, econ, three) in SINGLE_PDF_AMOUNTS.items():
+        assert (docs[name].status, docs[name].hard_findings) == ("loaded", 0), name
+        codes = tuple(c for c, _, _ in functions)
+        got = _fact(engine, name, "SELECT function_code, total_wan, page FROM mart.expenditure_by_function "
+                                  f"WHERE document_sha256 = :s AND function_code IN {codes} ORDER BY 1")
+        assert [(c, D(t), p) for c, t, p in got] == sorted((c, D(t), p) for c, t, p in functions), name
+        codes = tuple(c for c, _, _ in econ) + ("",)
+        got = _fact(engine, name, "SELECT econ_code, total_wan, page FROM mart.basic_expenditure_by_economic "
+                                  f"WHERE document_sha256 = :s AND econ_code IN {codes} ORDER BY 1")
+        assert [(c, D(t), p) for c, t, p in got] == sorted((c, D(t), p) for c, t, p in econ), name
+        got = _fact(engine, name, "SELECT total_wan, outbound_wan, vehicle_total_wan, reception_wan, page "
+                                  "FROM mart.three_public WHERE document_sha256 = :s")
+        assert [(*map(D, r[:4]), r[4]) for r in got] == [(*map(D, three[:4]), three[4])], name
+
+
+def test_jiangsu_tables_broken_across_pages(warehouse):
+    """人大 2017 收支预算总表 pp. 7–9: the page breaks cut rows in two ("八、社会保障和就" p. 7 | "业支出" p. 8,
+    "当 年 收 入" p. 8 | "小计" p. 9) and page 9 is read with fewer rules (合计 spans 功能分类 and 支出用途)."""
+    _, engine, _, _ = warehouse
+    npc = "jiangsu__江苏省人大办公厅__江苏省人大办公厅2017年度预算公开.pdf"
+    got = _fact(engine, npc, "SELECT page, income_item, income_amount_yuan, expense_item, expense_amount_yuan "
+                             "FROM core.fact_budget_summary WHERE document_sha256 = :s "
+                             "AND (expense_amount_yuan IS NOT NULL OR income_item LIKE '%计%') ORDER BY row_index")
+    assert [(p, i, D(a) if a else None, e, D(x) if x else None) for p, i, a, e, x in got] == [
+        (7, "一、财政拨款", D("136490700.00"), "一、一般公共服务支出", D("105283300.00")),
+        (7, None, None, "八、社会保障和就业支出", D("16085100.00")),
+        (8, None, None, "十八、住房保障支出", D("15122300.00")),
+        (8, "当年收入小计", D("136490700.00"), "当年支出小计", None),
+        (9, "收入合计", D("136490700.00"), "支出合计", None)]
+    # 检察院 2017 收入预算总表 p. 11: 项目名称 over two columns (category | item), 其他资金 小计 15.00 = 其他收入
+    got = _fact(engine, "jiangsu__江苏省人民检察院__2017年省检察院部门预算.pdf",
+                "SELECT row_kind, item_name, total_yuan FROM core.fact_revenue WHERE document_sha256 = :s "
+                "AND total_yuan IS NOT NULL ORDER BY row_index")
+    assert [(k, n, D(t)) for k, n, t in got] == [
+        ("total", "收入总计", D("179966800.00")), ("subtotal", "一般公共预算资金", D("179816800.00")),
+        ("detail", "公共财政拨款(补助)资金", D("179816800.00")), ("subtotal", "其他资金", D("150000.00")),
+        ("detail", "其他收入", D("150000.00"))]
+    # 机关运行经费 tables are read as text tables with their rows (人大 2017: title alone at the foot of p. 18,
+    # table on p. 19, 合计 5,619.31 and 15 rows under it), never "published empty"
+    got = _rows(engine, "SELECT d.source_url, t.first_page, t.last_page, t.is_empty, t.row_count "
+                        "FROM core.extracted_table t JOIN mart.document_report d USING (document_sha256) "
+                        "WHERE t.table_type = 'operating_funds'")
+    assert all(not r.is_empty and r.row_count > 5 for r in got)
+    assert [(r.first_page, r.last_page, r.row_count) for r in got if _name(r.source_url) == npc] == [(19, 19, 16)]
+
+
 # the 收支预算总表 of each CSV row: (department in the CSV name, year) → file
 CSV_DOCUMENTS = {
     ("江苏省人大办公厅", 2017): "jiangsu__江苏省人大办公厅__江苏省人大办公厅2017年度预算公开.pdf",
