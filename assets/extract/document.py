@@ -40,7 +40,7 @@ from assets.records import DOC_FINAL_ACCOUNTS, ExtractedTable, ExtractionResult
 log = logging.getLogger(__name__)
 
 #: bump when extraction changes so cached results are recomputed
-EXTRACTOR_VERSION = "7"
+EXTRACTOR_VERSION = "8"
 #: a PDF without template tables: often the narrative (说明) half of a document set (assets/extract/document_sets.py)
 REASON_NO_TABLE = ("no budget table found (no page carries a template table title): narrative only, or the tables "
                    "are another PDF of the same department and year")
