@@ -103,7 +103,10 @@ def print_summary(summary: IngestSummary, seconds: float, warehouse: str) -> Non
             continue
         seen.add((url, status))
         echo(f"  {status:<11} {url}: {reason}")
-    echo("rows loaded: " + (", ".join(f"{k} {v}" for k, v in sorted(summary.rows.items())) or "none"))
+    rows = {k: v for k, v in summary.rows.items() if k != "superseded"}
+    echo("rows loaded: " + (", ".join(f"{k} {v}" for k, v in sorted(rows.items())) or "none"))
+    if summary.rows.get("superseded"):
+        echo(f"older versions superseded by a republished file: {summary.rows['superseded']}")
     if summary.failed_runs:
         echo(f"failed runs: {', '.join(summary.failed_runs)}")
     echo(f"time: {seconds:.1f} s")

@@ -13,7 +13,7 @@ export BUDGET_DATA_DIR=${BUDGET_DATA_DIR:-./data}
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do
-  "$PY" - "$PORT" <<'PYEOF' && break || sleep 0.1
+  "$PY" - "$PORT" 2>/dev/null <<'PYEOF' && break || sleep 0.1
 import socket, sys
 socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=0.2).close()
 PYEOF
