@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterable
 
+from assets.normalize.facts import UNIT_FACTORS
 from assets.records import (
     TABLE_EXPENDITURE,
     TABLE_FISCAL_APPROPRIATION,
@@ -37,7 +38,8 @@ HALF_CENT = Decimal("0.005")
 ZERO = Decimal(0)
 FUNCTION_TABLE_TYPES = ("gpb_expenditure", "expenditure", "gov_fund_expenditure", "soe_capital_expenditure")
 #: 分 per printed unit (exact integer residuals for the GX suites)
-FEN_PER_UNIT = {"元": 100, "万元": 1_000_000, "千元": 100_000, "亿元": 10_000_000_000}
+#: 分 per printed unit, from the normalize stage's unit factors (one table of units for the project)
+FEN_PER_UNIT = {unit: int(factor * 100) for unit, factor in UNIT_FACTORS.items()}
 #: ticks per percentage point (percentages are compared in 1/10000 of a point)
 TICKS_PER_PCT = 10_000
 
