@@ -11,6 +11,14 @@ def run(*args, env=None):
     return CliRunner().invoke(main, list(args), env=env or {}, catch_exceptions=False)
 
 
+def folder_sources(tmp_path, folder) -> str:
+    """A sources file with one folder source for 伊川县."""
+    path = tmp_path / "s.yaml"
+    path.write_text(f'sources:\n  - region_code: "410329"\n    region_name: 伊川县\n    folder: {folder}\n',
+                    encoding="utf-8")
+    return str(path)
+
+
 def test_missing_sources_file_is_a_clear_error(tmp_path):
     res = run("ingest", "--sources", str(tmp_path / "nope.yaml"), "--data-dir", str(tmp_path))
     assert res.exit_code != 0
@@ -27,30 +35,21 @@ def test_invalid_sources_entry_names_the_entry_and_problem(tmp_path):
 
 
 def test_unreachable_warehouse_is_a_clear_error(tmp_path):
-    ok = tmp_path / "s.yaml"
-    ok.write_text('sources:\n  - region_code: "410329"\n    region_name: 伊川县\n    folder: ' + str(tmp_path) + "\n",
-                  encoding="utf-8")
-    res = run("ingest", "--sources", str(ok), "--data-dir", str(tmp_path),
+    res = run("ingest", "--sources", folder_sources(tmp_path, tmp_path), "--data-dir", str(tmp_path),
               "--warehouse", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert res.exit_code != 0
     assert "cannot open warehouse" in res.output and "127.0.0.1:1" in res.output
 
 
 def test_bad_year_range_is_rejected(tmp_path):
-    ok = tmp_path / "s.yaml"
-    ok.write_text('sources:\n  - region_code: "410329"\n    region_name: 伊川县\n    folder: ' + str(tmp_path) + "\n",
-                  encoding="utf-8")
-    res = run("ingest", "--sources", str(ok), "--data-dir", str(tmp_path), "--years", "2025-2023")
+    res = run("ingest", "--sources", folder_sources(tmp_path, tmp_path), "--data-dir", str(tmp_path), "--years", "2025-2023")
     assert res.exit_code != 0 and "runs backwards" in res.output
 
 
 def test_empty_folder_source_finishes_with_exit_0_and_a_summary(tmp_path):
-    ok = tmp_path / "s.yaml"
     folder = tmp_path / "pdfs"
     folder.mkdir()
-    ok.write_text(f'sources:\n  - region_code: "410329"\n    region_name: 伊川县\n    folder: {folder}\n',
-                  encoding="utf-8")
-    res = run("ingest", "--sources", str(ok), "--data-dir", str(tmp_path / "data"))
+    res = run("ingest", "--sources", folder_sources(tmp_path, folder), "--data-dir", str(tmp_path / "data"))
     assert res.exit_code == 0, res.output
     assert "documents found: 0" in res.output
     q = run("query", "SELECT COUNT(*) AS n FROM mart.documents", "--data-dir", str(tmp_path / "data"))
