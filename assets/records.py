@@ -94,6 +94,7 @@ class ExtractedRow:
     kind: str = "detail"
     table_index: int = 0  # index of the camelot table on its page
     raw: list[str] = field(default_factory=list)  # the cells as extracted
+    unit: str | None = None  # the 单位 whose rows these are (the unit row printed above), when the table has several
 
 
 @dataclass
@@ -112,6 +113,8 @@ class ExtractedTable:
     # table-level facts printed in the table's head rows, e.g. the 整体绩效目标表's
     # department, budget_total, basic_total, project_total (amounts as Decimal)
     extra: dict[str, Any] = field(default_factory=dict)
+    # how the table was read: the type's evidence, codes resolved from names, identities that decided …
+    reading: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -126,6 +129,12 @@ class ExtractionResult:
     fiscal_year: int | None = None
     department: str | None = None
     unrecognised: list[dict[str, Any]] = field(default_factory=list)  # tables with unknown titles
+    # which budget: "department" (部门预算, consolidated) or "unit" (单位预算, one unit filed under its
+    # department); the parent department of a unit budget; the units a department budget's tables list
+    budget_level: str | None = None
+    parent_department: str | None = None
+    level_evidence: str | None = None
+    units: list[str] = field(default_factory=list)
 
     def table(self, table_type: str) -> ExtractedTable | None:
         for t in self.tables:

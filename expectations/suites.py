@@ -113,7 +113,7 @@ def suite(name: str):
     elif name == "codes_valid_and_unique":
         exps = [
             gxe.ExpectColumnValuesToBeInSet(
-                column="code_status", value_set=["ok", "variant_name"],
+                column="code_status", value_set=["ok", "variant_name", "unlisted"],
                 meta=_meta("code_valid_for_year", "hard",
                            "功能/经济分类 code exists in the catalog for the fiscal year and its printed name fits")),
             gxe.ExpectCompoundColumnsToBeUnique(

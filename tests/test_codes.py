@@ -167,8 +167,15 @@ def test_check_variant_accepted_and_recorded(code, printed, year):
 
 
 def test_check_unknown_code_reported(fc):
+    # a 项 under a 款 the catalog knows, named like none of its codes: kept as printed, reported (soft)
     r = check_code("2019998", "某某支出", 2024, fc)
-    assert r.status == "unknown_code" and not r.ok and r.canonical_name is None
+    assert r.status == "unlisted" and r.ok and r.canonical_name is None
+    assert "under 20199" in r.detail
+    # … but not when its name is another code's of the same 款 (a misread code), nor under an unknown 款 or 类
+    assert check_code("2010398", "一般行政管理事务", 2024, fc).status == "unknown_code"
+    assert check_code("2019898", "某某支出", 2024, fc).status == "unknown_code"
+    assert check_code("2990101", "某某支出", 2024, fc).status == "unknown_code"
+    assert not check_code("2990101", "某某支出", 2024, fc).ok
     assert check_code("合计", "合计", 2024, fc).status == "unknown_code"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from assets.extract.document import _assemble, document_title
+from assets.extract.document import _assemble, _build_tables, document_title
 from assets.extract.grid import Piece, build_rows
 from assets.extract.layout import Line, Title, align_columns, find_titles, group_lines, page_events
 from assets.extract.pdf_text import PageText
@@ -54,7 +54,7 @@ def test_titles_anywhere_on_the_page_wrapped_ones_joined():
     got = [(t.text, t.tpl.key if t.tpl else None, t.top, t.bottom) for t in find_titles(lines)]
     assert got == [("一般公共预算机关运行经费支出预算表", "operating_funds", 600, 580),
                    ("“三公”经费、会议费、培训费支出预算表", "three_public", 400, 358),
-                   ("2017年政府采购预算表", None, 150, 130)]
+                   ("2017年政府采购预算表", "procurement", 150, 130)]  # recognised, recorded, not loaded
 
 
 def _piece(page: int, cells: list[list[str]], top: float, bottom: float, flavor: str = "lattice/vector",
@@ -104,6 +104,12 @@ def test_align_columns_of_a_continuation_read_with_other_rules():
     assert align_columns(elsewhere, fine) is None
 
 
+def _assemble_and_build(candidates, titled, grids, pages, result, narrative):
+    problems: list[dict] = []
+    _build_tables(_assemble(candidates, titled, grids, pages, None, result, narrative), result, problems)
+    result.unrecognised.extend(problems)
+
+
 def _page(n: int) -> PageText:
     return PageText(n, f"部门：江苏省人民检察院 单位：万元 page {n}", 595, 842)
 
@@ -122,13 +128,14 @@ def test_assembly_over_pages_titles_mid_page_continuations_and_unknown_titles():
               19: [_title("政府采购支出预算表", 450)]}
     result = ExtractionResult("sha", 20, [])
     narrative: list[str] = []
-    _assemble([17, 18, 19, 20], titled, grids, {n: _page(n) for n in range(17, 21)}, None, result, [], narrative)
+    _assemble_and_build([17, 18, 19, 20], titled, grids, {n: _page(n) for n in range(17, 21)}, result, narrative)
     assert [(t.table_type, t.pages, len(t.rows)) for t in result.tables] == [
         ("gpb_expenditure", [18], 3), ("gpb_basic_expenditure", [18, 19], 2)]
     basic = result.tables[1]
     assert [(r.page, r.values.get("econ_code"), r.values["total"]) for r in basic.rows] == [
         (18, "", D("15844.04")), (19, "30101", D("2827.41"))]
-    assert result.unrecognised == [{"title": "政府采购支出预算表", "page": 19, "pages": [19], "tables": 1}]
+    assert result.unrecognised == [{"title": "政府采购支出预算表", "page": 19, "type": "procurement", "pages": [19],
+                                    "tables": 1}]
     assert narrative == [_page(17).text, _page(20).text]
 
 
@@ -144,7 +151,7 @@ def test_a_header_alone_at_the_foot_of_a_page_goes_on_top_of_the_next_part():
     }
     titled = {10: [_title("四、2018年度江苏省高级人民法院财政拨款收支预算总表", 126)]}
     result = ExtractionResult("sha", 11, [])
-    _assemble([10, 11], titled, grids, {10: _page(10), 11: _page(11)}, None, result, [], [])
+    _assemble_and_build([10, 11], titled, grids, {10: _page(10), 11: _page(11)}, result, [])
     (table,) = result.tables
     assert (table.table_type, table.pages, table.empty) == ("fiscal_appropriation", [10, 11], False)
     assert [r.values for r in table.rows] == [

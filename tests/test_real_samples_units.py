@@ -52,9 +52,9 @@ def test_region_not_named_is_none():
     ("一般公共预算机关运行经费支出预算表", "operating_funds"),
     ("财政拨款政府性基金支出预算表", "gov_fund_expenditure"),
     ("支出预算总表", "expenditure"),
-    ("政府采购支出预算表", None),  # no template: recorded as unrecognised
-    ("财政拨款支出预算表（功能科目）", None),  # 江苏 公开表五: 一般公共预算 + 政府性基金, recorded
-    ("财政拨款基本支出预算表（经济科目）", None),
+    ("政府采购支出预算表", "procurement"),  # recognised, recorded, not loaded
+    ("财政拨款支出预算表（功能科目）", "fiscal_expenditure"),  # 江苏 公开表五: 一般公共预算 + 政府性基金
+    ("财政拨款基本支出预算表（经济科目）", "fiscal_basic_expenditure"),
     ("一般公共预算财政拨款基本支出预算表", "gpb_basic_expenditure"),
 ])
 def test_jiangsu_titles(title, key):

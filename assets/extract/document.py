@@ -18,11 +18,30 @@ from decimal import Decimal
 from pathlib import Path
 
 from assets.extract.cells import clean_text, header_text, to_halfwidth
-from assets.extract.grid import Piece, _row_has_amount, build_rows, strip_page_furniture
-from assets.extract.layout import Line, Title, align_columns, find_titles, overlap_share, page_events, page_lines
+from assets.extract.classify import Candidate, assign_types, content_profile, resolved_template, score_table
+from assets.extract.grid import (
+    Piece,
+    Problem,
+    _row_has_amount,
+    build_table,
+    resolve_open_cells,
+    strip_page_furniture,
+)
+from assets.extract.layout import (
+    Line,
+    Title,
+    align_columns,
+    find_titles,
+    overlap_share,
+    page_chars,
+    page_events,
+    page_lines,
+    refill_cells,
+)
 from assets.extract.pdf_text import (
     PageText,
     UnreadableDocument,
+    budget_level,
     check_text_layer,
     empty_table_note,
     find_department,
@@ -31,7 +50,8 @@ from assets.extract.pdf_text import (
     read_pages,
     title_lines,
 )
-from assets.extract.templates import Template, is_title_line, match_title
+from assets.extract.templates import Template, is_title_line, match_title, title_key
+from assets.extract.vector_rules import install as install_vector_rules
 from assets.extract.text_tables import build_text_table
 from assets.extract.two_sided import build_two_sided
 from assets.crawl.detect import REASON_FINAL_ACCOUNTS, detect_doc_type
@@ -40,7 +60,7 @@ from assets.records import DOC_FINAL_ACCOUNTS, ExtractedTable, ExtractionResult
 log = logging.getLogger(__name__)
 
 #: bump when extraction changes so cached results are recomputed
-EXTRACTOR_VERSION = "8"
+EXTRACTOR_VERSION = "9"
 #: a PDF without template tables: often the narrative (说明) half of a document set (assets/extract/document_sets.py)
 REASON_NO_TABLE = ("no budget table found (no page carries a template table title): narrative only, or the tables "
                    "are another PDF of the same department and year")
@@ -50,11 +70,12 @@ MIN_ACCURACY = 80.0
 
 @dataclass
 class _OpenTable:
-    tpl: Template | None  # None: a title no template knows (its tables are recorded as unrecognised)
+    tpl: Template | None  # the title's type (None: a title no template knows); the final type is scored later
     title: str
     page: PageText
     pieces: list[Piece] = field(default_factory=list)
     text: str = ""  # the printed text from the title to the next title of its page
+    texts: list[str] = field(default_factory=list)  # the same for each page the title is printed again
 
 
 def _page_titles(page: PageText, lines: list[Line]) -> list[Title]:
@@ -154,6 +175,7 @@ def _camelot_tables(path: Path, pages: list[int], flavor: str, engine: str | Non
 
     if not pages:
         return {}
+    install_vector_rules()
     kwargs: dict = {}
     if flavor == "lattice":
         kwargs = {"copy_text": ["h", "v"], "split_text": True, "engine": engine or "combined"}
@@ -172,23 +194,27 @@ def _camelot_tables(path: Path, pages: list[int], flavor: str, engine: str | Non
         rows_y = [(float(a), float(b)) for a, b in t.rows] if len(getattr(t, "rows", ())) == len(cells) else None
         ncols = max((len(r) for r in cells), default=0)
         cols_x = [(float(a), float(b)) for a, b in t.cols] if len(getattr(t, "cols", ())) == ncols else None
+        spans = None
+        if flavor == "lattice" and rows_y and cols_x:
+            spans = [[(bool(c.hspan and not c.left), bool(c.vspan and not c.top)) for c in row] for row in t.cells]
         out.setdefault(page, []).append(
             Piece(page=page, cells=cells, table_index=len(out.get(page, [])), flavor=label,
                   accuracy=float(report.get("accuracy") or 0.0),
                   bbox=tuple(float(v) for v in bbox) if bbox is not None else None, rows_y=rows_y,
-                  cols_x=cols_x)
+                  cols_x=cols_x, spans=spans)
         )
     return out
 
 
-def _finish(open_table: _OpenTable, result: ExtractionResult, problems: list[str]) -> None:
-    tpl, page = open_table.tpl, open_table.page
+def _finish(open_table: _OpenTable, tpl: Template, result: ExtractionResult, problems: list[Problem],
+            evidence: list[str] | None = None) -> None:
+    page = open_table.page
     pieces = [strip_page_furniture(p) for p in open_table.pieces]
-    pieces = [p for p in pieces if p.cells]
+    pieces = resolve_open_cells([p for p in pieces if p.cells])
     text = open_table.text or page.text
     unit = find_unit(text) or find_unit(page.text) or "万元"
     department = find_department(text) or find_department(page.text)
-    note = empty_table_note(text)
+    note = empty_table_note(text) or next((n for n in map(empty_table_note, open_table.texts) if n), None)
     table = ExtractedTable(
         table_type=tpl.key,
         title=open_table.title,
@@ -200,6 +226,8 @@ def _finish(open_table: _OpenTable, result: ExtractionResult, problems: list[str
         flavor=pieces[0].flavor if pieces else None,
         accuracy=min((p.accuracy for p in pieces if p.accuracy is not None), default=None),
     )
+    if evidence:
+        table.reading["type"] = evidence
     # a page break right under the header (or within it): the header rows go on top of the next part
     while len(pieces) > 1 and _ncols(pieces[0]) == _ncols(pieces[1]) and not any(
             _row_has_amount(r) for r in pieces[0].cells):
@@ -207,34 +235,49 @@ def _finish(open_table: _OpenTable, result: ExtractionResult, problems: list[str
     if pieces:
         if tpl.kind == "two_sided":
             table.rows, table.columns, probs = build_two_sided(pieces)
+            probs = [Problem("info", None, p) for p in probs]
         elif tpl.kind == "text":
             table.rows, table.columns, table.extra, probs = build_text_table(pieces, tpl)
+            probs = [Problem("info", None, p) for p in probs]
         else:
-            table.rows, _, field_of, probs = build_rows(pieces, tpl)
-            table.columns = [field_of[j] for j in sorted(field_of)]
-        problems.extend(f"{tpl.name}: {p}" for p in probs)
-    if tpl.key == "three_public" and "three_public_subtotal" in table.columns:
-        _three_public_with_meetings(table)
+            built = build_table(pieces, tpl, result.fiscal_year)
+            table.rows, probs = built.rows, built.problems
+            table.columns = [built.field_of[j] for j in sorted(built.field_of)]
+            table.reading.update(built.extra)
+        for p in probs:
+            detail = p.detail if p.detail.startswith(tpl.name) else f"{tpl.name}: {p.detail}"
+            # a table the warehouse does not keep loses nothing: its problems are information
+            problems.append(_problem(p.severity if tpl.fact_table else "info", p.page, tpl.key, detail))
     # published without data: no amount other than zero (a 合计 row of blanks or 0.00), no record
     if tpl.kind == "text":
         table.empty = not table.rows
     elif not any(_has_amount(r.values) for r in table.rows):
+        raw_amounts = any(_nonzero(c) for p in pieces for r in p.cells for c in r)
+        if raw_amounts and not table.note and tpl.kind == "grid" and tpl.fact_table:
+            problems.append(_problem("hard", table.pages[0], tpl.key,
+                                     f"{tpl.name}: prints amounts (page {table.pages[0]}) but none was read"))
         table.empty = True
         table.rows = []
     result.tables.append(table)
 
 
-def _three_public_with_meetings(table: ExtractedTable) -> None:
-    """江苏's table adds 会议费 and 培训费 to the 三公: its 合计 covers all five, the 三公 total is
-    “三公”经费/小计.  ``total`` is the 三公 total everywhere, so the 合计 becomes ``total_with_meetings``."""
-    for row in table.rows:
-        v = row.values
-        if "total" in v:
-            v["total_with_meetings"] = v.pop("total")
-        if "three_public_subtotal" in v:
-            v["total"] = v.pop("three_public_subtotal")
-    table.columns = ["total" if c == "three_public_subtotal" else "total_with_meetings" if c == "total" else c
-                     for c in table.columns]
+def _problem(severity: str, page: int | None, table_type: str | None, detail: str) -> dict:
+    """A reading problem as recorded on the result (``unrecognised``): hard when data would be lost."""
+    return {"problem": detail, "severity": severity, "page": page, "table_type": table_type}
+
+
+def _nonzero(cell: str) -> bool:
+    for ln in str(cell).split("\n"):
+        t = clean_text(ln)
+        if ("." in t or "," in t) and t not in ("0.00", "0.0"):
+            try:
+                from assets.extract.cells import parse_amount
+                a = parse_amount(t)
+            except Exception:  # noqa: BLE001 - not an amount
+                continue
+            if a:
+                return True
+    return False
 
 
 def _has_amount(values: dict) -> bool:
@@ -276,19 +319,20 @@ def _region_text(lines: list[Line] | None, title: Title, titles: list[Title], pa
 
 def _assemble(candidates: list[int], titled: dict[int, list[Title]], grids: dict[int, list[Piece]],
               by_number: dict[int, PageText], lines: dict[int, list[Line]] | None, result: ExtractionResult,
-              problems: list[str], narrative: list[str]) -> None:
+              narrative: list[str]) -> list[_OpenTable]:
     """Titles and tables top-down over the pages: each table goes to the title above it on its page; a
     table above the first title of a page continues the table open from the page before (a table that
-    breaks across pages, its columns aligned by x position when camelot found other rules there); a
-    second table under one title is the same table when it has the same columns, else an untitled
-    table, recorded.  A title no template knows collects its tables too, so they are recorded as
-    unrecognised and never mixed into their neighbours."""
+    breaks across pages, its columns aligned by x position when camelot found other rules there); the
+    same title printed again on the next page continues the table too.  A second table under one title
+    is the same table when it has the same columns, else an untitled table, recorded.  Returns the
+    titled tables, in order, for :func:`_build_tables`."""
     current: _OpenTable | None = None
+    opened: list[_OpenTable] = []
 
     def close() -> None:
         nonlocal current
         if current is not None:
-            _close(current, result, problems)
+            opened.append(current)
         current = None
 
     def untitled(piece: Piece, after: str | None) -> None:
@@ -306,9 +350,14 @@ def _assemble(candidates: list[int], titled: dict[int, list[Title]], grids: dict
         titled_here = False
         for ev in events:
             if isinstance(ev, Title):
+                region = _region_text(lines.get(n) if lines else None, ev, titles, page)
+                if (current is not None and current.pieces and current.pieces[-1].page < n
+                        and title_key(ev.text) == title_key(current.title)):
+                    current.texts.append(region)  # the title printed again: the table goes on
+                    titled_here = False
+                    continue
                 close()
-                current = _OpenTable(ev.tpl, ev.text, page,
-                                     text=_region_text(lines.get(n) if lines else None, ev, titles, page))
+                current = _OpenTable(ev.tpl, ev.text, page, text=region)
                 titled_here = True
                 continue
             piece = ev
@@ -331,20 +380,37 @@ def _assemble(candidates: list[int], titled: dict[int, list[Title]], grids: dict
                 close()
                 untitled(piece, None)
     close()
+    return opened
 
 
-def _close(open_table: _OpenTable, result: ExtractionResult, problems: list[str]) -> None:
-    """A table's end: a template's table is built; a title no template knows is recorded with its
-    pages when tables stand under it.  A title over no table ("附件：…预算表", "详见…绩效目标表") is text,
-    unless a note says the table is published without data."""
-    if open_table.tpl is not None:
-        if open_table.pieces or empty_table_note(open_table.text or open_table.page.text):
-            _finish(open_table, result, problems)
-        # else a title over no table and no "此表无数据" note: a line of text ("详见单位的项目绩效目标表")
-    elif open_table.pieces:
-        result.unrecognised.append({"title": open_table.title, "page": open_table.page.number,
-                                    "pages": sorted({p.page for p in open_table.pieces}),
-                                    "tables": len(open_table.pieces)})
+def _candidate(open_table: _OpenTable) -> Candidate:
+    """The type evidence of a titled table: its title, its header's words and what its rows hold."""
+    cells = [r for p in open_table.pieces[:3] for r in strip_page_furniture(p).cells]
+    header = " ".join(clean_text(c) for r in cells[:5] for c in r)
+    return score_table(open_table.title, header, content_profile(cells))
+
+
+def _build_tables(opened: list[_OpenTable], result: ExtractionResult, problems: list[dict]) -> None:
+    """Each titled table typed by its evidence (:mod:`assets.extract.classify`) and built; a title over
+    no table ("附件：…预算表", "详见…绩效目标表") is text, unless a note says the table is published empty; a
+    table no type fits, or a second copy of a type that exists once, is recorded with its pages."""
+    cands = [_candidate(o) for o in opened]
+    assign_types(cands)
+    for o, c in zip(opened, cands):
+        tpl = resolved_template(c)
+        if not o.pieces and not empty_table_note(o.text or o.page.text):
+            continue
+        if tpl is None:
+            if o.pieces:
+                result.unrecognised.append({"title": o.title, "page": o.page.number,
+                                            "pages": sorted({p.page for p in o.pieces}), "tables": len(o.pieces),
+                                            "scores": dict(c.ranked()[:3])})
+            continue
+        if tpl.kind == "record":
+            result.unrecognised.append({"title": o.title, "page": o.page.number, "type": tpl.key,
+                                        "pages": sorted({p.page for p in o.pieces}), "tables": len(o.pieces)})
+            continue
+        _finish(o, tpl, result, problems, c.evidence.get(tpl.key))
 
 
 def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
@@ -368,7 +434,8 @@ def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
     result.fiscal_year = find_year(result.title or "") or find_year(first_text)
     result.department = find_department(first_text)
 
-    lines = page_lines(path)
+    chars = page_chars(path)
+    lines = page_lines(path, chars=chars)
     titled, candidates = table_pages(pages, lines)
     if not titled:
         result.narrative = "\n".join(p.text for p in pages)
@@ -396,18 +463,37 @@ def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
             if got and (flavor == "lattice" or not empty_table_note(pages[n - 1].text)):
                 grids[n] = _retried(grids.get(n) or [], got)
 
-    problems: list[str] = []
+    # every ruled cell read again from the glyph boxes (camelot places text by its font box)
+    grids = {n: [refill_cells(p, chars.get(n, [])) for p in ps] for n, ps in grids.items()}
+    problems: list[dict] = []
     narrative: list[str] = [p.text for p in pages if p.number < first_table_page]
-    _assemble(candidates, titled, grids, {p.number: p for p in pages}, lines, result, problems, narrative)
+    opened = _assemble(candidates, titled, grids, {p.number: p for p in pages}, lines, result, narrative)
+    _build_tables(opened, result, problems)
     result.narrative = "\n".join(narrative)
-    if problems:
-        result.unrecognised.extend({"problem": p} for p in problems)
+    result.unrecognised.extend(problems)
     if not result.department:  # the name most tables print (one 部门名称 line may wrap: "江苏省人大" / "常委会办公厅")
         names = Counter(t.department for t in result.tables if t.department)
         result.department = names.most_common(1)[0][0] if names else None
+    result.budget_level, result.parent_department, result.level_evidence = budget_level(
+        [p.text for p in pages[:4]], result.department)
+    result.units = _units(result)
     if not result.tables:  # titles over no readable table: the 说明 of a set whose tables are another PDF
         result.status, result.reason = "rejected", REASON_NO_TABLE
     return result
+
+
+def _units(result: ExtractionResult) -> list[str]:
+    """The budget units a document's tables list (unit rows of its function, revenue and project tables)."""
+    seen: dict[str, None] = {}
+    for t in result.tables:
+        for r in t.rows:
+            own = None
+            if r.kind == "subtotal" and (r.values.get("unit_code") or r.values.get("unit_name")):
+                own = r.values.get("unit_name") or r.values.get("name")
+            for name in (r.unit, own):
+                if name and isinstance(name, str) and not re.fullmatch(r"[\d\s]+", name):
+                    seen.setdefault(clean_text(name))
+    return list(seen)[:500]
 
 
 _AMOUNT_IN_LINE = re.compile(r"\d[\d,]*\.\d{1,2}|\d{1,3}(,\d{3})+")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from assets.extract.cells import clean_text, header_text, to_halfwidth
-from assets.extract.grid import Piece
+from assets.extract.grid import Piece, _row_has_amount
 from assets.extract.templates import Template, is_title_line, match_title
 
 
@@ -46,11 +46,19 @@ class Title:
     bottom: float
 
 
-def page_lines(path: str | Path, numbers: list[int] | None = None) -> dict[int, list[Line]]:
-    """Printed lines of some pages (all when ``numbers`` is None), top-down, from pdfium's char boxes."""
+Char = tuple[str, float, float, float, float]  # (ch, left, bottom, right, top), displayed page coordinates
+#: the text of a merged cell that runs past the foot of its page and prints nothing there (an office suite
+#: prints it in the part on the next page): resolved by :func:`assets.extract.grid.resolve_open_cells`
+OPEN_BELOW = "\u2193"
+
+
+def page_chars(path: str | Path, numbers: list[int] | None = None) -> dict[int, list[Char]]:
+    """The printed chars of some pages (all when ``numbers`` is None) with their tight glyph boxes
+    (pdfium), in the coordinates of the page as displayed; whitespace and text outside the page box
+    (a spreadsheet export may leave the next sheets' tables below the page, clipped) are left out."""
     import pypdfium2 as pdfium
 
-    out: dict[int, list[Line]] = {}
+    out: dict[int, list[Char]] = {}
     pdf = pdfium.PdfDocument(str(path))
     try:
         wanted = range(1, len(pdf) + 1) if numbers is None else numbers
@@ -67,17 +75,89 @@ def page_lines(path: str | Path, numbers: list[int] | None = None) -> dict[int, 
                     if ch.isspace():
                         continue
                     left, bottom, right, top = _displayed(textpage.get_charbox(i), turn, width, height)
-                    # text outside the page box is not printed (a spreadsheet export may put the next
-                    # sheet's tables below the page, clipped): it is no title of this page
                     if top >= bottom and 0 <= (top + bottom) / 2 <= height and 0 <= (left + right) / 2 <= width:
                         chars.append((ch, left, bottom, right, top))
-                out[n] = group_lines(chars)
+                out[n] = chars
             finally:
                 textpage.close()
                 page.close()
     finally:
         pdf.close()
     return out
+
+
+def page_lines(path: str | Path, numbers: list[int] | None = None,
+               chars: dict[int, list[Char]] | None = None) -> dict[int, list[Line]]:
+    """Printed lines of some pages (all when ``numbers`` is None), top-down, from pdfium's char boxes."""
+    chars = chars if chars is not None else page_chars(path, numbers)
+    return {n: group_lines(cs) for n, cs in chars.items()}
+
+
+def refill_cells(piece: Piece, chars: list[Char]) -> Piece:
+    """A ruled table's cells filled again from the page's glyph boxes.
+
+    camelot places a text line by the middle of its font box; fonts whose boxes are far taller than
+    their glyphs (an amount's box reaching into the row below) land in the wrong row, and a number
+    drawn as separate glyph runs ("5,293" + ".75", one glyph per word) comes back split over lines.
+    Here each glyph goes to the cell holding the centre of its (tight) box; the cells of a merged cell
+    (no rule between them) are one region, read line by line, and every cell of the region holds its
+    text, as camelot's ``copy_text=['h', 'v']`` fills them."""
+    if not piece.flavor.startswith("lattice") or not piece.rows_y or not piece.cols_x or piece.spans is None:
+        return piece
+    rows, cols = piece.rows_y, piece.cols_x
+    if len(piece.spans) != len(rows) or any(len(r) != len(cols) for r in piece.spans):
+        return piece
+    root = {(i, j): (i, j) for i in range(len(rows)) for j in range(len(cols))}
+
+    def find(c):
+        while root[c] != c:
+            root[c] = root[root[c]]
+            c = root[c]
+        return c
+
+    for i, row in enumerate(piece.spans):
+        for j, (from_left, from_above) in enumerate(row):
+            if from_left and j > 0:
+                root[find((i, j))] = find((i, j - 1))
+            if from_above and i > 0:
+                root[find((i, j))] = find((i - 1, j))
+    regions: dict[tuple[int, int], list[Char]] = {}
+    top, bottom = rows[0][0], rows[-1][1]
+    left, right = cols[0][0], cols[-1][1]
+    for c in chars:
+        cx, cy = (c[1] + c[3]) / 2, (c[2] + c[4]) / 2
+        if not (bottom <= cy <= top and left <= cx <= right):
+            continue
+        i = next((k for k, (t, b) in enumerate(rows) if b <= cy <= t), None)
+        j = next((k for k, (a, z) in enumerate(cols) if a <= cx <= z), None)
+        if i is not None and j is not None:
+            regions.setdefault(find((i, j)), []).append(c)
+    text = {r: _cell_text(cs) for r, cs in regions.items()}
+    last = len(rows) - 1
+    for j in range(len(cols)):
+        r = find((last, j))
+        # a merged cell cut by the page's foot, its text printed in the part on the next page
+        if not text.get(r) and any(find((i, j)) == r for i in range(last)):
+            text[r] = OPEN_BELOW
+    cells = [[text.get(find((i, j)), "") for j in range(len(cols))] for i in range(len(rows))]
+    # columns merging data cells down their group (a header's merged cells do not count)
+    data = [i for i, row in enumerate(cells) if _row_has_amount(row)]
+    vmerged = frozenset(j for i in data for j, (_, from_above) in enumerate(piece.spans[i])
+                        if from_above and i - 1 in data)
+    return replace(piece, cells=cells, vmerged=vmerged)
+
+
+def _cell_text(chars: list[Char]) -> str:
+    """A cell's glyphs as text: lines top-down joined by a newline, parts of one line apart by a space."""
+    if not chars:
+        return ""
+    out: list[list[Line]] = []
+    for ln in sorted(group_lines(chars), key=lambda ln: (-ln.top, ln.x0)):
+        if out and _overlap((out[-1][0].bottom, out[-1][0].top), (ln.bottom, ln.top)):
+            out[-1].append(ln)
+        else:
+            out.append([ln])
+    return "\n".join(" ".join(p.text for p in sorted(parts, key=lambda p: p.x0)) for parts in out)
 
 
 def _displayed(box: tuple[float, float, float, float], turn: int, width: float, height: float

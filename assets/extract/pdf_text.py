@@ -125,14 +125,21 @@ def find_unit(text: str) -> str | None:
     return m.group(1) if m else None
 
 
+_MONEY_UNIT = re.compile(r"^(?:万元|元|千元|亿元)")
+
+
 def find_department(text: str) -> str | None:
+    """The department (or unit) a table page names: 部门名称：X / 编制部门：X / 单位名称：X, or a unit budget's
+    "单位：X（本级）" (not "单位：万元", the money unit)."""
     for line in text.splitlines():
         t = to_halfwidth(line).replace(" ", "").replace("\u3000", "")
-        m = re.search(r"(?:部门名称|编制部门|预算主管部门|编制单位|部门)[:：](.+)", t)
+        m = re.search(r"(?:部门名称|编制部门|预算主管部门|编制单位|部门|单位名称)[:：](.+)", t)
+        if m is None:
+            m = re.search(r"(?:^|[^金额])单位[:：](?!万元|元|千元|亿元)(.+)", t)
         if m:
-            name = re.split(r"单位[:：]|金额单位", m.group(1))[0].strip()
+            name = re.split(r"(?:金额)?单位[:：]|金额单位", m.group(1))[0].strip()
             name = re.sub(r"^部门\(单位\)名称", "", name)
-            if name:
+            if name and not _MONEY_UNIT.match(name):
                 return name
     return None
 
@@ -165,3 +172,26 @@ def empty_table_note(text: str) -> str | None:
     half = clean_text(to_halfwidth(text))  # full-width-free wording ("故此表无数据" in odd encodings)
     m = _BARE_NOTE_RE.search(half)
     return m.group(0) if m else None
+
+
+_UNIT_BUDGET = re.compile(r"单位预算(?:公开|表|情况|说明|$)")
+_DEPT_BUDGET = re.compile(r"部门预算")
+_SUPERVISOR = re.compile(r"主管部门[:：]\s*([^\s，。,；;]{2,40})")
+_OWN_LEVEL = re.compile(r"[(（]本级[)）]$")
+
+
+def budget_level(texts: list[str], department: str | None) -> tuple[str, str | None, str]:
+    """Which budget a document is, by its own words: ``unit`` (单位预算: one unit's own budget, filed under
+    its department) or ``department`` (部门预算, consolidated over the department's units), the parent
+    department of a unit budget (its 主管部门, else its name without （本级）), and the evidence.
+    ``texts``: the first pages' text (cover, contents, headings)."""
+    head = re.sub(r"\s+", "", to_halfwidth("\n".join(texts)))
+    units = len(_UNIT_BUDGET.findall(head))
+    depts = len(_DEPT_BUDGET.findall(head))
+    if units > depts:
+        m = _SUPERVISOR.search(head)
+        parent = m.group(1) if m else None
+        if parent is None and department and _OWN_LEVEL.search(to_halfwidth(department)):
+            parent = _OWN_LEVEL.sub("", to_halfwidth(department))
+        return "unit", parent, f"the document calls itself 单位预算 ({units}×, 部门预算 {depts}×)"
+    return "department", None, f"the document calls itself 部门预算 ({depts}×, 单位预算 {units}×)"

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from dataclasses import replace
+
 from assets.extract.cells import AmountError, clean_text, header_text, parse_amount
 from assets.extract.grid import Piece
 from assets.extract.templates import Template, map_columns
@@ -76,10 +78,13 @@ def build_text_table(pieces: list[Piece], tpl: Template) -> tuple[list[Extracted
     field_of: dict[int, str] = {}
     previous: dict[str, object] = {}
     idx = 0
+    pieces = _complete_cut_merges(pieces, tpl)
     for piece in pieces:
         for raw in piece.cells:
             if not any(clean_text(c) for c in raw):
                 continue
+            if field_of and piece is not pieces[0] and tuple(_dedup(raw)) in {tuple(_dedup(h)) for h in head}:
+                continue  # a head row repeated on a continuation page (print titles)
             if is_column_header(raw, tpl):
                 if not field_of:
                     field_of = _header_fields(raw, tpl)
@@ -121,6 +126,36 @@ def build_text_table(pieces: list[Piece], tpl: Template) -> tuple[list[Extracted
     if not field_of:
         problems.append(f"{tpl.name}: no column header row found")
     return rows, [field_of[j] for j in sorted(field_of)], read_facts(head, tpl), problems
+
+
+def _complete_cut_merges(pieces: list[Piece], tpl: Template) -> list[Piece]:
+    """A record's merged cells (one project over its indicator rows) cut by a page break: an office suite
+    prints them in the part on the next page, so the indicator rows at the foot of a page show them blank.
+    Those rows take them from the next page's first record, not from the record above (``fill_down``)."""
+    fields = next((_header_fields(r, tpl) for p in pieces for r in p.cells if is_column_header(r, tpl)), {})
+    merged = [j for j, f in fields.items() if f in tpl.fill_down]
+    if not merged:
+        return pieces
+    out = [p for p in pieces]
+    for k in range(len(pieces) - 1):
+        piece = pieces[k]
+        rows = [r for r in piece.cells if any(clean_text(c) for c in r)]
+        nxt = next((r for p in pieces[k + 1:] for r in p.cells if any(clean_text(c) for c in r)
+                    and not is_column_header(r, tpl)), None)
+        if not rows or nxt is None:
+            continue
+        last = rows[-1]
+        if any(j < len(last) and clean_text(last[j]) for j in merged):
+            continue  # the record's own cells are printed here (a unit row, a record not cut)
+        cols = [j for j in merged if j in piece.vmerged and j < len(last) and j < len(nxt) and clean_text(nxt[j])]
+        if not cols:
+            continue
+        fixed = list(last)
+        for j in cols:
+            fixed[j] = nxt[j]
+        cells = [fixed if r is last else r for r in piece.cells]
+        out[k] = replace(piece, cells=cells)
+    return out
 
 
 def _kind(values: dict[str, object], tpl: Template) -> str:

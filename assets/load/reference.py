@@ -2,7 +2,7 @@
 
 Sources: ``assets/normalize/catalogs`` (function codes + crosswalk, economic codes
 部门/政府 + correspondence, revenue categories, administrative divisions),
-``assets/extract/templates.yaml`` (table templates) and
+``assets/extract/table_types.yaml`` (table types) and
 ``warehouse_schema/reference`` (fund sources, budget phases, department crosswalk).
 
 :func:`reference_rows` returns every reference table's rows;
@@ -27,7 +27,6 @@ from assets.normalize.regions import all_regions
 
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE_DIR = REPO / "warehouse_schema" / "reference"
-TEMPLATES_FILE = REPO / "assets" / "extract" / "templates.yaml"
 #: fiscal years of the dimension (the partitions cover a subset)
 YEARS = range(2010, 2036)
 ECON_REFORM_YEAR = 2018  # 财预〔2017〕98号: 政府预算支出经济分类 from the 2018 budget
@@ -104,9 +103,10 @@ def department_crosswalk_rows(path: Path | None = None) -> list[dict[str, Any]]:
 
 
 def table_template_rows() -> list[dict[str, Any]]:
-    templates = yaml.safe_load(TEMPLATES_FILE.read_text(encoding="utf-8"))["templates"]
-    return [{"table_type": key, "name_zh": t["name"], "kind": t.get("kind", "grid"),
-             "fact_table": FACT_TABLE_OF.get(key)} for key, t in sorted(templates.items())]
+    from assets.extract.templates import load_templates
+
+    return [{"table_type": t.key, "name_zh": t.name, "kind": t.kind, "fact_table": t.fact_table}
+            for t in sorted(load_templates(), key=lambda t: t.key)]
 
 
 def reference_rows(department_crosswalk: Path | None = None) -> dict[str, list[dict[str, Any]]]:

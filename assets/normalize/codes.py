@@ -172,8 +172,8 @@ class CodeCheck:
 
     @property
     def ok(self) -> bool:
-        """True for ``ok`` and ``variant_name`` (accepted, variant recorded)."""
-        return self.status in ("ok", "variant_name")
+        """True for ``ok``, ``variant_name`` and ``unlisted`` (accepted; the variant or the new code recorded)."""
+        return self.status in ("ok", "variant_name", "unlisted")
 
 
 def _int(s: str | None) -> int | None:
@@ -430,10 +430,17 @@ def check_code(
     versions = catalog.entries(norm)
     if not versions:
         hint = ""
-        if pname:
-            others = catalog.codes_named(pname)
-            if others:
-                hint = f"; printed name is the name of {', '.join(sorted(others))}"
+        others = sorted(catalog.codes_named(pname)) if pname else []
+        if others:
+            hint = f"; printed name is the name of {', '.join(others)}"
+        parent = catalog.lookup(norm[:-2], year) if len(norm) > 3 else None
+        siblings = [o for o in others if len(o) == len(norm) and o[:-2] == norm[:-2]]
+        if parent is not None and not siblings:
+            # a well-formed code under a known 类/款 that the catalog (the codes observed so far) does not
+            # list, named like no other code of that parent: kept as printed, reported for the catalog
+            return CodeCheck(norm, "unlisted", None, pname,
+                             f"code not in the catalog, under {parent.code} {parent.name}: kept as printed" + hint,
+                             year)
         return CodeCheck(norm, "unknown_code", None, pname, "code not in catalog" + hint, year)
     entry = catalog.lookup(norm, year)
     if entry is None:

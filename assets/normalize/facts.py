@@ -92,9 +92,9 @@ def _carry_unit(rows: list[dict[str, Any]], name_key: str) -> None:
             code, name = rec["unit_code"], rec.get(name_key)
             rec["unit_name"] = name
             continue
-        if not rec.get("unit_code"):
+        if not rec.get("unit_code") and code is not None:
             rec["unit_code"] = code
-            rec["unit_name"] = name
+            rec["unit_name"] = rec.get("unit_name") or name
 
 
 def function_rows(doc: str, table: ExtractedTable) -> list[dict[str, Any]]:
@@ -106,7 +106,8 @@ def function_rows(doc: str, table: ExtractedTable) -> list[dict[str, Any]]:
             function_code=v.get("function_code") or None,
             function_name=v.get("name") or None,
             unit_code=v.get("unit_code") or None,
-            unit_name=None,
+            unit_name=v.get("unit_name") or row.unit,
+            code_printed=v.get("code_printed", True) if v.get("function_code") else None,
         )
         for src, dst in FUNCTION_MEASURES.items():
             rec[dst] = to_yuan(to_decimal(v.get(src)), table.unit)
@@ -130,9 +131,15 @@ def economic_rows(doc: str, table: ExtractedTable) -> list[dict[str, Any]]:
             econ_name=v.get("econ_name") or None,
             gov_econ_code=v.get("gov_econ_code") or None,
             gov_econ_name=v.get("gov_econ_name") or None,
+            unit_name=v.get("unit_name") or row.unit,
+            econ_code_printed=v.get("econ_code_printed") or None,
+            code_printed=v.get("code_printed", True) if v.get("econ_code") else None,
         )
         for src, dst in ECON_MEASURES.items():
             rec[dst] = to_yuan(to_decimal(v.get(src)), table.unit)
+        if "basic_total" in table.columns:
+            # a table of 基本 and 项目 by 经济分类 (支出总计 | 基本支出 | 项目支出): the fact is its 基本支出
+            rec["total_yuan"] = to_yuan(to_decimal(v.get("basic_total")), table.unit)
         out.append(rec)
     return out
 
@@ -286,6 +293,8 @@ def three_public_rows(doc: str, table: ExtractedTable) -> list[dict[str, Any]]:
     """一般公共预算“三公”经费预算表: usually one printed row."""
     out = []
     for row in table.rows:
+        if row.kind != "total":  # last year's, the change and the units' rows are not the budget's 三公
+            continue
         rec = _provenance(doc, table, row)
         _measures(rec, row.values, THREE_PUBLIC_MEASURES, table.unit)
         if any(rec[c] is not None for c in THREE_PUBLIC_MEASURES.values()):
@@ -367,12 +376,12 @@ def code_findings(doc: str, rows: list[dict[str, Any]], code_key: str, name_key:
     out = []
     for rec in rows:
         code = rec.get(code_key)
-        if not code or rec["row_kind"] == "total":
+        if not code or rec["row_kind"] in ("total", "extension", "prior", "change"):
             continue
         res = check_code(code, rec.get(name_key), year)
         if res.status == "ok":
             continue
-        severity = "info" if res.ok else "hard"
+        severity = "soft" if res.status == "unlisted" else "info" if res.ok else "hard"
         out.append(
             {
                 "check_name": f"code_{res.status}",

@@ -101,9 +101,9 @@ def codes_frame(docs: list[DocumentInput]) -> Frame:
                 code = rec.get(code_key)
                 if rec["row_kind"] == "subtotal" and rec.get("unit_code") and not code:
                     unit[rec["table_type"]] = rec["unit_code"]
-                if not code or rec["row_kind"] == "total":
+                if not code or rec["row_kind"] in ("total", "extension", "prior", "change"):
                     continue
-                unit_key = rec.get("unit_code") or unit.get(rec["table_type"], "")
+                unit_key = rec.get("unit_code") or rec.get("unit_name") or unit.get(rec["table_type"], "")
                 keyed.append((rec, code, rec.get(name_key) or "", unit_key))
         counts: dict[tuple, list[int]] = {}
         for rec, code, _, unit_key in keyed:
@@ -141,6 +141,8 @@ def amounts_frame(docs: list[DocumentInput]) -> Frame:
                 continue
             fen = FEN_PER_UNIT.get(t.unit, FEN_PER_UNIT["万元"])
             for r in t.rows:
+                if r.kind in ("prior", "change"):  # last year's row and the change may be negative
+                    continue
                 for name in wanted:
                     v = r.values.get(name)
                     if not isinstance(v, Decimal):

@@ -144,6 +144,23 @@ def _block(rows: list[ExtractedRow], start: int, code: str) -> Iterable[Extracte
 
 
 BASIC_PARTS = ("wages", "household_transfers", "goods_services", "capital")
+#: what a function table's 合计 is the sum of, when the columns are printed (江苏's 单位预留机动经费, the 支出总表's
+#: 事业单位经营支出 / 对附属单位补助支出 / 上缴上级支出 besides 基本支出 and 项目支出)
+TOTAL_COMPONENTS = ("basic_total", "project_total", "reserve", "operating_expenditure", "affiliated_subsidy",
+                    "superior_remittance")
+#: rows that are the budget (not last year's, not the change, not a breakdown of a printed row)
+BUDGET_KINDS = ("detail", "subtotal", "total")
+COMPONENT_NAMES = {"basic_total": "基本支出", "project_total": "项目支出", "reserve": "单位预留机动经费",
+                   "personnel": "人员经费", "public": "公用经费", "wages": "工资福利支出",
+                   "household_transfers": "对个人和家庭的补助", "goods_services": "商品和服务支出", "capital": "资本性支出",
+                   "operating_expenditure": "事业单位经营支出", "affiliated_subsidy": "对附属单位补助支出",
+                   "superior_remittance": "上缴上级支出"}
+
+
+def basic_field(table: ExtractedTable) -> str:
+    """The column of an economic table holding 基本支出: ``basic_total`` where the table prints 基本 and 项目
+    (支出总计 | 基本支出 | 项目支出), else its ``total``."""
+    return "basic_total" if "basic_total" in table.columns else "total"
 
 
 def function_table_comparisons(table: ExtractedTable) -> list[Comparison]:
@@ -153,21 +170,29 @@ def function_table_comparisons(table: ExtractedTable) -> list[Comparison]:
     details = [r for r in rows if r.kind == "detail"]
     has_parts = any(k in table.columns for k in BASIC_PARTS)
     split = "basic_total" in table.columns or "project_total" in table.columns
+    components = [c for c in TOTAL_COMPONENTS if c in table.columns]
+    if "basic_total" not in table.columns:  # 基本支出 printed as its parts only (人员支出 | 日常公用支出)
+        parts = [p for p in ("personnel", "public") if p in table.columns] or [
+            p for p in BASIC_PARTS if p in table.columns]
+        components = parts + components if parts else []  # 基本支出 not printed: nothing to add up
+    if components and table.reading.get("total_components"):
+        # the reading decided whether the other spending columns are parts of the 合计 (see grid.py)
+        components = list(table.reading["total_components"])
     for row in rows:
-        if row.kind not in ("detail", "subtotal", "total"):
+        if row.kind not in BUDGET_KINDS:
             continue
         v = row.values
-        if split:
-            # 江苏 支出预算总表: 合计 = 基本支出 + 项目支出 + 单位预留机动经费 (reserve)
-            reserve = [_amt(v, "reserve")] if "reserve" in table.columns else []
+        if split and "total" in table.columns and components:
             out.append(_sum("total_equals_basic_plus_project", table, row, "total",
-                            [_amt(v, "basic_total"), _amt(v, "project_total")] + reserve,
-                            "基本支出 + 项目支出" + (" + 单位预留机动经费" if reserve else "")))
-        if has_parts:
+                            [_amt(v, c) for c in components], " + ".join(COMPONENT_NAMES[c] for c in components)))
+        if has_parts and "basic_total" in table.columns:
             out.append(_sum("basic_equals_personnel_plus_public", table, row, "basic_total",
                             [_amt(v, k) for k in BASIC_PARTS],
                             "工资福利 + 对个人和家庭的补助 + 商品和服务 + 资本性支出"))
-    for total in (r for r in rows if r.kind == "total"):
+        elif "basic_total" in table.columns and "personnel" in table.columns and "public" in table.columns:
+            out.append(_sum("basic_equals_personnel_plus_public", table, row, "basic_total",
+                            [_amt(v, "personnel"), _amt(v, "public")], "人员经费 + 公用经费"))
+    for total in (r for r in rows if r.kind == "total" and details):  # a one-row summary has no details
         for field_name in ("total", "basic_total", "project_total"):
             if field_name in table.columns:
                 out.append(_sum("total_row_equals_sum_of_details", table, total, field_name,
@@ -184,15 +209,22 @@ def function_table_comparisons(table: ExtractedTable) -> list[Comparison]:
 
 
 def basic_table_comparisons(table: ExtractedTable) -> list[Comparison]:
-    """合计 = 人员经费 + 公用经费 per row; the 合计 row = Σ 款 rows."""
+    """基本支出 = 人员经费 + 公用经费 per row (合计 = 基本 + 项目 where both are printed); the 合计 row = Σ 款 rows."""
     out: list[Comparison] = []
     details = [r for r in table.rows if r.kind == "detail"]
+    basic = basic_field(table)
+    rows = [r for r in table.rows if r.kind in BUDGET_KINDS]
     if "personnel" in table.columns and "public" in table.columns:
-        for row in table.rows:
-            out.append(_sum("econ_total_equals_personnel_plus_public", table, row, "total",
+        for row in rows:
+            out.append(_sum("econ_total_equals_personnel_plus_public", table, row, basic,
                             [_amt(row.values, "personnel"), _amt(row.values, "public")], "人员经费 + 公用经费"))
-    for total in (r for r in table.rows if r.kind == "total"):
-        for field_name in ("total", "personnel", "public"):
+    if basic == "basic_total" and "total" in table.columns and "project_total" in table.columns:
+        for row in rows:
+            out.append(_sum("total_equals_basic_plus_project", table, row, "total",
+                            [_amt(row.values, "basic_total"), _amt(row.values, "project_total")],
+                            "基本支出 + 项目支出"))
+    for total in (r for r in table.rows if r.kind == "total" and details):
+        for field_name in ("total", "basic_total", "project_total", "personnel", "public"):
             if field_name in table.columns:
                 out.append(_sum("total_row_equals_sum_of_details", table, total, field_name,
                                 [_amt(d.values, field_name) for d in details], "the sum of the detail rows"))
@@ -306,9 +338,13 @@ def cross_table_comparisons(result: ExtractionResult) -> list[Comparison]:
         inc_y, row = two_sided_amount(summ, "income", INCOME_YEAR)
         if inc_y is not None and rev:
             t, trow = table_total(rev, "total")
+            carry, _ = table_total(rev, "carryover") if "carryover" in rev.columns else (None, None)
             if t is not None:
+                # a 收入总表 whose 合计 includes 上年结转 (a column of its own): this year's revenue is the rest
+                what = "合计" if carry is None else f"合计 − 上年结转 {carry}"
+                t = t - carry if carry is not None else t
                 out.append(_cross("revenue_table_equals_summary", summ, inc_y, rev, t, trow,
-                                  f"{rev.title} 合计 {t} {rev.unit}, {summ.title} 本年收入合计 {inc_y} {summ.unit}"))
+                                  f"{rev.title} {what} = {t} {rev.unit}, {summ.title} 本年收入合计 {inc_y} {summ.unit}"))
         ex_y, row = two_sided_amount(summ, "expense", EXPENSE_YEAR)
         if ex_y is not None and exp:
             t, trow = table_total(exp, "total")
@@ -335,7 +371,7 @@ def cross_table_comparisons(result: ExtractionResult) -> list[Comparison]:
                                   f"{gpb.title} 合计 {t} {gpb.unit}, {fis.title} 一般公共预算支出 {fg} {fis.unit}"))
     if gpb and basic:
         a, _ = table_total(gpb, "basic_total")
-        b, row = table_total(basic, "total")
+        b, row = table_total(basic, basic_field(basic))
         if a is not None and b is not None:
             out.append(_cross("basic_expenditure_agrees_across_tables", gpb, a, basic, b, row,
                               f"基本支出 of {gpb.title} is {a} {gpb.unit}, {basic.title} totals {b} {basic.unit}"))
