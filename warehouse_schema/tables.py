@@ -225,6 +225,11 @@ document = sa.Table(
     sa.Column("title", sa.Text),
     sa.Column("tables_found", sa.Text),  # comma-separated table types
     sa.Column("extractor_version", sa.Text),
+    # which budget: department (部门预算, consolidated over its units) | unit (单位预算, one unit of a department)
+    sa.Column("budget_level", sa.Text),
+    sa.Column("parent_department", sa.Text),  # a unit budget's department, as printed (主管部门 / name without 本级)
+    sa.Column("parent_department_key", sa.Text),
+    sa.Column("budget_units", sa.Text),  # the units a department budget's tables list, "|"-separated
     schema="core",
 )
 
@@ -275,6 +280,7 @@ fact_function_expenditure = sa.Table(
     sa.Column("project_yuan", AMOUNT),  # 项目支出
     sa.Column("project_other_operating_yuan", AMOUNT),  # 项目支出/其他运转类
     sa.Column("project_specific_yuan", AMOUNT),  # 项目支出/特定目标类
+    sa.Column("code_printed", sa.Boolean),  # false: the document prints names only, the code is the catalog's
     sa.PrimaryKeyConstraint("document_sha256", "table_type", "row_index"),
     schema="core",
     comment="expenditure by 功能分类 × expense type (一般公共预算/部门/政府性基金/国有资本经营 支出表)",
@@ -291,6 +297,9 @@ fact_basic_economic = sa.Table(
     sa.Column("total_yuan", AMOUNT),
     sa.Column("personnel_yuan", AMOUNT),  # 人员经费
     sa.Column("public_yuan", AMOUNT),  # 公用经费
+    sa.Column("unit_name", sa.Text),  # 单位名称 (carried down from the unit's row)
+    sa.Column("econ_code_printed", sa.String(9)),  # an extended code as printed (3010201 → econ_code 30102)
+    sa.Column("code_printed", sa.Boolean),  # false: the document prints names only, the code is the catalog's
     sa.PrimaryKeyConstraint("document_sha256", "table_type", "row_index"),
     schema="core",
     comment="一般公共预算基本支出 by 经济分类 × personnel/public",

@@ -41,6 +41,11 @@ def document_row(entry: ManifestEntry, result: ExtractionResult | None, status: 
         "title": (result.title if result else None) or entry.title,
         "tables_found": ",".join(tb.table_type for tb in result.tables) if result else None,
         "extractor_version": EXTRACTOR_VERSION if result else None,
+        "budget_level": getattr(result, "budget_level", None) if result else None,
+        "parent_department": getattr(result, "parent_department", None) if result else None,
+        "parent_department_key": (department_key(entry.region_code, result.parent_department)
+                                  if result and getattr(result, "parent_department", None) else None),
+        "budget_units": "|".join(getattr(result, "units", []) or []) or None if result else None,
     }
 
 
