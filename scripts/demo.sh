@@ -21,9 +21,8 @@ done
 
 .venv/bin/budget-etl ingest --sources "$SITE/sources.yaml" --no-robots
 echo
-echo "Example query: 一般公共预算支出 by 类 per county and year (万元)"
+echo "Example query: 一般公共预算支出 by 类 per county and year (万元, summed in 元 and rounded once)"
 .venv/bin/budget-etl query "
-  SELECT region_name, fiscal_year, class_code, class_name, SUM(total_wan) AS total_wan
-  FROM mart.expenditure_by_function
-  GROUP BY region_name, fiscal_year, class_code, class_name
+  SELECT region_name, fiscal_year, class_code, class_name, total_wan, departments
+  FROM mart.class_totals_by_region_year
   ORDER BY region_name, fiscal_year, class_code"
