@@ -117,9 +117,12 @@ def backfill(years, regions, sources_path, warehouse_url, data_dir, workers, no_
 @click.argument("sql")
 @click.option("--warehouse", "warehouse_url", default=None, help="SQLAlchemy URL [env BUDGET_WAREHOUSE_URL].")
 @click.option("--data-dir", default=None, help="[env BUDGET_DATA_DIR; default ./data]")
-def query(sql, warehouse_url, data_dir):
-    """Print the result of a SQL query as a table (e.g. SELECT * FROM mart.documents)."""
-    from tabulate import tabulate
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="table: aligned columns (Chinese text included); csv: with a header row; json: an array of "
+              "objects (amounts as exact numbers).")
+def query(sql, warehouse_url, data_dir, fmt):
+    """Print the result of a SQL query (e.g. SELECT * FROM mart.documents)."""
+    from pipelines.output import render
 
     url = _warehouse_url(warehouse_url, _data_dir(data_dir))
     try:
@@ -130,8 +133,34 @@ def query(sql, warehouse_url, data_dir):
         columns, rows = wh.query(sql)
     except Exception as exc:  # SQL errors: show the database's message
         raise click.ClickException(f"query failed: {getattr(exc, 'orig', exc)}")
-    click.echo(tabulate(rows, headers=columns, tablefmt="simple", disable_numparse=True))
-    click.echo(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    click.echo(render(columns, rows, fmt))
+
+
+@main.command()
+@click.option("--views", "views", multiple=True, default=("mart.*",), show_default=True,
+              help="Views to export: names or glob patterns, repeatable or comma-separated (mart.*, mart.three_public).")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True,
+              help="parquet: one directory per view partitioned by fiscal_year (exact decimals); csv: one file per view.")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Directory to write to.")
+@click.option("--warehouse", "warehouse_url", default=None, help="SQLAlchemy URL [env BUDGET_WAREHOUSE_URL].")
+@click.option("--data-dir", default=None, help="[env BUDGET_DATA_DIR; default ./data]")
+def export(views, fmt, out, warehouse_url, data_dir):
+    """Write mart views to files (Parquet or CSV) for notebooks and spreadsheets: they need no warehouse lock."""
+    from pipelines.export import ExportError, export_views, select_views
+
+    url = _warehouse_url(warehouse_url, _data_dir(data_dir))
+    try:
+        chosen = select_views(list(views))
+        done = export_views(url, chosen, fmt, out)
+    except ExportError as exc:
+        raise click.ClickException(str(exc))
+    except Exception as exc:  # an unreachable or locked warehouse: the driver's message
+        raise click.ClickException(f"export failed: {redact(url)}: {getattr(exc, 'orig', exc)}")
+    width = max(len(e.view) for e in done)
+    for e in done:
+        click.echo(f"{e.view:<{width}}  {e.rows:>8} rows  {e.path}")
+    click.echo(f"({len(done)} view{'s' if len(done) != 1 else ''} in {Path(out).resolve()}; "
+               f"columns and descriptions in {Path(out).resolve() / 'export.json'})")
 
 
 @main.command()
