@@ -28,7 +28,13 @@ def _warehouse_url(value: str | None, data_dir: str) -> str:
     return value or os.environ.get("BUDGET_WAREHOUSE_URL") or f"duckdb:///{Path(data_dir).resolve() / 'warehouse.duckdb'}"
 
 
+PROGRESS_OPTION = click.option(
+    "--progress", "progress_mode", type=click.Choice(["auto", "live", "plain", "off"]), default="auto",
+    show_default=True, help="Progress on stderr: live display on a terminal, timestamped lines otherwise (auto).")
+
+
 @click.group()
+@click.version_option(package_name="budget-etl", prog_name="budget-etl")
 def main() -> None:
     """ETL of Chinese department budget (部门预算) PDFs into a SQL warehouse."""
 
@@ -41,14 +47,17 @@ def main() -> None:
 @click.option("--years", default=None, help="Fiscal years to load, e.g. 2023-2025 or 2019,2021 (default: all found).")
 @click.option("--region", "regions", multiple=True, help="Only these region codes (repeatable).")
 @click.option("--no-robots", is_flag=True, help="Ignore robots.txt (for a local mirror you own).")
-def ingest(sources_path, warehouse_url, data_dir, years, regions, no_robots):
+@PROGRESS_OPTION
+def ingest(sources_path, warehouse_url, data_dir, years, regions, no_robots, progress_mode):
     """Crawl every source, then extract, normalize, validate and load each year × region."""
     from pipelines.ingest import run_ingest
+    from pipelines.progress import make_progress
 
     sources, year_list, data_dir, url = _prepare(sources_path, regions, years, warehouse_url, data_dir)
     started = time.monotonic()
-    summary = run_ingest(sources_path, sources, data_dir=data_dir, warehouse_url=url, years=year_list,
-                         respect_robots=not no_robots)
+    with make_progress(data_dir, progress_mode) as progress:
+        summary = run_ingest(sources_path, sources, data_dir=data_dir, warehouse_url=url, years=year_list,
+                             respect_robots=not no_robots, progress=progress)
     _report(summary, started, url)
 
 
@@ -100,16 +109,19 @@ def _report(summary, started: float, url: str) -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Partition runs at the same time, each in its own process.")
 @click.option("--no-robots", is_flag=True, help="Ignore robots.txt (for a local mirror you own).")
-def backfill(years, regions, sources_path, warehouse_url, data_dir, workers, no_robots):
+@PROGRESS_OPTION
+def backfill(years, regions, sources_path, warehouse_url, data_dir, workers, no_robots, progress_mode):
     """Crawl the regions, then run backfill_job for every year × region of the range (in process; runs are
     recorded in $DAGSTER_HOME's instance when set)."""
     from pipelines.backfill import run_backfill
+    from pipelines.progress import make_progress
 
     sources, year_list, data_dir, url = _prepare(sources_path, regions, years, warehouse_url, data_dir,
                                                  years_required=True)
     started = time.monotonic()
-    summary = run_backfill(sources_path, sources, years=year_list, data_dir=data_dir, warehouse_url=url,
-                           workers=workers, respect_robots=not no_robots)
+    with make_progress(data_dir, progress_mode) as progress:
+        summary = run_backfill(sources_path, sources, years=year_list, data_dir=data_dir, warehouse_url=url,
+                               workers=workers, respect_robots=not no_robots, progress=progress)
     _report(summary, started, url)
 
 
