@@ -179,11 +179,17 @@ def export(views, fmt, out, warehouse_url, data_dir):
 @click.option("--warehouse", "warehouse_url", default=None, help="SQLAlchemy URL [env BUDGET_WAREHOUSE_URL].")
 @click.option("--data-dir", default=None, help="[env BUDGET_DATA_DIR; default ./data]")
 @click.option("--document", "document", default=None, help="Only the document whose sha256 starts with this.")
-def report(warehouse_url, data_dir, document):
-    """Per document: status, document set, tables found, rows loaded, checks passed and failed (mart.document_report)."""
+@click.option("--html", "html_dir", default=None, type=click.Path(file_okay=False),
+              help="Write a static, offline HTML report to this directory (index.html) instead.")
+def report(warehouse_url, data_dir, document, html_dir):
+    """Per document: status, document set, tables found, rows loaded, checks passed and failed (mart.document_report).
+    With --html DIR: charts and tables per region, and every document's data-quality state, as HTML files."""
     from pipelines.report import document_report, format_report
 
     url = _warehouse_url(warehouse_url, _data_dir(data_dir))
+    if html_dir:
+        _html_report(url, html_dir)
+        return
     try:
         wh = Warehouse(url)
         rows = document_report(wh, document)
@@ -194,6 +200,21 @@ def report(warehouse_url, data_dir, document):
     if document and not rows:
         raise click.ClickException(f"no document with sha256 starting {document!r}")
     click.echo(format_report(rows))
+
+
+def _html_report(url: str, out: str) -> None:
+    from pipelines.export import open_engine
+    from pipelines.html_report import write_html_report
+
+    try:
+        engine = open_engine(url)
+        try:
+            files = write_html_report(engine, out, warehouse=redact(url))
+        finally:
+            engine.dispose()
+    except Exception as exc:  # no warehouse, or never ingested: the database's message
+        raise click.ClickException(f"report failed: {redact(url)}: {getattr(exc, 'orig', exc)}")
+    click.echo(f"wrote {len(files)} files: open {files[0].resolve()}")
 
 
 if __name__ == "__main__":  # pragma: no cover

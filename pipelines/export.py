@@ -63,10 +63,20 @@ def select_views(patterns: list[str]) -> list[str]:
 
 
 def open_engine(url: str) -> sa.Engine:
-    """The warehouse for reading: a DuckDB file read-only (another process may read it at the same time)."""
-    if url.startswith("duckdb"):
-        return sa.create_engine(url, connect_args={"read_only": True})
-    return sa.create_engine(url)
+    """The warehouse for reading: a DuckDB file read-only (another process may read it at the same time).
+    A DuckDB file this process already has open for writing is read through that configuration."""
+    if not url.startswith("duckdb"):
+        return sa.create_engine(url)
+    engine = sa.create_engine(url, connect_args={"read_only": True})
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.DBAPIError as exc:
+        engine.dispose()
+        if "different configuration" not in str(exc):
+            raise
+        return sa.create_engine(url)
+    return engine
 
 
 def arrow_type(logical: str):
