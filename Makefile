@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8765
 SYSTEM_PACKAGES := fonts-wqy-zenhei poppler-utils poppler-data chromium chromium-driver
 
-.PHONY: demo test setup system-deps venv postgres clean
+.PHONY: demo test ui setup system-deps venv postgres clean
 
 ## command 1: install everything, build the sample portal, ingest it into DuckDB, print the summary and a query
 demo: setup
@@ -13,6 +13,13 @@ demo: setup
 ## command 2: the whole test suite (DuckDB and the local PostgreSQL server)
 test: setup postgres
 	$(PY) -m pytest -q -p no:cacheprovider
+
+## the Dagster UI (dg dev) on http://127.0.0.1:3000 over the demo's data and runs (after `make demo`)
+ui: setup
+	mkdir -p .dagster_home && { [ -f .dagster_home/dagster.yaml ] || cp deploy/dagster.local.yaml .dagster_home/dagster.yaml; }
+	DAGSTER_HOME=$(CURDIR)/.dagster_home BUDGET_DATA_DIR=$(CURDIR)/data \
+	  BUDGET_SOURCES=$(CURDIR)/build/sample_portal/sources.yaml \
+	  VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/dg dev
 
 setup: system-deps venv
 

@@ -1,8 +1,8 @@
 """``budget-etl backfill``: crawl the regions, then run ``backfill_job`` for every fiscal year × region.
 
 Runs in process, like ``budget-etl ingest`` (no daemon needed): each region's crawl is a ``crawl_job`` run,
-each year × region a ``backfill_job`` run, all recorded in the instance (``DAGSTER_HOME``'s when set, so
-they show in the UI). ``workers`` > 1 runs that many partition runs at the same time, each in its own worker
+each year × region a ``backfill_job`` run, all recorded in the instance (``DAGSTER_HOME``'s when set) as runs of
+the code location's jobs (pipelines/runs.py), so they show in the UI's Runs and Overview. ``workers`` > 1 runs that many partition runs at the same time, each in its own worker
 process (camelot is CPU-bound; one Python process uses one core). DuckDB allows one writing process, so with a
 DuckDB warehouse the workers run extract + normalize and this process then runs validate + load (and their asset
 checks) partition by partition: two runs per partition; on PostgreSQL each worker runs the whole partition.
@@ -73,10 +73,12 @@ def run_partition(defs: Definitions, job_name: str, year: int, region: str, inst
                   tags: dict | None = None, assets: list[str] | None = None) -> PartitionOutcome:
     """One year × region run of ``job_name`` (process_job or backfill_job), in this process; ``assets``: only
     these assets of the job (with their checks), the others' outputs are read from the IO manager."""
+    from pipelines.runs import execute
+
     started = time.monotonic()
-    result = defs.resolve_job_def(job_name).execute_in_process(
-        partition_key=year_region_key(year, region), instance=instance, raise_on_error=False, run_config=QUIET,
-        tags=tags or {}, asset_selection=[AssetKey(a) for a in assets] if assets else None)
+    result = execute(defs.resolve_job_def(job_name), instance=instance,
+                     partition_key=year_region_key(year, region), raise_on_error=False, run_config=QUIET,
+                     tags=tags or {}, asset_selection=[AssetKey(a) for a in assets] if assets else None)
     outcome = PartitionOutcome(year, region, result.success, 0.0, result.run_id)
     outcome.failed_checks = sorted(f"{e.asset_key.to_user_string()}:{e.check_name}"
                                    for e in result.get_asset_check_evaluations() if not e.passed)
@@ -114,11 +116,21 @@ def process_partitions(
     job_name: str = "backfill_job",
     tags: dict | None = None,
     defs: Definitions | None = None,
+    progress=None,
 ) -> list[PartitionOutcome]:
-    """Run ``job_name`` for every (year, region), ``workers`` at a time; outcomes in input order."""
+    """Run ``job_name`` for every (year, region), ``workers`` at a time; outcomes in input order.
+    ``progress`` (pipelines.progress) hears when each partition starts and ends."""
+    from pipelines.progress import NullProgress
+
+    progress = progress or NullProgress()
     if workers <= 1 or len(partitions) <= 1:
         defs = defs or job_definitions(data_dir, warehouse_url, sources_path)
-        return [run_partition(defs, job_name, y, r, instance, tags) for y, r in partitions]
+        outcomes = []
+        for y, r in partitions:
+            progress.partition_started(y, r)
+            outcomes.append(run_partition(defs, job_name, y, r, instance, tags))
+            progress.partition_finished(outcomes[-1])
+        return outcomes
     ref = None if instance.is_ephemeral else instance.get_ref()
     # DuckDB has one writing process at a time: the workers then run the CPU-bound stages that never open the
     # warehouse, and this process runs validate + load (and their checks) partition by partition
@@ -127,8 +139,11 @@ def process_partitions(
     # spawn, not fork: the parent holds Dagster's threads and database connections
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        args = [(job_name, y, r, data_dir, warehouse_url, sources_path, ref, tags, assets) for y, r in partitions]
-        outcomes = list(pool.map(_worker, args))
+        futures = [pool.submit(_worker, (job_name, y, r, data_dir, warehouse_url, sources_path, ref, tags, assets))
+                   for y, r in partitions]
+        progress.partitions_submitted({(y, r): f for (y, r), f in zip(partitions, futures)},
+                                      final=not single_writer)
+        outcomes = [f.result() for f in futures]
     if not single_writer:
         return outcomes
     defs = defs or job_definitions(data_dir, warehouse_url, sources_path)
@@ -136,12 +151,63 @@ def process_partitions(
     for first in outcomes:
         if not first.success:
             done.append(first)
+            progress.partition_finished(first)
             continue
+        progress.partition_started(first.year, first.region, stage="validate + load")
         second = run_partition(defs, job_name, first.year, first.region, instance, tags, WAREHOUSE_ASSETS)
         second.seconds += first.seconds
         second.failed_checks = sorted({*first.failed_checks, *second.failed_checks})
         done.append(second)
+        progress.partition_finished(second)
     return done
+
+
+def crawl_regions(defs: Definitions, regions: list[str], instance: DagsterInstance, summary, *,
+                  years: list[int] | None, warehouse_url: str, tags: dict, progress=None) -> list[tuple[int, str]]:
+    """A ``crawl_job`` run per region; fills ``summary`` (entries, the fetches known before, failed crawls) and
+    returns the (year, region) partitions to process: the years found (only ``years`` when given)."""
+    from assets.load.warehouse import Warehouse
+    from pipelines.progress import NullProgress
+    from pipelines.runs import execute
+
+    progress = progress or NullProgress()
+    instance.add_dynamic_partitions(region_partitions.name, regions)
+    crawl = defs.resolve_job_def("crawl_job")
+    todo: list[tuple[int, str]] = []
+    for i, region in enumerate(regions):
+        progress.crawl_started(region, i, len(regions))
+        wh = Warehouse(warehouse_url)
+        try:  # what was stored before this crawl: tells a changed document from a new one
+            wh.ensure_schema()  # (a no-op when up to date; the crawl needs it too)
+            summary.previous[region] = {r["url"]: r["sha256"] for r in wh.previous_fetches(region)}
+        finally:
+            wh.dispose()
+        result = execute(crawl, instance=instance, partition_key=region, raise_on_error=False, run_config=QUIET,
+                         tags=tags)
+        if not result.success:
+            summary.failed_runs.append(f"crawl {region}")
+            progress.crawl_finished(region, None)
+            continue
+        entries = result.output_for_node("crawled_documents")
+        summary.crawled[region] = entries
+        progress.crawl_finished(region, entries)
+        found = {e.year for e in entries if e.year and FIRST_YEAR <= e.year <= LAST_YEAR}
+        todo += [(y, region) for y in sorted(found) if years is None or y in years]
+    progress.plan(todo, summary.crawled)
+    return todo
+
+
+def record_outcomes(summary, outcomes: list[PartitionOutcome]) -> None:
+    """Partition outcomes into the summary: documents, rows loaded, failed runs."""
+    for outcome in outcomes:
+        summary.partitions.append(outcome.key)
+        if not outcome.success:
+            why = f" (failed checks: {', '.join(outcome.failed_checks)})" if outcome.failed_checks else ""
+            summary.failed_runs.append(f"process {outcome.key}{why}")
+            continue
+        summary.documents.update(outcome.loaded["documents"])
+        for k, v in outcome.loaded["rows"].items():
+            summary.rows[k] = summary.rows.get(k, 0) + v
 
 
 def run_backfill(
@@ -155,46 +221,30 @@ def run_backfill(
     respect_robots: bool = True,
     instance: DagsterInstance | None = None,
     fetcher: HttpFetcherResource | None = None,
+    progress=None,
 ):
     """Crawl every region of ``sources``, then backfill ``years`` × region for the years the crawl found.
 
     Returns the same summary as ``budget-etl ingest`` (pipelines.ingest.IngestSummary).
     """
     from pipelines.ingest import IngestSummary
+    from pipelines.summary import collect_warnings
 
     if instance is None:
         import os
 
         with DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral() as instance:
             return run_backfill(sources_path, sources, years=years, data_dir=data_dir, warehouse_url=warehouse_url,
-                                workers=workers, respect_robots=respect_robots, instance=instance, fetcher=fetcher)
+                                workers=workers, respect_robots=respect_robots, instance=instance, fetcher=fetcher,
+                                progress=progress)
     sources_path = str(Path(sources_path).resolve())
     fetcher = fetcher or HttpFetcherResource(respect_robots=respect_robots)
     defs = job_definitions(data_dir, warehouse_url, sources_path, fetcher=fetcher)
-    regions = sorted({s.region_code for s in sources})
-    instance.add_dynamic_partitions(region_partitions.name, regions)
     summary = IngestSummary()
-    todo: list[tuple[int, str]] = []
-    crawl = defs.resolve_job_def("crawl_job")
-    for region in regions:
-        result = crawl.execute_in_process(partition_key=region, instance=instance, raise_on_error=False,
-                                          run_config=QUIET, tags={TAG_TRIGGER: "backfill"})
-        if not result.success:
-            summary.failed_runs.append(f"crawl {region}")
-            continue
-        entries = result.output_for_node("crawled_documents")
-        summary.crawled[region] = entries
-        found = {e.year for e in entries if e.year and FIRST_YEAR <= e.year <= LAST_YEAR}
-        todo += [(y, region) for y in years if y in found]
+    todo = crawl_regions(defs, sorted({s.region_code for s in sources}), instance, summary, years=years,
+                         warehouse_url=warehouse_url, tags={TAG_TRIGGER: "backfill"}, progress=progress)
     outcomes = process_partitions(todo, data_dir=data_dir, warehouse_url=warehouse_url, sources_path=sources_path,
-                                  instance=instance, workers=workers, defs=defs)
-    for outcome in outcomes:
-        summary.partitions.append(outcome.key)
-        if not outcome.success:
-            why = f" (failed checks: {', '.join(outcome.failed_checks)})" if outcome.failed_checks else ""
-            summary.failed_runs.append(f"process {outcome.key}{why}")
-            continue
-        summary.documents.update(outcome.loaded["documents"])
-        for k, v in outcome.loaded["rows"].items():
-            summary.rows[k] = summary.rows.get(k, 0) + v
+                                  instance=instance, workers=workers, defs=defs, progress=progress)
+    record_outcomes(summary, outcomes)
+    collect_warnings(summary, warehouse_url)
     return summary

@@ -28,7 +28,13 @@ def _warehouse_url(value: str | None, data_dir: str) -> str:
     return value or os.environ.get("BUDGET_WAREHOUSE_URL") or f"duckdb:///{Path(data_dir).resolve() / 'warehouse.duckdb'}"
 
 
+PROGRESS_OPTION = click.option(
+    "--progress", "progress_mode", type=click.Choice(["auto", "live", "plain", "off"]), default="auto",
+    show_default=True, help="Progress on stderr: live display on a terminal, timestamped lines otherwise (auto).")
+
+
 @click.group()
+@click.version_option(package_name="budget-etl", prog_name="budget-etl")
 def main() -> None:
     """ETL of Chinese department budget (部门预算) PDFs into a SQL warehouse."""
 
@@ -41,14 +47,17 @@ def main() -> None:
 @click.option("--years", default=None, help="Fiscal years to load, e.g. 2023-2025 or 2019,2021 (default: all found).")
 @click.option("--region", "regions", multiple=True, help="Only these region codes (repeatable).")
 @click.option("--no-robots", is_flag=True, help="Ignore robots.txt (for a local mirror you own).")
-def ingest(sources_path, warehouse_url, data_dir, years, regions, no_robots):
+@PROGRESS_OPTION
+def ingest(sources_path, warehouse_url, data_dir, years, regions, no_robots, progress_mode):
     """Crawl every source, then extract, normalize, validate and load each year × region."""
     from pipelines.ingest import run_ingest
+    from pipelines.progress import make_progress
 
     sources, year_list, data_dir, url = _prepare(sources_path, regions, years, warehouse_url, data_dir)
     started = time.monotonic()
-    summary = run_ingest(sources_path, sources, data_dir=data_dir, warehouse_url=url, years=year_list,
-                         respect_robots=not no_robots)
+    with make_progress(data_dir, progress_mode) as progress:
+        summary = run_ingest(sources_path, sources, data_dir=data_dir, warehouse_url=url, years=year_list,
+                             respect_robots=not no_robots, progress=progress)
     _report(summary, started, url)
 
 
@@ -100,16 +109,19 @@ def _report(summary, started: float, url: str) -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Partition runs at the same time, each in its own process.")
 @click.option("--no-robots", is_flag=True, help="Ignore robots.txt (for a local mirror you own).")
-def backfill(years, regions, sources_path, warehouse_url, data_dir, workers, no_robots):
+@PROGRESS_OPTION
+def backfill(years, regions, sources_path, warehouse_url, data_dir, workers, no_robots, progress_mode):
     """Crawl the regions, then run backfill_job for every year × region of the range (in process; runs are
     recorded in $DAGSTER_HOME's instance when set)."""
     from pipelines.backfill import run_backfill
+    from pipelines.progress import make_progress
 
     sources, year_list, data_dir, url = _prepare(sources_path, regions, years, warehouse_url, data_dir,
                                                  years_required=True)
     started = time.monotonic()
-    summary = run_backfill(sources_path, sources, years=year_list, data_dir=data_dir, warehouse_url=url,
-                           workers=workers, respect_robots=not no_robots)
+    with make_progress(data_dir, progress_mode) as progress:
+        summary = run_backfill(sources_path, sources, years=year_list, data_dir=data_dir, warehouse_url=url,
+                               workers=workers, respect_robots=not no_robots, progress=progress)
     _report(summary, started, url)
 
 
@@ -117,9 +129,12 @@ def backfill(years, regions, sources_path, warehouse_url, data_dir, workers, no_
 @click.argument("sql")
 @click.option("--warehouse", "warehouse_url", default=None, help="SQLAlchemy URL [env BUDGET_WAREHOUSE_URL].")
 @click.option("--data-dir", default=None, help="[env BUDGET_DATA_DIR; default ./data]")
-def query(sql, warehouse_url, data_dir):
-    """Print the result of a SQL query as a table (e.g. SELECT * FROM mart.documents)."""
-    from tabulate import tabulate
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="table: aligned columns (Chinese text included); csv: with a header row; json: an array of "
+              "objects (amounts as exact numbers).")
+def query(sql, warehouse_url, data_dir, fmt):
+    """Print the result of a SQL query (e.g. SELECT * FROM mart.documents)."""
+    from pipelines.output import render
 
     url = _warehouse_url(warehouse_url, _data_dir(data_dir))
     try:
@@ -130,19 +145,51 @@ def query(sql, warehouse_url, data_dir):
         columns, rows = wh.query(sql)
     except Exception as exc:  # SQL errors: show the database's message
         raise click.ClickException(f"query failed: {getattr(exc, 'orig', exc)}")
-    click.echo(tabulate(rows, headers=columns, tablefmt="simple", disable_numparse=True))
-    click.echo(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    click.echo(render(columns, rows, fmt))
+
+
+@main.command()
+@click.option("--views", "views", multiple=True, default=("mart.*",), show_default=True,
+              help="Views to export: names or glob patterns, repeatable or comma-separated (mart.*, mart.three_public).")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True,
+              help="parquet: one directory per view partitioned by fiscal_year (exact decimals); csv: one file per view.")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Directory to write to.")
+@click.option("--warehouse", "warehouse_url", default=None, help="SQLAlchemy URL [env BUDGET_WAREHOUSE_URL].")
+@click.option("--data-dir", default=None, help="[env BUDGET_DATA_DIR; default ./data]")
+def export(views, fmt, out, warehouse_url, data_dir):
+    """Write mart views to files (Parquet or CSV) for notebooks and spreadsheets: they need no warehouse lock."""
+    from pipelines.export import ExportError, export_views, select_views
+
+    url = _warehouse_url(warehouse_url, _data_dir(data_dir))
+    try:
+        chosen = select_views(list(views))
+        done = export_views(url, chosen, fmt, out)
+    except ExportError as exc:
+        raise click.ClickException(str(exc))
+    except Exception as exc:  # an unreachable or locked warehouse: the driver's message
+        raise click.ClickException(f"export failed: {redact(url)}: {getattr(exc, 'orig', exc)}")
+    width = max(len(e.view) for e in done)
+    for e in done:
+        click.echo(f"{e.view:<{width}}  {e.rows:>8} rows  {e.path}")
+    click.echo(f"({len(done)} view{'s' if len(done) != 1 else ''} in {Path(out).resolve()}; "
+               f"columns and descriptions in {Path(out).resolve() / 'export.json'})")
 
 
 @main.command()
 @click.option("--warehouse", "warehouse_url", default=None, help="SQLAlchemy URL [env BUDGET_WAREHOUSE_URL].")
 @click.option("--data-dir", default=None, help="[env BUDGET_DATA_DIR; default ./data]")
 @click.option("--document", "document", default=None, help="Only the document whose sha256 starts with this.")
-def report(warehouse_url, data_dir, document):
-    """Per document: status, document set, tables found, rows loaded, checks passed and failed (mart.document_report)."""
+@click.option("--html", "html_dir", default=None, type=click.Path(file_okay=False),
+              help="Write a static, offline HTML report to this directory (index.html) instead.")
+def report(warehouse_url, data_dir, document, html_dir):
+    """Per document: status, document set, tables found, rows loaded, checks passed and failed (mart.document_report).
+    With --html DIR: charts and tables per region, and every document's data-quality state, as HTML files."""
     from pipelines.report import document_report, format_report
 
     url = _warehouse_url(warehouse_url, _data_dir(data_dir))
+    if html_dir:
+        _html_report(url, html_dir)
+        return
     try:
         wh = Warehouse(url)
         rows = document_report(wh, document)
@@ -153,6 +200,21 @@ def report(warehouse_url, data_dir, document):
     if document and not rows:
         raise click.ClickException(f"no document with sha256 starting {document!r}")
     click.echo(format_report(rows))
+
+
+def _html_report(url: str, out: str) -> None:
+    from pipelines.export import open_engine
+    from pipelines.html_report import write_html_report
+
+    try:
+        engine = open_engine(url)
+        try:
+            files = write_html_report(engine, out, warehouse=redact(url))
+        finally:
+            engine.dispose()
+    except Exception as exc:  # no warehouse, or never ingested: the database's message
+        raise click.ClickException(f"report failed: {redact(url)}: {getattr(exc, 'orig', exc)}")
+    click.echo(f"wrote {len(files)} files: open {files[0].resolve()}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,6 +12,7 @@ from assets.extract.assets import extracted_documents
 from assets.load.assets import warehouse_tables
 from assets.normalize.assets import normalized_documents
 from assets.validate.assets import VALIDATION_CHECKS, validated_documents
+from pipelines.conventions import mart_view_specs, with_attributes
 from pipelines.jobs import backfill_job, crawl_job, nightly_crawl, process_job
 from pipelines.sensors import discover_regions, process_after_crawl
 from pipelines.resources import (
@@ -23,8 +24,12 @@ from pipelines.resources import (
     default_warehouse_url,
 )
 
-ALL_ASSETS = [crawled_documents, extracted_documents, normalized_documents, validated_documents, warehouse_tables]
+#: the pipeline's assets with their kinds, owners and code versions (pipelines/assets.yaml)
+ALL_ASSETS = with_attributes([crawled_documents, extracted_documents, normalized_documents, validated_documents,
+                              warehouse_tables])
 ALL_CHECKS = [*VALIDATION_CHECKS]
+#: the mart views, downstream of warehouse_tables, with the data dictionary's column schema
+MART_VIEWS = mart_view_specs()
 
 
 def build_resources(
@@ -44,7 +49,7 @@ def build_resources(
 
 
 defs = Definitions(
-    assets=ALL_ASSETS,
+    assets=[*ALL_ASSETS, *MART_VIEWS],
     asset_checks=ALL_CHECKS,
     jobs=[crawl_job, process_job, backfill_job],
     schedules=[nightly_crawl],

@@ -1,7 +1,9 @@
-"""Running the assets in process for the CLI: crawl each region, then process each year × region.
+"""Running the jobs in process for ``budget-etl ingest``: crawl each region, then process each year × region.
 
-This is Dagster, not a second code path: every step is ``dagster.materialize``
-of the same asset definitions the code location serves.
+This is Dagster, not a second code path: each region's crawl is a ``crawl_job`` run and each year × region a
+``process_job`` run of the code location's definitions (bound to this run's data dir, warehouse and sources
+file), recorded in ``$DAGSTER_HOME``'s instance when it is set, as runs of the ``budget_etl`` code location
+(pipelines/runs.py), so the UI's Runs and Overview pages show them.
 """
 
 from __future__ import annotations
@@ -11,17 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
-from dagster import DagsterInstance, materialize
+from dagster import DagsterInstance
 
 from assets.crawl.sources import SourceConfig
 from assets.records import ManifestEntry
-from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, build_resources
-from pipelines.partitions import FIRST_YEAR, LAST_YEAR, region_partitions, year_region_key
 from pipelines.resources import HttpFetcherResource
-
-#: the CLI prints its own summary; Dagster's per-event console log only above INFO
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-PROCESS_SELECTION = ["extracted_documents", "normalized_documents", "validated_documents", "warehouse_tables"]
 
 
 @dataclass
@@ -31,6 +27,10 @@ class IngestSummary:
     rows: dict[str, int] = field(default_factory=dict)
     partitions: list[str] = field(default_factory=list)
     failed_runs: list[str] = field(default_factory=list)
+    #: region → {url: sha256} of the latest stored fetch before this run's crawl (new vs changed)
+    previous: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: soft data-quality findings of this run's documents: sha, check_name, page, detail
+    warnings: list[dict] = field(default_factory=list)
 
 
 def _instance() -> DagsterInstance:
@@ -49,64 +49,33 @@ def run_ingest(
     respect_robots: bool = True,
     instance: DagsterInstance | None = None,
     fetcher: HttpFetcherResource | None = None,
+    progress=None,
 ) -> IngestSummary:
-    instance = instance or _instance()
+    """Crawl every region of ``sources`` (``crawl_job``), then run ``process_job`` for every year × region the
+    crawl found (only ``years`` when given). ``progress``: a :class:`pipelines.progress.Progress`."""
+    from pipelines.backfill import crawl_regions, job_definitions, process_partitions, record_outcomes
+    from pipelines.jobs import TAG_TRIGGER
+    from pipelines.summary import collect_warnings
+
+    if instance is None:
+        with _instance() as instance:
+            return run_ingest(sources_path, sources, data_dir=data_dir, warehouse_url=warehouse_url, years=years,
+                              respect_robots=respect_robots, instance=instance, fetcher=fetcher, progress=progress)
+    sources_path = str(Path(sources_path).resolve())
     fetcher = fetcher or HttpFetcherResource(respect_robots=respect_robots)
-    resources = build_resources(data_dir=data_dir, warehouse_url=warehouse_url,
-                                sources_path=str(Path(sources_path).resolve()), fetcher=fetcher)
-    regions = sorted({s.region_code for s in sources})
-    instance.add_dynamic_partitions(region_partitions.name, regions)
+    defs = job_definitions(data_dir, warehouse_url, sources_path, fetcher=fetcher)
     summary = IngestSummary()
-    for region in regions:
-        result = materialize(ALL_ASSETS, selection=["crawled_documents"], partition_key=region,
-                             resources=resources, instance=instance, raise_on_error=False, run_config=QUIET)
-        if not result.success:
-            summary.failed_runs.append(f"crawl {region}")
-            continue
-        entries = result.output_for_node("crawled_documents")
-        summary.crawled[region] = entries
-        found_years = sorted({e.year for e in entries if e.year and FIRST_YEAR <= e.year <= LAST_YEAR})
-        for year in found_years if years is None else [y for y in years if y in found_years]:
-            key = year_region_key(year, region)
-            summary.partitions.append(f"{year}|{region}")
-            res = materialize(ALL_ASSETS + ALL_CHECKS, selection=PROCESS_SELECTION, partition_key=key,
-                              resources=resources, instance=instance, raise_on_error=False, run_config=QUIET)
-            if not res.success:
-                summary.failed_runs.append(f"process {year}|{region}")
-                continue
-            loaded = res.output_for_node("warehouse_tables")
-            summary.documents.update(loaded["documents"])
-            for k, v in loaded["rows"].items():
-                summary.rows[k] = summary.rows.get(k, 0) + v
+    tags = {TAG_TRIGGER: "cli"}
+    todo = crawl_regions(defs, sorted({s.region_code for s in sources}), instance, summary, years=years,
+                         warehouse_url=warehouse_url, tags=tags, progress=progress)
+    outcomes = process_partitions(todo, data_dir=data_dir, warehouse_url=warehouse_url, sources_path=sources_path,
+                                  instance=instance, job_name="process_job", tags=tags, defs=defs, progress=progress)
+    record_outcomes(summary, outcomes)
+    collect_warnings(summary, warehouse_url)
     return summary
 
 
 def print_summary(summary: IngestSummary, seconds: float, warehouse: str) -> None:
-    entries = [e for es in summary.crawled.values() for e in es]
-    pdfs = [e for e in entries if e.sha256 or e.status == "failed"]
-    new = [e for e in entries if e.sha256 and e.is_new and e.status != "unchanged"]
-    unchanged = [e for e in entries if e.status == "unchanged"]
-    by_status: dict[str, int] = {}
-    for d in summary.documents.values():
-        by_status[d["status"]] = by_status.get(d["status"], 0) + 1
-    echo = click.echo
-    echo(f"warehouse: {warehouse}")
-    echo(f"regions: {len(summary.crawled)}   partitions (year|region): {', '.join(summary.partitions) or 'none'}")
-    echo(f"documents found: {len(pdfs)}   new: {len(new)}   unchanged: {len(unchanged)}")
-    echo("documents by status: " + (", ".join(f"{k} {v}" for k, v in sorted(by_status.items())) or "none"))
-    problems = [(e.url, e.status, e.reason) for e in entries if e.status in ("failed", "rejected", "skipped")]
-    problems += [(d["url"], d["status"], d["reason"]) for d in summary.documents.values()
-                 if d["status"] in ("rejected", "quarantined")]
-    seen = set()
-    for url, status, reason in problems:
-        if (url, status) in seen:
-            continue
-        seen.add((url, status))
-        echo(f"  {status:<11} {url}: {reason}")
-    rows = {k: v for k, v in summary.rows.items() if k != "superseded"}
-    echo("rows loaded: " + (", ".join(f"{k} {v}" for k, v in sorted(rows.items())) or "none"))
-    if summary.rows.get("superseded"):
-        echo(f"older versions superseded by a republished file: {summary.rows['superseded']}")
-    if summary.failed_runs:
-        echo(f"failed runs: {', '.join(summary.failed_runs)}")
-    echo(f"time: {seconds:.1f} s")
+    from pipelines.summary import format_summary
+
+    click.echo(format_summary(summary, seconds, warehouse))

@@ -60,3 +60,10 @@ def test_query_reports_sql_errors(tmp_path):
     run("query", "SELECT 1", "--data-dir", str(tmp_path))
     res = run("query", "SELECT * FROM mart.no_such_view", "--data-dir", str(tmp_path))
     assert res.exit_code != 0 and "query failed" in res.output
+
+
+def test_version_is_the_installed_package_version():
+    from importlib.metadata import version
+
+    res = run("--version")
+    assert res.exit_code == 0 and res.output.strip() == f"budget-etl, version {version('budget-etl')}"

@@ -274,6 +274,11 @@ def test_backfill_two_years_for_one_region_from_the_cli(corpus, tmp_path, monkey
     assert result.exit_code == 0, result.output
     assert f"partitions (year|region): 2023|{YICHUAN}, 2024|{YICHUAN}" in result.output
     assert "documents by status: loaded 2" in result.output
+    # progress off a terminal: timestamped lines, the worker partitions then their validate + load here
+    assert "2 partitions to process" in result.output
+    for year in (2023, 2024):
+        assert f"partition {year}|{YICHUAN} ({year - 2022}/2): validate + load, 1 document" in result.output
+        assert f"partition {year}|{YICHUAN}: done in " in result.output
     got = rows(url, "SELECT fiscal_year, department_name, status FROM mart.documents ORDER BY 1")
     assert got == [(2023, "伊川县政务服务中心", "loaded"), (2024, "伊川县政务服务中心", "loaded")]
     # the runs are in DAGSTER_HOME's instance, as backfill_job runs of the two partitions

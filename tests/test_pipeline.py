@@ -57,11 +57,12 @@ def test_seed_economic_rows_reach_the_mart(loaded):
         SELECT econ_code, econ_name, gov_econ_code, personnel_wan, public_wan, total_wan
         FROM mart.basic_expenditure_by_economic
         WHERE department_name = '伊川县政务服务中心' AND fiscal_year = 2024""")}
-    assert got["30199"] == ("其他工资福利支出", "50199", Decimal("570.51"), None, Decimal("570.51"))
-    assert got["30201"] == ("办公费", "50201", None, Decimal("10.56"), Decimal("10.56"))
+    # blank cells read 0.00, as a printed 0.00 does (docs/data-dictionary.md, "Blank cells and zeros")
+    assert got["30199"] == ("其他工资福利支出", "50199", Decimal("570.51"), Decimal("0.00"), Decimal("570.51"))
+    assert got["30201"] == ("办公费", "50201", Decimal("0.00"), Decimal("10.56"), Decimal("10.56"))
     assert len(got) == 14
     assert sum(v[4] for v in got.values()) == Decimal("909.25")
-    assert sum(v[2] or 0 for v in got.values()) == Decimal("882.70")
+    assert sum(v[2] for v in got.values()) == Decimal("882.70")
 
 
 def test_every_sample_document_is_accounted_for(loaded):

@@ -21,6 +21,7 @@ from dagster import DagsterInstance
 from orchestration_corpus import FAST_FETCH, YICHUAN, build_folders, data_dir
 from pipelines.backfill import job_definitions
 from pipelines.partitions import year_region_key
+from pipelines.runs import execute
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("BUDGET_CHROMIUM", "/usr/bin/chromium")
@@ -68,10 +69,11 @@ def materialized_home(sample_portal_dir, tmp_path_factory, tmp_path, monkeypatch
     defs = job_definitions(ddir, url, str(sources), fetcher=FAST_FETCH)
     with DagsterInstance.get() as instance:
         instance.add_dynamic_partitions("region", [YICHUAN])
-        crawl = defs.resolve_job_def("crawl_job").execute_in_process(partition_key=YICHUAN, instance=instance)
+        # as `budget-etl ingest` runs them: runs of the code location's jobs (pipelines/runs.py)
+        crawl = execute(defs.resolve_job_def("crawl_job"), partition_key=YICHUAN, instance=instance)
         assert crawl.success
-        result = defs.resolve_job_def("process_job").execute_in_process(
-            partition_key=year_region_key(2024, YICHUAN), instance=instance, raise_on_error=False)
+        result = execute(defs.resolve_job_def("process_job"), partition_key=year_region_key(2024, YICHUAN),
+                         instance=instance, raise_on_error=False)
         assert result.success, [e.message for e in result.all_events if e.is_failure]
         checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()
                   if e.asset_key.to_user_string() == "validated_documents"}
@@ -167,3 +169,15 @@ def test_asset_graph_partitions_and_check_results_in_the_ui(webserver, browser, 
     assert "Evaluation result" in text and ("Passed" in text or "Failed" in text)
     assert f"{YICHUAN}|2024" in text  # the partition the latest execution checked
     page.screenshot(path=str(tmp_path / "asset_checks.png"))
+
+    # the Overview's timeline shows the command line's runs as runs of the code location's jobs
+    page.set_viewport_size({"width": 1600, "height": 900})
+    text = _text(page, "/overview/activity/timeline", "process_job")
+    assert "crawl_job" in text and "budget_etl" in text and "__ephemeral_asset_job__" not in text
+    page.screenshot(path=str(tmp_path / "overview.png"))
+    # a mart view's asset page: its columns and their descriptions from the data dictionary
+    text = _text(page, "/assets/mart/expenditure_by_function", "total_yuan")
+    assert "printed_unit" in text and "rounded half away from zero" in text
+    page.screenshot(path=str(tmp_path / "mart_view.png"))
+    with capsys.disabled():
+        print(f"UI screenshots (overview, mart view): {tmp_path / 'overview.png'} {tmp_path / 'mart_view.png'}")

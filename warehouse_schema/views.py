@@ -33,6 +33,30 @@ def _wan(col: str) -> str:
     return f"CAST(ROUND(CAST({col} AS NUMERIC(20, 2)) * 0.0001, 2) AS NUMERIC(18, 2))"
 
 
+def _yuan(col: str) -> str:
+    """The exact 元 amount of an analyst view: NUMERIC(20, 2) in both engines."""
+    return f"CAST({col} AS NUMERIC(20, 2))"
+
+
+def _z(col: str) -> str:
+    """The blank-cell rule: an amount cell printed blank reads 0 (as a printed 0.00, - or — does)."""
+    return f"COALESCE({col}, 0)"
+
+
+def _amounts(alias: str, pairs: list[tuple[str, str]]) -> tuple[str, str]:
+    """``(wan columns, yuan columns)`` of a fact view for ``[(core column, view name stem)]``: each amount
+    in 万元 (``<stem>_wan``, rounded once from 元) and exact in 元 (``<stem>_yuan``), blank cells as 0."""
+    exprs = [(col if "(" in col else _z(f"{alias}.{col}"), stem) for col, stem in pairs]  # a column, or an expression
+    wan = ",\n               ".join(f"{_wan(expr)} AS {stem}_wan" for expr, stem in exprs)
+    yuan = ", ".join(f"{_yuan(expr)} AS {stem}_yuan" for expr, stem in exprs)
+    return wan, yuan
+
+
+#: the unit a fact's table is printed in (万元 / 元), from core.extracted_table
+_UNIT = """
+        LEFT JOIN core.extracted_table pu ON pu.document_sha256 = {f}.document_sha256 AND pu.table_type = {f}.table_type"""
+
+
 def _valid(alias: str, year: str) -> str:
     """The version of a code valid in ``year`` (versions of a code never overlap)."""
     return (f"({alias}.valid_from IS NULL OR {year} >= {alias}.valid_from) "
@@ -91,6 +115,20 @@ _PROJECT_SOURCES = (
 
 _DOC_COLS = "d.region_code, r.region_name, d.fiscal_year, d.department_name"
 
+_EF_WAN, _EF_YUAN = _amounts("f", [("total_yuan", "total"), ("basic_yuan", "basic"), ("project_yuan", "project")])
+_BE_WAN, _BE_YUAN = _amounts("e", [("personnel_yuan", "personnel"), ("public_yuan", "public"),
+                                   ("total_yuan", "total")])
+_TP_WAN, _TP_YUAN = _amounts("t", [("total_yuan", "total"), ("outbound_yuan", "outbound"),
+                                   ("vehicle_purchase_yuan", "vehicle_purchase"),
+                                   ("vehicle_operation_yuan", "vehicle_operation"),
+                                   ("vehicle_total_yuan", "vehicle_total"), ("reception_yuan", "reception")])
+#: 项目支出: 结转 is the sum of its three fund sources (blank cells 0)
+_CARRYOVER = "(COALESCE(p.carryover_gpb_yuan, 0) + COALESCE(p.carryover_gov_fund_yuan, 0) + " \
+             "COALESCE(p.carryover_soe_capital_yuan, 0))"
+_PE_WAN, _PE_YUAN = _amounts("p", [("total_yuan", "total"), ("gpb_yuan", "gpb"), ("gov_fund_yuan", "gov_fund"),
+                                   ("soe_capital_yuan", "soe_capital"), (_CARRYOVER, "carryover"),
+                                   ("special_account_yuan", "special_account"), ("unit_funds_yuan", "unit_funds")])
+
 VIEWS: dict[str, str] = {
     "mart.documents": """
         SELECT d.document_sha256, d.source_url, d.region_code, d.fiscal_year, d.department_name,
@@ -109,12 +147,11 @@ VIEWS: dict[str, str] = {
                f.function_code, f.function_name,
                SUBSTR(f.function_code, 1, 3) AS class_code,
                cc.name AS class_name,
-               {_wan('f.total_yuan')} AS total_wan,
-               {_wan('f.basic_yuan')} AS basic_wan,
-               {_wan('f.project_yuan')} AS project_wan,
+               {_EF_WAN},
                f.document_sha256, f.page,
-               fc.name AS function_name_canonical, d.department_key, f.unit_code
-        FROM core.fact_function_expenditure f {_LOADED.format(f='f')}
+               fc.name AS function_name_canonical, d.department_key, f.unit_code,
+               {_EF_YUAN}, pu.unit AS printed_unit
+        FROM core.fact_function_expenditure f {_LOADED.format(f='f')} {_UNIT.format(f='f')}
         LEFT JOIN core.dim_function_code fc ON fc.function_code = f.function_code AND {_valid('fc', 'd.fiscal_year')}
         LEFT JOIN core.dim_function_code cc
             ON cc.function_code = SUBSTR(f.function_code, 1, 3) AND {_valid('cc', 'd.fiscal_year')}
@@ -124,13 +161,11 @@ VIEWS: dict[str, str] = {
         SELECT {_DOC_COLS},
                d.department_name AS unit_name,
                e.econ_code, e.econ_name, e.gov_econ_code,
-               {_wan('e.personnel_yuan')} AS personnel_wan,
-               {_wan('e.public_yuan')} AS public_wan,
-               {_wan('e.total_yuan')} AS total_wan,
+               {_BE_WAN},
                e.document_sha256, e.page,
                ec.name AS econ_name_canonical, e.gov_econ_name, gc.name AS gov_econ_name_canonical,
-               d.department_key
-        FROM core.fact_basic_economic e {_LOADED.format(f='e')}
+               d.department_key, {_BE_YUAN}, pu.unit AS printed_unit
+        FROM core.fact_basic_economic e {_LOADED.format(f='e')} {_UNIT.format(f='e')}
         LEFT JOIN core.dim_econ_code ec
             ON ec.scheme = 'dept' AND ec.econ_code = e.econ_code AND {_valid('ec', 'd.fiscal_year')}
         LEFT JOIN core.dim_econ_code gc
@@ -164,12 +199,15 @@ VIEWS: dict[str, str] = {
                cc.name AS class_name, x.departments, x.documents,
                {_wan('x.total_yuan')} AS total_wan,
                {_wan('x.basic_yuan')} AS basic_wan,
-               {_wan('x.project_yuan')} AS project_wan
+               {_wan('x.project_yuan')} AS project_wan,
+               {_yuan('x.total_yuan')} AS total_yuan, {_yuan('x.basic_yuan')} AS basic_yuan,
+               {_yuan('x.project_yuan')} AS project_yuan
         FROM (SELECT d.region_code, d.fiscal_year, SUBSTR(f.function_code, 1, 3) AS class_code,
                      COUNT(DISTINCT d.department_key) AS departments,
                      COUNT(DISTINCT d.document_sha256) AS documents,
-                     SUM(f.total_yuan) AS total_yuan, SUM(f.basic_yuan) AS basic_yuan,
-                     SUM(f.project_yuan) AS project_yuan
+                     -- summed in 元, rounded to 万元 once
+                     SUM({_z('f.total_yuan')}) AS total_yuan, SUM({_z('f.basic_yuan')}) AS basic_yuan,
+                     SUM({_z('f.project_yuan')}) AS project_yuan
               FROM core.fact_function_expenditure f
               JOIN core.document d ON d.document_sha256 = f.document_sha256 AND d.status = 'loaded'
               WHERE {_GPB_DETAIL.format(f='f')}
@@ -199,15 +237,22 @@ VIEWS: dict[str, str] = {
                cc.name AS class_name, w.fiscal_year,
                {_wan('COALESCE(w.total_yuan, 0)')} AS total_wan,
                -- a previous year only when the department published the year before
-               CASE WHEN w.prev_year = w.fiscal_year - 1 THEN {_wan('COALESCE(w.prev_yuan, 0)')} END
-                   AS prev_total_wan,
-               CASE WHEN w.prev_year = w.fiscal_year - 1
-                    THEN {_wan('COALESCE(w.total_yuan, 0) - COALESCE(w.prev_yuan, 0)')} END AS change_wan,
+               -- (CASE loses a NUMERIC's precision in PostgreSQL: cast again)
+               CAST(CASE WHEN w.prev_year = w.fiscal_year - 1 THEN {_wan('COALESCE(w.prev_yuan, 0)')} END
+                    AS NUMERIC(18, 2)) AS prev_total_wan,
+               CAST(CASE WHEN w.prev_year = w.fiscal_year - 1
+                         THEN {_wan('COALESCE(w.total_yuan, 0) - COALESCE(w.prev_yuan, 0)')} END
+                    AS NUMERIC(18, 2)) AS change_wan,
                -- NULL when the class had no amount the year before.  Not written as
                -- CASE WHEN COALESCE(x, 0) <> 0: DuckDB 2.0.1 evaluates that to false under a pushed-down filter
-               CASE WHEN w.prev_year = w.fiscal_year - 1
-                    THEN CAST(ROUND(CAST((COALESCE(w.total_yuan, 0) - w.prev_yuan) * 100 / NULLIF(w.prev_yuan, 0)
-                                         AS NUMERIC(30, 6)), 2) AS NUMERIC(12, 2)) END AS change_pct
+               CAST(CASE WHEN w.prev_year = w.fiscal_year - 1
+                         THEN ROUND(CAST((COALESCE(w.total_yuan, 0) - w.prev_yuan) * 100 / NULLIF(w.prev_yuan, 0)
+                                         AS NUMERIC(30, 6)), 2) END AS NUMERIC(12, 2)) AS change_pct,
+               {_yuan('COALESCE(w.total_yuan, 0)')} AS total_yuan,
+               {_yuan("CASE WHEN w.prev_year = w.fiscal_year - 1 THEN COALESCE(w.prev_yuan, 0) END")}
+                   AS prev_total_yuan,
+               {_yuan("CASE WHEN w.prev_year = w.fiscal_year - 1 "
+                      "THEN COALESCE(w.total_yuan, 0) - COALESCE(w.prev_yuan, 0) END")} AS change_yuan
         FROM w
         LEFT JOIN core.dim_region r ON r.region_code = w.region_code
         LEFT JOIN ({_DEPT_NAME}) n ON n.department_key = w.department_key
@@ -216,25 +261,29 @@ VIEWS: dict[str, str] = {
     "mart.revenue_by_source": f"""
         SELECT {_DOC_COLS}, v.income_item AS item_name, v.revenue_category, rc.name_zh AS revenue_category_name,
                v.fund_source, fs.name_zh AS fund_source_name, v.income_kind AS category_kind, v.is_of_which,
-               {_wan('v.income_amount_yuan')} AS amount_wan,
-               v.document_sha256, v.page, v.row_index, d.department_key
-        FROM core.fact_budget_summary v {_LOADED.format(f='v')}
+               {_wan(_z('v.income_amount_yuan'))} AS amount_wan,
+               v.document_sha256, v.page, v.row_index, d.department_key,
+               {_yuan(_z('v.income_amount_yuan'))} AS amount_yuan, pu.unit AS printed_unit
+        FROM core.fact_budget_summary v {_LOADED.format(f='v')} {_UNIT.format(f='v')}
         LEFT JOIN core.dim_revenue_category rc ON rc.revenue_category = v.revenue_category
         LEFT JOIN core.dim_fund_source fs ON fs.fund_source = v.fund_source
         WHERE v.income_item IS NOT NULL
     """,
+    # one row per amount: a blank cell and a printed 0.00 make none
     "mart.revenue_by_function": f"""
         SELECT {_DOC_COLS}, COALESCE(v.unit_name, d.department_name) AS unit_name,
                v.function_code, v.item_name AS function_name, SUBSTR(v.function_code, 1, 3) AS class_code,
                cc.name AS class_name, v.revenue_category, rc.name_zh AS revenue_category_name,
                rc.fund_source, fs.name_zh AS fund_source_name,
                {_wan('v.amount_yuan')} AS amount_wan,
-               v.document_sha256, v.page, d.department_key
+               v.document_sha256, v.page, d.department_key,
+               {_yuan('v.amount_yuan')} AS amount_yuan, pu.unit AS printed_unit
         FROM ({' UNION ALL '.join(
-            f"SELECT document_sha256, page, row_kind, function_code, item_name, unit_name, "
+            f"SELECT document_sha256, table_type, page, row_kind, function_code, item_name, unit_name, "
             f"'{category}' AS revenue_category, {field}_yuan AS amount_yuan "
-            f"FROM core.fact_revenue WHERE {field}_yuan IS NOT NULL"
+            f"FROM core.fact_revenue WHERE {field}_yuan IS NOT NULL AND {field}_yuan <> 0"
             for field, category in REVENUE_AMOUNT_COLUMNS.items() if field != 'total')}) v {_LOADED.format(f='v')}
+        {_UNIT.format(f='v')}
         LEFT JOIN core.dim_revenue_category rc ON rc.revenue_category = v.revenue_category
         LEFT JOIN core.dim_fund_source fs ON fs.fund_source = rc.fund_source
         LEFT JOIN core.dim_function_code cc
@@ -249,58 +298,52 @@ VIEWS: dict[str, str] = {
                {_wan('a.gpb_fiscal_yuan')} AS gpb_fiscal_wan,
                {_wan('a.gov_fund_yuan')} AS gov_fund_wan,
                {_wan('a.soe_capital_yuan')} AS soe_capital_wan,
-               a.document_sha256, a.page, a.row_index, d.department_key
-        FROM (SELECT document_sha256, page, row_index, 'income' AS side, income_item AS item_name,
+               a.document_sha256, a.page, a.row_index, d.department_key,
+               {_yuan('a.total_yuan')} AS total_yuan, {_yuan('a.gpb_yuan')} AS gpb_yuan,
+               {_yuan('a.gpb_fiscal_yuan')} AS gpb_fiscal_yuan, {_yuan('a.gov_fund_yuan')} AS gov_fund_yuan,
+               {_yuan('a.soe_capital_yuan')} AS soe_capital_yuan, pu.unit AS printed_unit
+        -- blank cells read 0; the 收入 side prints one amount (total): its other columns do not apply (NULL)
+        FROM (SELECT document_sha256, table_type, page, row_index, 'income' AS side, income_item AS item_name,
                      income_kind AS item_kind, revenue_category, fund_source, is_of_which,
-                     CAST(NULL AS VARCHAR(3)) AS class_code, income_amount_yuan AS total_yuan,
+                     CAST(NULL AS VARCHAR(3)) AS class_code, {_z('income_amount_yuan')} AS total_yuan,
                      CAST(NULL AS NUMERIC(20, 2)) AS gpb_yuan, CAST(NULL AS NUMERIC(20, 2)) AS gpb_fiscal_yuan,
                      CAST(NULL AS NUMERIC(20, 2)) AS gov_fund_yuan, CAST(NULL AS NUMERIC(20, 2)) AS soe_capital_yuan
               FROM core.fact_fiscal_appropriation WHERE income_item IS NOT NULL
               UNION ALL
-              SELECT document_sha256, page, row_index, 'expense', expense_item, expense_kind,
-                     NULL, NULL, NULL, class_code, expense_total_yuan, expense_gpb_yuan, expense_gpb_fiscal_yuan,
-                     expense_gov_fund_yuan, expense_soe_capital_yuan
+              SELECT document_sha256, table_type, page, row_index, 'expense', expense_item, expense_kind,
+                     NULL, NULL, NULL, class_code, {_z('expense_total_yuan')}, {_z('expense_gpb_yuan')},
+                     {_z('expense_gpb_fiscal_yuan')}, {_z('expense_gov_fund_yuan')}, {_z('expense_soe_capital_yuan')}
               FROM core.fact_fiscal_appropriation WHERE expense_item IS NOT NULL) a {_LOADED.format(f='a')}
+        {_UNIT.format(f='a')}
         LEFT JOIN core.dim_function_code cc ON cc.function_code = a.class_code AND {_valid('cc', 'd.fiscal_year')}
     """,
     "mart.project_expenditure": f"""
         SELECT {_DOC_COLS}, p.project_name, p.category, p.project_unit,
-               {_wan('p.total_yuan')} AS total_wan,
-               {_wan('p.gpb_yuan')} AS gpb_wan,
-               {_wan('p.gov_fund_yuan')} AS gov_fund_wan,
-               {_wan('p.soe_capital_yuan')} AS soe_capital_wan,
-               CASE WHEN p.carryover_gpb_yuan IS NULL AND p.carryover_gov_fund_yuan IS NULL
-                         AND p.carryover_soe_capital_yuan IS NULL THEN NULL
-                    ELSE {_wan('COALESCE(p.carryover_gpb_yuan, 0) + COALESCE(p.carryover_gov_fund_yuan, 0)'
-                               ' + COALESCE(p.carryover_soe_capital_yuan, 0)')} END AS carryover_wan,
-               {_wan('p.special_account_yuan')} AS special_account_wan,
-               {_wan('p.unit_funds_yuan')} AS unit_funds_wan,
-               p.document_sha256, p.page, d.department_key
-        FROM core.fact_project_expenditure p {_LOADED.format(f='p')}
+               {_PE_WAN},
+               p.document_sha256, p.page, d.department_key,
+               {_PE_YUAN}, pu.unit AS printed_unit
+        FROM core.fact_project_expenditure p {_LOADED.format(f='p')} {_UNIT.format(f='p')}
         WHERE p.table_type = 'project_expenditure' AND p.row_kind = 'detail'
     """,
     "mart.project_expenditure_by_fund_source": f"""
         SELECT {_DOC_COLS}, p.project_name, p.category, p.project_unit, p.fund_source,
                fs.name_zh AS fund_source_name, p.funding, {_wan('p.amount_yuan')} AS amount_wan,
-               p.document_sha256, p.page, d.department_key
+               p.document_sha256, p.page, d.department_key,
+               {_yuan('p.amount_yuan')} AS amount_yuan, pu.unit AS printed_unit
         FROM ({' UNION ALL '.join(
-            f"SELECT document_sha256, page, row_kind, project_name, category, project_unit, "
+            f"SELECT document_sha256, table_type, page, row_kind, project_name, category, project_unit, "
             f"'{source}' AS fund_source, '{funding}' AS funding, {col} AS amount_yuan "
             f"FROM core.fact_project_expenditure WHERE {col} IS NOT NULL AND {col} <> 0"
-            for col, source, funding in _PROJECT_SOURCES)}) p {_LOADED.format(f='p')}
+            for col, source, funding in _PROJECT_SOURCES)}) p {_LOADED.format(f='p')} {_UNIT.format(f='p')}
         LEFT JOIN core.dim_fund_source fs ON fs.fund_source = p.fund_source
         WHERE p.row_kind = 'detail'
     """,
     "mart.three_public": f"""
         SELECT {_DOC_COLS},
-               {_wan('t.total_yuan')} AS total_wan,
-               {_wan('t.outbound_yuan')} AS outbound_wan,
-               {_wan('t.vehicle_purchase_yuan')} AS vehicle_purchase_wan,
-               {_wan('t.vehicle_operation_yuan')} AS vehicle_operation_wan,
-               {_wan('t.vehicle_total_yuan')} AS vehicle_total_wan,
-               {_wan('t.reception_yuan')} AS reception_wan,
-               t.document_sha256, t.page, d.department_key
-        FROM core.fact_three_public t {_LOADED.format(f='t')}
+               {_TP_WAN},
+               t.document_sha256, t.page, d.department_key,
+               {_TP_YUAN}, pu.unit AS printed_unit
+        FROM core.fact_three_public t {_LOADED.format(f='t')} {_UNIT.format(f='t')}
     """,
     "mart.performance_targets": f"""
         SELECT {_DOC_COLS},
@@ -309,8 +352,9 @@ VIEWS: dict[str, str] = {
                {_wan('t.project_total_yuan')} AS project_total_wan,
                t.indicator_l1, t.indicator_l2, t.indicator_l3, t.target_text, t.target_operator,
                t.target_value, t.target_unit, t.description,
-               t.document_sha256, t.page, t.row_index, d.department_key
-        FROM core.fact_performance_target t {_LOADED.format(f='t')}
+               t.document_sha256, t.page, t.row_index, d.department_key,
+               {_yuan('t.project_total_yuan')} AS project_total_yuan, pu.unit AS printed_unit
+        FROM core.fact_performance_target t {_LOADED.format(f='t')} {_UNIT.format(f='t')}
         WHERE t.indicator_l1 IS NOT NULL OR t.indicator_l3 IS NOT NULL
     """,
 }
@@ -338,10 +382,11 @@ def _document_report() -> str:
     return f"""
         SELECT d.document_sha256, d.region_code, r.region_name, d.fiscal_year, d.department_name,
                ds.document_set, ds.set_documents, d.status, d.status_reason, d.title, d.source_url, d.page_count,
-               COALESCE(t.tables_found, 0) AS tables_found, t.table_types, COALESCE(t.empty_tables, 0) AS empty_tables,
+               COALESCE(t.tables_found, 0) AS tables_found, t.table_types, CAST(COALESCE(t.empty_tables, 0) AS BIGINT) AS empty_tables,
                COALESCE(u.unrecognised_tables, 0) AS unrecognised_tables, u.unrecognised_titles,
                COALESCE(n.rows_loaded, 0) AS rows_loaded,
-               COALESCE(q.hard_findings, 0) AS hard_findings, COALESCE(q.soft_findings, 0) AS soft_findings,
+               CAST(COALESCE(q.hard_findings, 0) AS BIGINT) AS hard_findings,
+               CAST(COALESCE(q.soft_findings, 0) AS BIGINT) AS soft_findings,
                q.checks_failed, p.checks_passed
         FROM core.document d
         LEFT JOIN core.dim_region r ON r.region_code = d.region_code
@@ -388,20 +433,27 @@ VIEW_ORDER = list(VIEWS)
 
 
 def views_fingerprint() -> str:
+    """Of the view definitions and of their data dictionary (the comments)."""
+    from warehouse_schema.dictionary import source_text
+
     h = hashlib.sha256()
     for name in VIEW_ORDER:
         h.update(name.encode())
         h.update(VIEWS[name].encode())
+    h.update(source_text().encode())
     return h.hexdigest()
 
 
 def create_views(conn: sa.Connection) -> None:
-    """Drop and create every mart view (in the caller's transaction); on PostgreSQL grant
-    SELECT on them to the analyst role when it exists."""
+    """Drop and create every mart view with its comments from the data dictionary (in the caller's
+    transaction); on PostgreSQL grant SELECT on them to the analyst role when it exists."""
+    from warehouse_schema.dictionary import apply_comments
+
     for name in reversed(VIEW_ORDER):
         conn.exec_driver_sql(f"DROP VIEW IF EXISTS {name}")
     for name in VIEW_ORDER:
         conn.exec_driver_sql(f"CREATE VIEW {name} AS {VIEWS[name]}")
+    apply_comments(conn, VIEW_ORDER)
     if conn.dialect.name == "postgresql":
         grant_analyst(conn)
 
