@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8765
-SYSTEM_PACKAGES := fonts-wqy-zenhei poppler-utils poppler-data chromium chromium-driver
+SYSTEM_PACKAGES := fonts-wqy-zenhei poppler-utils poppler-data chromium chromium-driver libreoffice-calc-nogui
 
 .PHONY: demo test ui setup system-deps venv postgres clean
 

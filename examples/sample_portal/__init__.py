@@ -4,10 +4,15 @@ API::
 
     from examples.sample_portal import build_portal, build_corpus, seed_document, render_document
     build_portal(out, base_url="http://127.0.0.1:8765", corpus="small")   # whole portal
-    docs = build_corpus("small" | "full")                                  # list[Document]
+    docs = build_corpus("small" | "full" | "xlsx" | "both")                # list[Document]
     truth = render_document(doc, "x.pdf")                                 # PDF + truth dict
 
-CLI: ``python -m examples.sample_portal build --out DIR [--base-url URL] [--corpus small|full]``
+Two producers draw the PDFs: reportlab (``render.py``, corpora ``small`` and
+``full``) and an office workbook exported by LibreOffice headless (``xlsx.py``
++ ``office.py``, corpus ``xlsx``); ``both`` is ``full`` + ``xlsx``.  A
+document's ``producer`` says which draws it.
+
+CLI: ``python -m examples.sample_portal build --out DIR [--base-url URL] [--corpus small|full|xlsx|both]``
 """
 
 from __future__ import annotations
@@ -18,17 +23,24 @@ from .portal import DEFAULT_BASE_URL, build_portal
 
 
 def render_document(doc: Document, pdf_path, truth_path=None) -> dict:
-    """Render one document to ``pdf_path`` and return (and optionally write) its truth."""
+    """Render one document to ``pdf_path`` with its producer and return (and optionally write) its truth."""
     from pathlib import Path
 
     import pypdfium2 as pdfium
 
-    from .render import render_pdf
-    from .tables import build_tables
     from .truth import document_truth, write_truth
 
-    tables = build_tables(doc)
-    pages = render_pdf(doc, pdf_path, tables)
+    if doc.producer == "xlsx":
+        from .xlsx import render_xlsx_pdf, xlsx_tables
+
+        tables = xlsx_tables(doc)
+        pages = render_xlsx_pdf(doc, pdf_path, tables)
+    else:
+        from .render import render_pdf
+        from .tables import build_tables
+
+        tables = build_tables(doc)
+        pages = render_pdf(doc, pdf_path, tables)
     truth = document_truth(doc, tables, pages, file=Path(pdf_path).name,
                            page_count=len(pdfium.PdfDocument(str(pdf_path))))
     if truth_path:

@@ -1,4 +1,4 @@
-"""``python -m examples.sample_portal build --out DIR [--base-url URL] [--corpus small|full]``"""
+"""``python -m examples.sample_portal build --out DIR [--base-url URL] [--corpus small|full|xlsx|both]``"""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="render the corpus and write the static portal")
     b.add_argument("--out", required=True, help="output directory")
     b.add_argument("--base-url", default=DEFAULT_BASE_URL, help="URL the portal will be served at")
-    b.add_argument("--corpus", choices=["small", "full"], default="small")
+    b.add_argument("--corpus", choices=["small", "full", "xlsx", "both"], default="small",
+                   help="xlsx: the office-workbook producer (LibreOffice), both: full + xlsx")
     a = ap.parse_args(argv)
     t0 = time.time()
     idx = build_portal(a.out, base_url=a.base_url, corpus=a.corpus)

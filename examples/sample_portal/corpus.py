@@ -3,11 +3,18 @@
 ``corpus_specs(name)`` lists the :class:`DocSpec` s; ``build_corpus(name)``
 turns them into :class:`Document` s (the seed is the real 2024
 伊川县政务服务中心 document) with year-over-year figures linked.
+
+Corpora: ``small`` and ``full`` are drawn by the reportlab producer
+(``render.py``); ``xlsx`` by the second producer (``xlsx.py``: a workbook per
+document, exported to PDF by LibreOffice), with the seed in its published
+layout; ``both`` is ``full`` + ``xlsx``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from assets.records import TABLE_GPB_EXPENDITURE, TABLE_SOE_CAPITAL
 
 from .model import WAN, DocSpec, Document, _rng, generate_document, seed_document
 
@@ -39,6 +46,21 @@ VARIANTS = {
     "cid_font": "the fonts' /ToUnicode maps are hidden: Chinese extracts as (cid:N) or junk",
     "final_accounts": "a 部门决算 document: the pipeline must skip it (no tables in the truth)",
 }
+#: layout variants only the xlsx producer draws (``xlsx.py``); the shared ones above apply to it too
+XLSX_VARIANTS = {
+    "codes_merged": "split 类|款|项 columns, the 类 and 款 cells merged down their group (printed once per group)",
+    "codes_own_level": "类/款 subtotal rows, every row printing only its own level (201 / 03 / 06)",
+    "header_codes_low": "科目编码 over two header rows, 类|款|项 on the third",
+    "multipage_repeat_title": "long tables: title, 部门名称 line and header repeated on every page (print titles)",
+    "no_unit_code": "function tables without the 单位代码 column (科目名称; unit rows by name only)",
+    "project_single": "项目支出 as one column, not split into 其他运转类 / 特定目标类",
+    "header_synonyms": "header words 人员支出 / 日常公用支出, 合计 for the 小计 of 基本支出 and 项目支出",
+    "column_numbers": "a 栏次 row under the header numbering the amount columns 1 2 3 …",
+    "wan_separators": "万元 amounts with thousands separators (1,145.25)",
+    "amounts_wrapped": "amounts as text in narrow columns: long ones wrap inside their cell",
+}
+#: variants the xlsx producer does not draw (they are about the PDF file, not the layout)
+XLSX_UNSUPPORTED = {"scanned", "cid_font"}
 DEFECTS = {
     "wrong_total": "the 合计 row's 合计 of the 一般公共预算支出预算表 is printed 1.00 万元 (123.45 元) too high; "
                    "see tables.gpb_expenditure.defect_detail",
@@ -75,7 +97,59 @@ EDU_UNITS_YC = ["伊川县教育局机关", "伊川县第一高级中学", "伊�
 EDU_UNITS_MJ = ["孟津区教育局机关", "孟津区第一高级中学", "孟津区实验小学", "孟津区实验幼儿园", "孟津区教师进修学校"]
 
 
+def _x(region: str, dept: str, code: str, year: int, profile: str, *variants: str, **kw) -> DocSpec:
+    return _s(region, dept, code, year, profile, *variants, producer="xlsx", **kw)
+
+
+SEED_XLSX = "seed_xlsx"
+#: the seed as its published PDF prints it: 科目编码 over two header rows in the 一般公共预算支出预算表
+#: and the 国有资本经营支出预算表, over one in the other function tables
+SEED_XLSX_LAYOUT = {"header_codes_low": [TABLE_GPB_EXPENDITURE, TABLE_SOE_CAPITAL]}
+
+
+def xlsx_specs() -> list[DocSpec | str]:
+    """The xlsx producer's documents: the seed in its published layout, documents of the full corpus
+    with their variants, and the spreadsheet-only layouts."""
+    return [
+        SEED_XLSX,
+        _x(YC, "政务服务中心", "106", 2023, "gov_service", "column_numbers", target_total=114_601 * 10_000),
+        _x(YC, "农业农村局", "112", 2023, "agriculture", "unit_yuan", "project_single", "amounts_wrapped",
+           attachment_name="opaque", sub_units=AGRI_UNITS),
+        _x(YC, "农业农村局", "112", 2024, "agriculture", "codes_tree", "multipage_repeat_title",
+           sub_units=AGRI_UNITS),
+        _x(XA, "教育局", "203", 2024, "education", "codes_joined", "zero_dash", "title_numbered", scale=1.5),
+        _x(XA, "文化广电和旅游局", "208", 2024, "culture", "title_total", "zero_zero", defects=["wrong_total"]),
+        _x(YC, "政务服务中心", "106", 2023, "gov_service", doc_type="final_accounts"),
+        _x(YC, "教育局", "203", 2024, "education", "codes_merged", "multipage_no_header", scale=1.2,
+           sub_units=EDU_UNITS_YC),
+        _x(MJ, "教育局", "203", 2024, "education", "codes_tree", "codes_own_level", "multipage_repeat_header",
+           sub_units=EDU_UNITS_MJ),
+        _x(LC, "农业农村局", "112", 2024, "agriculture", "header_codes_low", "wrapped_names", "no_unit_code"),
+        _x(YC, "城市管理局", "125", 2023, "urban", "zero_emdash", "unit_yuan", "codes_merged"),
+        _x(LC, "统计局", "131", 2023, "statistics", "zero_dash", "portrait", "project_single", "header_synonyms"),
+        _x(YC, "统计局", "131", 2025, "statistics", "landscape", "no_unit_code"),
+        _x(YC, "城市管理局", "125", 2024, "urban", "wrapped_names", "title_no_year", "fullwidth", "wan_separators"),
+        _x(XA, "生态环境分局", "140", 2024, "environment", "codes_tree", "codes_merged", "zero_zero"),
+        _x(MJ, "政务服务中心", "106", 2024, "gov_service", "codes_merged", "header_codes_low", "unit_yuan",
+           "multipage_repeat_header", sub_units=["孟津区政务服务中心", "孟津区大数据服务中心", "孟津区公共资源交易中心"]),
+    ]
+
+
+def seed_xlsx_document() -> Document:
+    """The seed drawn by the xlsx producer in its published layout."""
+    doc = seed_document()
+    doc.doc_id += "-xlsx"
+    doc.producer = "xlsx"
+    doc.table_layout = {k: list(v) for k, v in SEED_XLSX_LAYOUT.items()}
+    doc.variants += sorted(SEED_XLSX_LAYOUT)
+    return doc
+
+
 def corpus_specs(name: str = "small") -> list[DocSpec | str]:
+    if name == "xlsx":
+        return xlsx_specs()
+    if name == "both":
+        return corpus_specs("full") + xlsx_specs()
     small: list[DocSpec | str] = [
         SEED,
         _s(YC, "政务服务中心", "106", 2023, "gov_service", target_total=114_601 * 10_000),
@@ -91,7 +165,7 @@ def corpus_specs(name: str = "small") -> list[DocSpec | str]:
     if name == "small":
         return small
     if name != "full":
-        raise ValueError(f"unknown corpus {name!r} (small|full)")
+        raise ValueError(f"unknown corpus {name!r} (small|full|xlsx|both)")
     return small + [
         _s(YC, "政务服务中心", "106", 2022, "gov_service", "zero_emdash"),
         _s(YC, "政务服务中心", "106", 2025, "gov_service", "title_no_year"),
@@ -161,15 +235,21 @@ def _finish(doc: Document, spec: DocSpec | None) -> Document:
 
 
 def build_corpus(name: str = "small") -> list[Document]:
+    if name == "both":  # each producer's documents link their own previous years
+        return build_corpus("full") + build_corpus("xlsx")
     specs = corpus_specs(name)
+    seeds = {SEED: seed_document, SEED_XLSX: seed_xlsx_document}
     # generate in year order so a document can quote its predecessor's total
-    order = sorted(range(len(specs)), key=lambda i: (2024 if specs[i] == SEED else specs[i].fiscal_year, i))
+    def is_seed(spec: DocSpec | str) -> bool:
+        return isinstance(spec, str)
+
+    order = sorted(range(len(specs)), key=lambda i: (2024 if is_seed(specs[i]) else specs[i].fiscal_year, i))
     totals: dict[tuple[str, str, int], int] = {}
     docs: dict[int, Document] = {}
     for i in order:
         spec = specs[i]
-        if spec == SEED:
-            doc = seed_document()
+        if is_seed(spec):
+            doc = seeds[spec]()
             # the corpus' own 2023 document must carry the seed's previous-year total
             assert totals.get((doc.region_code, doc.department, 2023), doc.prev_total) == doc.prev_total
         else:
@@ -177,8 +257,9 @@ def build_corpus(name: str = "small") -> list[Document]:
             doc = generate_document(spec, prev_total=prev if spec.doc_type == "budget" else None)
         if doc.doc_type == "budget":
             totals[(doc.region_code, doc.department, doc.fiscal_year)] = doc.total
-        docs[i] = _finish(doc, None if spec == SEED else spec)
+        docs[i] = _finish(doc, None if is_seed(spec) else spec)
     return [docs[i] for i in range(len(specs))]
 
 
-__all__ = ["COUNTIES", "DEFECTS", "VARIANTS", "County", "build_corpus", "corpus_specs", "WAN"]
+__all__ = ["COUNTIES", "DEFECTS", "VARIANTS", "XLSX_VARIANTS", "County", "build_corpus", "corpus_specs",
+           "seed_xlsx_document", "WAN"]

@@ -129,6 +129,9 @@ class Document:
     published: str = ""  # YYYY-MM-DD on the portal
     attachment_name: str = ""  # file name on the portal
     vehicles: int = 0
+    producer: str = "reportlab"  # how the PDF is made: "reportlab" | "xlsx" (workbook → LibreOffice)
+    # layout variants that hold for some tables only: variant tag → table keys (else a tag holds for all)
+    table_layout: dict[str, list[str]] = field(default_factory=dict)
 
     # --- totals -----------------------------------------------------------
     @property
@@ -379,6 +382,7 @@ class DocSpec:
     prefecture: str = "洛阳市"
     published: str = ""
     attachment_name: str = ""  # "" → <title>.pdf; "opaque" → P0…pdf
+    producer: str = "reportlab"  # "reportlab" (render.py) | "xlsx" (xlsx.py: workbook → LibreOffice → PDF)
 
 
 def _rng(*parts: object) -> random.Random:
@@ -546,7 +550,8 @@ def generate_document(spec: DocSpec, prev_total: int | None = None) -> Document:
         if three.total == 0:
             three = None
     doc = Document(
-        doc_id=f"{spec.region_code}-{spec.fiscal_year}-{spec.unit_code}" + ("-js" if spec.doc_type == "final_accounts" else ""),
+        doc_id=(f"{spec.region_code}-{spec.fiscal_year}-{spec.unit_code}" + ("-js" if spec.doc_type == "final_accounts" else "")
+                + ("" if spec.producer == "reportlab" else f"-{spec.producer}")),
         region_code=spec.region_code, region_name=spec.region_name, prefecture=spec.prefecture,
         fiscal_year=spec.fiscal_year, department=spec.department, unit_code=spec.unit_code,
         unit_kind=prof.unit_kind, units=units, econ_rows=econ, three_public=three,
@@ -557,6 +562,7 @@ def generate_document(spec: DocSpec, prev_total: int | None = None) -> Document:
                    f"{spec.department}部门预算包括：" + "、".join(spec.sub_units) + "的预算。"),
         annual_goal=f"围绕{spec.department}年度重点工作，提高履职效能和服务水平，确保各项工作任务按时保质完成。",
         published=spec.published, attachment_name=spec.attachment_name, vehicles=vehicles,
+        producer=spec.producer,
     )
     if prev_total is None:
         # previous year not in the corpus: a plausible figure

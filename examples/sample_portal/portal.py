@@ -8,6 +8,8 @@ Layout of ``out``::
     <county>/art/<id>.html               article pages linking their attachment(s)
     <county>/files/<name>.pdf            the PDFs …
     <county>/files/<stem>.truth.json     … with their ground truth next to them
+    <county>/files/xlsx/<name>.pdf       the xlsx producer's PDFs (with their .xlsx and truth),
+                                         corpora ``xlsx`` and ``both``
 """
 
 from __future__ import annotations
@@ -88,16 +90,29 @@ def build_portal(out: str | Path, base_url: str = DEFAULT_BASE_URL, corpus: str 
     out.mkdir(parents=True, exist_ok=True)
     base_url = base_url.rstrip("/")
     docs = build_corpus(corpus)
+    office = [d for d in docs if d.producer == "xlsx"]
+    if office:  # every workbook converted in a few LibreOffice starts (cached by content)
+        from .xlsx import convert_documents, xlsx_tables
+
+        office_tables = {d.doc_id: xlsx_tables(d) for d in office}
+        convert_documents(office, office_tables)
     index: list[dict] = []
     by_county: dict[str, list[Item]] = {}
     for doc in docs:
         county = COUNTIES[doc.region_code]
-        files = out / county.slug / "files"
+        sub = "" if doc.producer == "reportlab" else f"{doc.producer}/"
+        files = out / county.slug / "files" / sub
         pdf = files / doc.attachment_name
-        tables = build_tables(doc)
-        pages = render_pdf(doc, pdf, tables)
+        if doc.producer == "xlsx":
+            from .xlsx import render_xlsx_pdf
+
+            tables = office_tables[doc.doc_id]
+            pages = render_xlsx_pdf(doc, pdf, tables, xlsx_path=pdf.with_suffix(".xlsx"))
+        else:
+            tables = build_tables(doc)
+            pages = render_pdf(doc, pdf, tables)
         n_pages = len(pdfium.PdfDocument(str(pdf)))
-        truth = document_truth(doc, tables, pages, file=f"{county.slug}/files/{doc.attachment_name}",
+        truth = document_truth(doc, tables, pages, file=f"{county.slug}/files/{sub}{doc.attachment_name}",
                                page_count=n_pages)
         truth_path = pdf.with_name(pdf.stem + ".truth.json")
         write_truth(truth, truth_path)
@@ -106,15 +121,15 @@ def build_portal(out: str | Path, base_url: str = DEFAULT_BASE_URL, corpus: str 
                     _art_id(doc.doc_id), [
                         f"根据《中华人民共和国预算法》和《河南省预决算公开操作规程》等规定，现将{doc.department}"
                         f"{doc.fiscal_year}年部门{kind}予以公开。"],
-                    links=[("../files/" + quote(doc.attachment_name), doc.attachment_name)], doc=doc)
+                    links=[("../files/" + quote(sub + doc.attachment_name), doc.attachment_name)], doc=doc)
         by_county.setdefault(county.region_code, []).append(item)
         index.append({
             "doc_id": doc.doc_id, "region_code": doc.region_code, "fiscal_year": doc.fiscal_year,
             "department": doc.department, "doc_type": doc.doc_type, "variants": truth["variants"],
-            "defects": doc.defects,
-            "url": f"{base_url}/{county.slug}/files/{quote(doc.attachment_name)}",
+            "defects": doc.defects, "producer": doc.producer,
+            "url": f"{base_url}/{county.slug}/files/{quote(sub + doc.attachment_name)}",
             "article_url": f"{base_url}/{county.slug}/art/{item.art_id}.html",
-            "pdf": truth["file"], "truth": f"{county.slug}/files/{truth_path.name}",
+            "pdf": truth["file"], "truth": f"{county.slug}/files/{sub}{truth_path.name}",
         })
     sources = []
     for code, items in by_county.items():

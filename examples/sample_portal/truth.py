@@ -12,6 +12,8 @@ Conventions
   ``detail`` (项 / item rows), ``text`` (performance-table records).
 * In ``project_performance`` the merged project cells are filled down: every
   indicator row carries its project's code, name, category and amounts.
+* ``producer``: ``reportlab`` (``render.py``) or ``xlsx`` (``xlsx.py``: the
+  workbook exported by LibreOffice); the tables' truth has the same form for both.
 * The ``narrative`` figures are in 万元 (as the 说明 prints them), 2 decimals;
   the text itself drops a trailing ".00" ("项目支出 236 万元").
 """
@@ -39,6 +41,7 @@ def document_truth(doc: Document, tables: list[TableData], pages: dict[str, list
         "department": doc.department,
         "unit_code": doc.unit_code,
         "doc_type": doc.doc_type,
+        "producer": doc.producer,
         "unit": doc.unit,
         "variants": sorted(set(doc.variants)),
         "defects": list(doc.defects),
