@@ -7,9 +7,10 @@ LibreOffice start, cached by content).  The producer is checked on its own:
 the workbook's merged 3-row header, borders and number formats, the pages of
 the truth read back from the PDF, every truth amount printed in a ruled cell of
 its table's pages (read with pdfplumber, independently of the product's
-extractor).  The round trip through ``extract_document`` is expected to fail
-on some layouts until extraction handles them (issue 12): it is ``xfail``,
-not strict, and the differences print in the bench (``bench/bench_extract.py``).
+extractor).  Then the round trip through ``extract_document``: exact, amount by
+amount (print titles repeating the title, 项 rows printing only their own level,
+merged 类/款 cells split by a page break, unit rows without unit code, header
+synonyms, amounts wrapped in their cell).
 """
 
 from __future__ import annotations
@@ -220,10 +221,6 @@ def test_conversion_is_cached_by_content(rendered, tmp_path):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=False, reason="issue 12: extraction does not yet read every office-suite layout "
-                                        "(print titles repeating the title, 项 rows printing only their own "
-                                        "level, merged 类/款 cells split by a page break, unit rows without "
-                                        "unit code, header synonyms, amounts wrapped in their cell)")
 @pytest.mark.parametrize("doc_id", [d.doc_id for d in _chosen()])
 def test_xlsx_document_round_trips_exactly(rendered, doc_id):
     _, _, truth, result = rendered[doc_id]
