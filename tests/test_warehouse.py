@@ -526,3 +526,43 @@ def test_department_crosswalk_resolves_chains_and_rejects_cycles(tmp_path):
                   "410329,甲局,乙局,2019,renamed,\n410329,乙局,甲局,2020,renamed,\n", encoding="utf-8")
     with pytest.raises(ValueError, match="cycle"):
         department_crosswalk_rows(xw)
+
+
+def test_a_unit_budget_is_counted_once_beside_its_department_budget(url, partitions):
+    """A 单位预算 (one unit's own budget, filed under its department) and the department's 部门预算 (which
+    consolidates that unit) are both loaded and queryable; the roll-ups count each amount once."""
+    wh = open_wh(url)
+    seed = _seed(partitions)
+    dept = replace(seed, document=dict(seed.document, budget_level="department",
+                                       budget_units="伊川县政务服务中心|伊川县政务大厅管理所"))
+    sha = "f" * 64
+
+    def own(rows):
+        return [dict(r, document_sha256=sha) for r in rows]
+
+    unit = DocumentLoad(
+        document=dict(seed.document, document_sha256=sha, source_url="file:///unit.pdf",
+                      department_name="伊川县政务大厅管理所", department_key="410329:政务大厅管理所",
+                      budget_level="unit", parent_department=None, parent_department_key=None),
+        tables=own(seed.tables), facts={k: own(v) for k, v in seed.facts.items()}, findings=[])
+    wh.load_documents([dept, unit])
+    (one,), = rows(wh, "SELECT SUM(total_yuan) FROM mart.expenditure_by_function WHERE document_sha256 = "
+                       f"'{seed.document['document_sha256']}'")
+    # both documents are in the fact views …
+    assert rows(wh, "SELECT COUNT(DISTINCT document_sha256) FROM mart.expenditure_by_function "
+                    "WHERE fiscal_year = 2024 AND region_code = '410329' AND department_key IN "
+                    "('410329:政务服务中心', '410329:政务大厅管理所')") == [(2,)]
+    # … the unit is named in its department's budget: it is left out of the roll-ups
+    got = dict(rows(wh, f"SELECT department_name, in_rollups FROM mart.documents WHERE document_sha256 IN "
+                        f"('{sha}', '{seed.document['document_sha256']}')"))
+    assert got == {"伊川县政务服务中心": True, "伊川县政务大厅管理所": False}
+    total = rows(wh, "SELECT SUM(total_yuan) FROM mart.class_totals_by_region_year WHERE fiscal_year = 2024 AND "
+                     "region_code = '410329'")[0][0]
+    others = rows(wh, "SELECT SUM(total_yuan) FROM mart.expenditure_by_function WHERE fiscal_year = 2024 AND "
+                      f"region_code = '410329' AND document_sha256 <> '{sha}'")[0][0]
+    assert total == others and one == Decimal("11452500.00")
+    # a unit whose department's consolidated budget is not loaded counts on its own
+    wh.load_documents([replace(dept, document=dict(dept.document, budget_units=None)), unit])
+    assert dict(rows(wh, f"SELECT department_name, in_rollups FROM mart.documents WHERE document_sha256 = '{sha}'")) == {
+        "伊川县政务大厅管理所": True}
+    wh.dispose()

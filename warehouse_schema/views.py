@@ -68,7 +68,19 @@ _LOADED = """
         JOIN core.document d ON d.document_sha256 = {f}.document_sha256 AND d.status = 'loaded'
         LEFT JOIN core.dim_region r ON r.region_code = d.region_code"""
 
-_GPB_DETAIL = "{f}.table_type = 'gpb_expenditure' AND {f}.row_kind = 'detail' AND LENGTH({f}.function_code) = 7"
+#: the leaf rows of the 一般公共预算支出预算表: every 项, and a 款 (or 类) printed without rows under it
+_GPB_DETAIL = ("{f}.table_type = 'gpb_expenditure' AND {f}.row_kind = 'detail' "
+               "AND LENGTH({f}.function_code) IN (3, 5, 7)")
+
+#: a document counted in roll-ups: not a unit's own budget (单位预算) whose department's consolidated budget
+#: (部门预算, which includes it) is loaded for the same region and year — each amount is counted once
+_COUNTED = """NOT EXISTS (
+            SELECT 1 FROM core.document p
+            WHERE {d}.budget_level = 'unit' AND p.status = 'loaded' AND p.document_sha256 <> {d}.document_sha256
+              AND p.region_code = {d}.region_code AND p.fiscal_year = {d}.fiscal_year
+              AND COALESCE(p.budget_level, 'department') = 'department'
+              AND (p.department_key = {d}.parent_department_key
+                   OR POSITION('|' || {d}.department_name || '|' IN '|' || COALESCE(p.budget_units, '') || '|') > 0))"""
 
 #: department-year rows of the 一般公共预算支出预算表 by 类, under the current department key
 _DEPT_CLASS_YEAR = f"""
@@ -77,17 +89,17 @@ _DEPT_CLASS_YEAR = f"""
         FROM core.fact_function_expenditure f
         JOIN core.document d ON d.document_sha256 = f.document_sha256 AND d.status = 'loaded'
         LEFT JOIN core.department_crosswalk x ON x.old_department_key = d.department_key
-        WHERE {_GPB_DETAIL.format(f='f')}
+        WHERE {_GPB_DETAIL.format(f='f')} AND {_COUNTED.format(d='d')}
         GROUP BY COALESCE(x.new_department_key, d.department_key), d.region_code, d.fiscal_year,
                  SUBSTR(f.function_code, 1, 3)"""
 
 #: department-years that have a loaded 一般公共预算支出预算表 (an empty one counts: all 类 are 0)
-_DEPT_YEARS = """
+_DEPT_YEARS = f"""
         SELECT DISTINCT COALESCE(x.new_department_key, d.department_key) AS department_key, d.fiscal_year
         FROM core.document d
         JOIN core.extracted_table t ON t.document_sha256 = d.document_sha256 AND t.table_type = 'gpb_expenditure'
         LEFT JOIN core.department_crosswalk x ON x.old_department_key = d.department_key
-        WHERE d.status = 'loaded'"""
+        WHERE d.status = 'loaded' AND {_COUNTED.format(d='d')}"""
 
 #: latest published name of each (current) department key
 _DEPT_NAME = """
@@ -130,10 +142,12 @@ _PE_WAN, _PE_YUAN = _amounts("p", [("total_yuan", "total"), ("gpb_yuan", "gpb"),
                                    ("special_account_yuan", "special_account"), ("unit_funds_yuan", "unit_funds")])
 
 VIEWS: dict[str, str] = {
-    "mart.documents": """
+    "mart.documents": f"""
         SELECT d.document_sha256, d.source_url, d.region_code, d.fiscal_year, d.department_name,
                d.doc_type, d.status, d.status_reason, d.page_count, d.fetched_at,
-               d.department_key, d.budget_phase, d.title
+               d.department_key, d.budget_phase, d.title,
+               d.budget_level, d.parent_department,
+               CASE WHEN d.status = 'loaded' THEN {_COUNTED.format(d='d')} END AS in_rollups
         FROM core.document d
     """,
     "mart.quality_findings": """
@@ -150,7 +164,7 @@ VIEWS: dict[str, str] = {
                {_EF_WAN},
                f.document_sha256, f.page,
                fc.name AS function_name_canonical, d.department_key, f.unit_code,
-               {_EF_YUAN}, pu.unit AS printed_unit
+               {_EF_YUAN}, pu.unit AS printed_unit, f.code_printed
         FROM core.fact_function_expenditure f {_LOADED.format(f='f')} {_UNIT.format(f='f')}
         LEFT JOIN core.dim_function_code fc ON fc.function_code = f.function_code AND {_valid('fc', 'd.fiscal_year')}
         LEFT JOIN core.dim_function_code cc
@@ -159,12 +173,13 @@ VIEWS: dict[str, str] = {
     """,
     "mart.basic_expenditure_by_economic": f"""
         SELECT {_DOC_COLS},
-               d.department_name AS unit_name,
+               COALESCE(e.unit_name, d.department_name) AS unit_name,
                e.econ_code, e.econ_name, e.gov_econ_code,
                {_BE_WAN},
                e.document_sha256, e.page,
                ec.name AS econ_name_canonical, e.gov_econ_name, gc.name AS gov_econ_name_canonical,
-               d.department_key, {_BE_YUAN}, pu.unit AS printed_unit
+               d.department_key, {_BE_YUAN}, pu.unit AS printed_unit,
+               e.econ_code_printed, e.code_printed
         FROM core.fact_basic_economic e {_LOADED.format(f='e')} {_UNIT.format(f='e')}
         LEFT JOIN core.dim_econ_code ec
             ON ec.scheme = 'dept' AND ec.econ_code = e.econ_code AND {_valid('ec', 'd.fiscal_year')}
@@ -210,7 +225,7 @@ VIEWS: dict[str, str] = {
                      SUM({_z('f.project_yuan')}) AS project_yuan
               FROM core.fact_function_expenditure f
               JOIN core.document d ON d.document_sha256 = f.document_sha256 AND d.status = 'loaded'
-              WHERE {_GPB_DETAIL.format(f='f')}
+              WHERE {_GPB_DETAIL.format(f='f')} AND {_COUNTED.format(d='d')}
               GROUP BY d.region_code, d.fiscal_year, SUBSTR(f.function_code, 1, 3)) x
         LEFT JOIN core.dim_region r ON r.region_code = x.region_code
         LEFT JOIN core.dim_function_code cc ON cc.function_code = x.class_code AND {_valid('cc', 'x.fiscal_year')}

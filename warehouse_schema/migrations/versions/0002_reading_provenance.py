@@ -17,6 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from warehouse_schema.views import VIEW_ORDER
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -35,6 +37,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # the mart views read these columns: dropped here, recreated (as of the revision reached) by env.py at head
+    for name in reversed(VIEW_ORDER):
+        op.execute(f"DROP VIEW IF EXISTS {name}")
     for name in ("budget_units", "parent_department_key", "parent_department", "budget_level"):
         op.drop_column("document", name, schema="core")
     op.drop_column("fact_basic_economic", "code_printed", schema="core")
