@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from assets.crawl.sources import SourcesError, load_sources
-from assets.load.warehouse import Warehouse, WarehouseUnavailable, redact
+from assets.load.warehouse import ReadOnlyViolation, Warehouse, WarehouseUnavailable, redact
 
 from dagster import BetaWarning, PreviewWarning  # noqa: E402
 
@@ -76,7 +76,9 @@ def _prepare(sources_path, regions, years, warehouse_url, data_dir, *, years_req
             raise click.ClickException(f"no source in {sources_path} has region code {', '.join(regions)}")
     Path(data_dir).mkdir(parents=True, exist_ok=True)
     try:
-        Warehouse(url).ensure_schema()
+        wh = Warehouse(url)
+        wh.ensure_schema()
+        wh.dispose()
     except WarehouseUnavailable as exc:
         raise click.ClickException(str(exc))
     return sources, year_list, data_dir, url
@@ -118,16 +120,21 @@ def backfill(years, regions, sources_path, warehouse_url, data_dir, workers, no_
 @click.option("--warehouse", "warehouse_url", default=None, help="SQLAlchemy URL [env BUDGET_WAREHOUSE_URL].")
 @click.option("--data-dir", default=None, help="[env BUDGET_DATA_DIR; default ./data]")
 def query(sql, warehouse_url, data_dir):
-    """Print the result of a SQL query as a table (e.g. SELECT * FROM mart.documents)."""
+    """Print the result of a SQL query as a table (e.g. SELECT * FROM mart.documents).  The warehouse is
+    opened read-only: a write is refused, and a DuckDB file can be read while notebooks read it too."""
     from tabulate import tabulate
 
     url = _warehouse_url(warehouse_url, _data_dir(data_dir))
     try:
-        wh = Warehouse(url)
+        wh = Warehouse(url, read_only=True)
     except WarehouseUnavailable as exc:
         raise click.ClickException(str(exc))
     try:
         columns, rows = wh.query(sql)
+        wh.dispose()
+    except ReadOnlyViolation as exc:
+        raise click.ClickException(f"query refused: `budget-etl query` opens the warehouse read-only and never "
+                                   f"writes ({exc}); the warehouse changes only through ingest and backfill")
     except Exception as exc:  # SQL errors: show the database's message
         raise click.ClickException(f"query failed: {getattr(exc, 'orig', exc)}")
     click.echo(tabulate(rows, headers=columns, tablefmt="simple", disable_numparse=True))
@@ -144,8 +151,9 @@ def report(warehouse_url, data_dir, document):
 
     url = _warehouse_url(warehouse_url, _data_dir(data_dir))
     try:
-        wh = Warehouse(url)
+        wh = Warehouse(url, read_only=True)
         rows = document_report(wh, document)
+        wh.dispose()
     except WarehouseUnavailable as exc:
         raise click.ClickException(str(exc))
     except Exception as exc:  # a warehouse without the view (never ingested): the database's message
