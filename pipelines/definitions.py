@@ -20,7 +20,7 @@ from pipelines.resources import (
     SourcesResource,
     WarehouseResource,
     default_data_dir,
-    default_warehouse_url,
+    warehouse_resource,
 )
 
 ALL_ASSETS = [crawled_documents, extracted_documents, normalized_documents, validated_documents, warehouse_tables]
@@ -38,7 +38,8 @@ def build_resources(
         "sources": SourcesResource(path=sources_path or os.environ.get("BUDGET_SOURCES", "examples/sources.yaml")),
         "fetcher": fetcher or HttpFetcherResource(),
         "raw_store": RawStoreResource(data_dir=data_dir),
-        "warehouse": WarehouseResource(url=warehouse_url or default_warehouse_url(data_dir)),
+        # the URL through the environment (dagster.EnvVar): a password never reaches run storage or the UI
+        "warehouse": warehouse_resource(warehouse_url, data_dir),
         "io_manager": FilesystemIOManager(base_dir=str(Path(data_dir) / "dagster_storage")),
     }
 

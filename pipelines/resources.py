@@ -3,19 +3,56 @@
 Each is a ``ConfigurableResource`` whose fields default from the environment
 (``BUDGET_DATA_DIR``, ``BUDGET_WAREHOUSE_URL``, ``BUDGET_SOURCES``), so the
 same definitions serve ``dagster dev``, the CLI and the tests.
+
+**Secrets.** The warehouse URL may carry a password.  Resource config is stored in
+Dagster's run storage (run and repository snapshots) and shown on the UI's resource
+page, so the URL is never a config value: :func:`warehouse_resource` puts it in the
+process environment and configures ``WarehouseResource(url=EnvVar(...))``: storage,
+snapshots, logs and the UI show the variable's name only.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, EnvVar
 
 from assets.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchPolicy
 from assets.crawl.raw_store import RawStore
 from assets.crawl.sources import SourceConfig, load_sources
 from assets.load.warehouse import Warehouse
+
+
+WAREHOUSE_URL_ENV = "BUDGET_WAREHOUSE_URL"
+_URL_VARS: dict[str, str] = {}
+_URL_VARS_LOCK = threading.Lock()
+
+
+def warehouse_url_var(url: str) -> str:
+    """The environment variable holding ``url`` in this process (set here): ``BUDGET_WAREHOUSE_URL`` when it
+    already holds it, else ``BUDGET_WAREHOUSE_URL_<n>`` (one per URL, so several warehouses' definitions can
+    live in one process).  Child processes (spawned backfill workers) inherit it."""
+    with _URL_VARS_LOCK:
+        if os.environ.get(WAREHOUSE_URL_ENV) == url:
+            return WAREHOUSE_URL_ENV
+        name = _URL_VARS.get(url)
+        if name is None:
+            name = _URL_VARS[url] = f"{WAREHOUSE_URL_ENV}_{len(_URL_VARS) + 1}"
+        os.environ[name] = url
+        return name
+
+
+def warehouse_resource(url: str | None = None, data_dir: str | None = None) -> "WarehouseResource":
+    """A WarehouseResource whose URL (and any password in it) never enters Dagster config: it is read from
+    the environment when the resource is initialised (``dagster.EnvVar``).  Without ``url``:
+    ``$BUDGET_WAREHOUSE_URL`` (by name), else the DuckDB file of the data dir (a path, no secret)."""
+    if url:
+        return WarehouseResource(url=EnvVar(warehouse_url_var(url)))
+    if os.environ.get(WAREHOUSE_URL_ENV):
+        return WarehouseResource(url=EnvVar(WAREHOUSE_URL_ENV))
+    return WarehouseResource(url=default_warehouse_url(data_dir))
 
 
 def default_data_dir() -> str:
