@@ -22,6 +22,7 @@ from dagster import ConfigurableResource, EnvVar
 from assets.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchPolicy
 from assets.crawl.raw_store import RawStore
 from assets.crawl.sources import SourceConfig, load_sources
+from assets.extract.worker import Limits, WorkerPool
 from assets.load.warehouse import Warehouse
 
 
@@ -84,6 +85,8 @@ class HttpFetcherResource(ConfigurableResource):
 
     user_agent: str = DEFAULT_USER_AGENT
     timeout_s: float = 30.0
+    #: deadline of one request: connect, headers and body
+    max_duration_s: float = 300.0
     retries: int = 3
     backoff_base_s: float = 1.0
     min_interval_s: float = 0.5
@@ -95,6 +98,7 @@ class HttpFetcherResource(ConfigurableResource):
         return FetchPolicy(
             user_agent=self.user_agent,
             timeout=self.timeout_s,
+            max_duration=self.max_duration_s,
             retries=self.retries,
             backoff_base=self.backoff_base_s,
             min_interval=self.min_interval_s,
@@ -105,6 +109,29 @@ class HttpFetcherResource(ConfigurableResource):
 
     def fetcher(self) -> Fetcher:
         return Fetcher(self.policy())
+
+
+def _env_number(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+class ExtractionResource(ConfigurableResource):
+    """Limits of every step that parses a PDF (the crawl's look at the first pages, extraction, the 说明's
+    text) and the worker processes that enforce them (assets/extract/worker.py).  Defaults from the
+    environment: ``BUDGET_PDF_MEMORY_MB``, ``BUDGET_PDF_SECONDS``, ``BUDGET_PDF_MAX_PAGES``,
+    ``BUDGET_EXTRACT_WORKERS`` (documents extracted at the same time in one partition)."""
+
+    memory_mb: int = int(_env_number("BUDGET_PDF_MEMORY_MB", 1024))
+    seconds: float = _env_number("BUDGET_PDF_SECONDS", 300.0)
+    max_pages: int = int(_env_number("BUDGET_PDF_MAX_PAGES", 1000))
+    workers: int = int(_env_number("BUDGET_EXTRACT_WORKERS", 1))
+
+    def limits(self) -> Limits:
+        return Limits(memory_bytes=self.memory_mb * 1024 * 1024, seconds=self.seconds, max_pages=self.max_pages)
+
+    def pool(self) -> WorkerPool:
+        return WorkerPool(self.workers, self.limits())
 
 
 class RawStoreResource(ConfigurableResource):

@@ -280,24 +280,31 @@ class Warehouse:
         return list(latest.values())
 
     def record_manifest(self, rows: Iterable[dict[str, Any]]) -> int:
-        """Upsert manifest rows by (url, sha256); an unchanged fetch keeps its first fetched_at."""
+        """Upsert manifest rows by (url, sha256); an unchanged fetch keeps its first fetched_at.
+
+        One ``INSERT … ON CONFLICT`` per row (PostgreSQL and DuckDB): two crawls recording the same
+        URL and content at the same time cannot collide on the key (a select-then-insert could)."""
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
         m = t.manifest
         cols = {c.name for c in m.columns}
+        keys = [m.c.url, m.c.sha256]
         n = 0
         with self.engine.begin() as conn:
             for row in rows:
                 rec = {k: v for k, v in row.items() if k in cols}
                 rec["sha256"] = rec.get("sha256") or ""
-                existing = conn.execute(
-                    sa.select(m.c.fetched_at, m.c.status).where(m.c.url == rec["url"], m.c.sha256 == rec["sha256"])
-                ).first()
-                if existing is not None:
-                    if rec.get("status") == "unchanged":
-                        # keep what we knew of the content; note when we saw it again
-                        continue
-                    conn.execute(sa.delete(m).where(m.c.url == rec["url"], m.c.sha256 == rec["sha256"]))
-                conn.execute(sa.insert(m), [rec])
-                n += 1
+                stmt = pg_insert(m).values(**rec)
+                if rec.get("status") == "unchanged":
+                    # keep what we knew of the content; note when we saw it again
+                    stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+                else:
+                    stmt = stmt.on_conflict_do_update(
+                        index_elements=keys,
+                        set_={c.name: stmt.excluded[c.name] for c in m.columns if c.name in rec
+                              and c.name not in ("url", "sha256")},
+                    )
+                n += conn.execute(stmt).rowcount or 0
         return n
 
     # -- documents --------------------------------------------------------
