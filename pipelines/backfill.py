@@ -23,6 +23,7 @@ from pathlib import Path
 from dagster import AssetKey, DagsterInstance, Definitions
 
 from assets.crawl.sources import SourceConfig
+from assets.stop import stop_requested
 from pipelines.jobs import TAG_TRIGGER, backfill_job, crawl_job, process_job
 from pipelines.partitions import FIRST_YEAR, LAST_YEAR, region_partitions, year_region_key
 from pipelines.resources import HttpFetcherResource
@@ -91,14 +92,17 @@ def run_partition(defs: Definitions, job_name: str, year: int, region: str, inst
 
 
 def _worker(args: tuple) -> PartitionOutcome:
-    """Entry point of a worker process: its own instance handle (or an ephemeral one), the same definitions."""
+    """Entry point of a worker process: its own instance handle (or an ephemeral one), the same definitions.
+    The partition runs in a thread so that Ctrl-C stops it after the current document (pipelines/interrupts.py)."""
+    from pipelines.interrupts import run_stoppable
+
     job_name, year, region, data_dir, warehouse_url, sources_path, instance_ref, tags, assets = args
     instance = DagsterInstance.from_ref(instance_ref) if instance_ref else DagsterInstance.ephemeral()
     if instance.is_ephemeral:
         instance.add_dynamic_partitions(region_partitions.name, [region])
     try:
         defs = job_definitions(data_dir, warehouse_url, sources_path)
-        return run_partition(defs, job_name, year, region, instance, tags, assets)
+        return run_stoppable(run_partition, defs, job_name, year, region, instance, tags, assets)
     finally:
         instance.dispose()
 
@@ -115,20 +119,33 @@ def process_partitions(
     tags: dict | None = None,
     defs: Definitions | None = None,
 ) -> list[PartitionOutcome]:
-    """Run ``job_name`` for every (year, region), ``workers`` at a time; outcomes in input order."""
+    """Run ``job_name`` for every (year, region), ``workers`` at a time; outcomes in input order.  After a
+    request to stop (Ctrl-C) no partition starts: the outcomes end with the partitions that ran."""
     if workers <= 1 or len(partitions) <= 1:
         defs = defs or job_definitions(data_dir, warehouse_url, sources_path)
-        return [run_partition(defs, job_name, y, r, instance, tags) for y, r in partitions]
+        outcomes = []
+        for y, r in partitions:
+            if stop_requested():
+                break
+            outcomes.append(run_partition(defs, job_name, y, r, instance, tags))
+        return outcomes
     ref = None if instance.is_ephemeral else instance.get_ref()
     # DuckDB has one writing process at a time: the workers then run the CPU-bound stages that never open the
     # warehouse, and this process runs validate + load (and their checks) partition by partition
     single_writer = warehouse_url.startswith("duckdb")
     assets = PARALLEL_ASSETS if single_writer else None
     # spawn, not fork: the parent holds Dagster's threads and database connections
+    from pipelines.interrupts import install_worker_handler
+
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=install_worker_handler) as pool:
         args = [(job_name, y, r, data_dir, warehouse_url, sources_path, ref, tags, assets) for y, r in partitions]
-        outcomes = list(pool.map(_worker, args))
+        futures = [pool.submit(_worker, a) for a in args]
+        outcomes = []
+        for future in futures:
+            if stop_requested() and future.cancel():
+                continue
+            outcomes.append(future.result())
     if not single_writer:
         return outcomes
     defs = defs or job_definitions(data_dir, warehouse_url, sources_path)
@@ -160,7 +177,7 @@ def run_backfill(
 
     Returns the same summary as ``budget-etl ingest`` (pipelines.ingest.IngestSummary).
     """
-    from pipelines.ingest import IngestSummary
+    from pipelines.ingest import IngestSummary, source_problems_of, step_errors
 
     if instance is None:
         import os
@@ -176,11 +193,20 @@ def run_backfill(
     summary = IngestSummary()
     todo: list[tuple[int, str]] = []
     crawl = defs.resolve_job_def("crawl_job")
-    for region in regions:
+    for i, region in enumerate(regions):
+        if stop_requested():
+            summary.interrupted = True
+            summary.not_run += [f"crawl {r}" for r in regions[i:]]
+            return summary
         result = crawl.execute_in_process(partition_key=region, instance=instance, raise_on_error=False,
                                           run_config=QUIET, tags={TAG_TRIGGER: "backfill"})
+        summary.source_problems += source_problems_of(result)
         if not result.success:
-            summary.failed_runs.append(f"crawl {region}")
+            if stop_requested():
+                summary.interrupted = True
+                summary.not_run += [f"crawl {r}" for r in regions[i:]]
+                return summary
+            summary.failed_runs.append(f"crawl {region}: {step_errors(result)}")
             continue
         entries = result.output_for_node("crawled_documents")
         summary.crawled[region] = entries
@@ -188,7 +214,16 @@ def run_backfill(
         todo += [(y, region) for y in years if y in found]
     outcomes = process_partitions(todo, data_dir=data_dir, warehouse_url=warehouse_url, sources_path=sources_path,
                                   instance=instance, workers=workers, defs=defs)
+    ran = {o.key for o in outcomes}
+    for y, r in todo:
+        if f"{y}|{r}" not in ran:
+            summary.interrupted = True
+            summary.not_run.append(f"process {y}|{r}")
     for outcome in outcomes:
+        if not outcome.success and stop_requested():
+            summary.interrupted = True
+            summary.not_run.append(f"process {outcome.key} (stopped during extraction, not loaded)")
+            continue
         summary.partitions.append(outcome.key)
         if not outcome.success:
             why = f" (failed checks: {', '.join(outcome.failed_checks)})" if outcome.failed_checks else ""

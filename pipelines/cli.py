@@ -12,6 +12,7 @@ import click
 
 from assets.crawl.sources import SourcesError, load_sources
 from assets.load.warehouse import ReadOnlyViolation, Warehouse, WarehouseUnavailable, redact
+from pipelines.interrupts import EXIT_INTERRUPTED, run_stoppable
 
 from dagster import BetaWarning, PreviewWarning  # noqa: E402
 
@@ -28,9 +29,22 @@ def _warehouse_url(value: str | None, data_dir: str) -> str:
     return value or os.environ.get("BUDGET_WAREHOUSE_URL") or f"duckdb:///{Path(data_dir).resolve() / 'warehouse.duckdb'}"
 
 
-@click.group()
+class _Commands(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # Ctrl-C outside a run (e.g. while migrating): 130, no traceback
+            click.echo("\ninterrupted", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+
+
+@click.group(cls=_Commands)
 def main() -> None:
-    """ETL of Chinese department budget (部门预算) PDFs into a SQL warehouse."""
+    """ETL of Chinese department budget (部门预算) PDFs into a SQL warehouse.
+
+    Exit codes: 0 everything ran; 1 nothing ran (invalid input, unreachable warehouse, refused query);
+    3 a source failed (unreachable, blocked, missing, truncated at a cap); 4 a partition run failed;
+    130 stopped by Ctrl-C."""
 
 
 @main.command()
@@ -47,9 +61,13 @@ def ingest(sources_path, warehouse_url, data_dir, years, regions, no_robots):
 
     sources, year_list, data_dir, url = _prepare(sources_path, regions, years, warehouse_url, data_dir)
     started = time.monotonic()
-    summary = run_ingest(sources_path, sources, data_dir=data_dir, warehouse_url=url, years=year_list,
-                         respect_robots=not no_robots)
+    summary = run_stoppable(run_ingest, sources_path, sources, data_dir=data_dir, warehouse_url=url,
+                            years=year_list, respect_robots=not no_robots, notice=_notice)
     _report(summary, started, url)
+
+
+def _notice(message: str) -> None:
+    click.echo(message, err=True)
 
 
 def _prepare(sources_path, regions, years, warehouse_url, data_dir, *, years_required=False):
@@ -85,11 +103,20 @@ def _prepare(sources_path, regions, years, warehouse_url, data_dir, *, years_req
 
 
 def _report(summary, started: float, url: str) -> None:
+    """The summary, then the exit code of the run (pipelines/interrupts.py)."""
     from pipelines.ingest import print_summary
 
     print_summary(summary, time.monotonic() - started, redact(url))
-    if summary.failed_runs:
-        raise click.ClickException(f"{len(summary.failed_runs)} partition run(s) failed: {', '.join(summary.failed_runs)}")
+    code = summary.exit_code
+    if summary.interrupted:
+        click.echo("stopped by Ctrl-C", err=True)
+    elif summary.failed_runs:
+        click.echo(f"Error: {len(summary.failed_runs)} run(s) failed: {', '.join(summary.failed_runs)}", err=True)
+    elif summary.source_problems:
+        click.echo(f"Error: {len(summary.source_problems)} source problem(s): "
+                   + "; ".join(summary.source_problems), err=True)
+    if code:
+        raise click.exceptions.Exit(code)
 
 
 @main.command()
@@ -110,8 +137,8 @@ def backfill(years, regions, sources_path, warehouse_url, data_dir, workers, no_
     sources, year_list, data_dir, url = _prepare(sources_path, regions, years, warehouse_url, data_dir,
                                                  years_required=True)
     started = time.monotonic()
-    summary = run_backfill(sources_path, sources, years=year_list, data_dir=data_dir, warehouse_url=url,
-                           workers=workers, respect_robots=not no_robots)
+    summary = run_stoppable(run_backfill, sources_path, sources, years=year_list, data_dir=data_dir,
+                            warehouse_url=url, workers=workers, respect_robots=not no_robots, notice=_notice)
     _report(summary, started, url)
 
 
