@@ -144,6 +144,8 @@ class _SourceCrawl:
         self.previous = previous
         self.stats = stats
         self.limits = limits or Limits()
+        # one PDF parsed at a time (the fetches stay parallel): a crawl never holds more than one memory cap
+        self.pdf_slot = threading.Lock()
         self.should_stop = should_stop or (lambda: False)
         self.sites = source.sites()
         # robots.txt is honoured unless the source or the fetch policy switches it off (a local mirror)
@@ -291,7 +293,8 @@ class _SourceCrawl:
         head = None
         if data is not None and rejection is None and path is not None:
             # the first pages are parsed in a worker process under the PDF limits (a bomb is rejected)
-            head, rejection = read_head_limited(path, self.limits)
+            with self.pdf_slot:
+                head, rejection = read_head_limited(path, self.limits)
         det = detect(head, anchor=link.anchor, file_name=name, article_title=link.article_title, region_name=self.source.region_name)
         entry.doc_type, entry.year, entry.department, entry.page_count = det.doc_type, det.year, det.department, det.page_count
         region = national = None
