@@ -23,6 +23,7 @@ from pathlib import Path
 from dagster import AssetKey, DagsterInstance, Definitions
 
 from assets.crawl.sources import SourceConfig
+from assets.stop import stop_requested
 from pipelines.jobs import TAG_TRIGGER, backfill_job, crawl_job, process_job
 from pipelines.partitions import FIRST_YEAR, LAST_YEAR, region_partitions, year_region_key
 from pipelines.resources import HttpFetcherResource
@@ -85,22 +86,25 @@ def run_partition(defs: Definitions, job_name: str, year: int, region: str, inst
     if result.success and (assets is None or "warehouse_tables" in assets):
         outcome.loaded = result.output_for_node("warehouse_tables")
     else:
-        failures = [e for e in result.all_events if e.is_step_failure]
-        outcome.error = "; ".join(f"{e.step_key}: {e.step_failure_data.error.message.strip()}"
-                                  for e in failures if e.step_failure_data and e.step_failure_data.error) or None
+        from pipelines.ingest import step_errors
+
+        outcome.error = step_errors(result)
     outcome.seconds = time.monotonic() - started
     return outcome
 
 
 def _worker(args: tuple) -> PartitionOutcome:
-    """Entry point of a worker process: its own instance handle (or an ephemeral one), the same definitions."""
+    """Entry point of a worker process: its own instance handle (or an ephemeral one), the same definitions.
+    The partition runs in a thread so that Ctrl-C stops it after the current document (pipelines/interrupts.py)."""
+    from pipelines.interrupts import run_stoppable
+
     job_name, year, region, data_dir, warehouse_url, sources_path, instance_ref, tags, assets = args
     instance = DagsterInstance.from_ref(instance_ref) if instance_ref else DagsterInstance.ephemeral()
     if instance.is_ephemeral:
         instance.add_dynamic_partitions(region_partitions.name, [region])
     try:
         defs = job_definitions(data_dir, warehouse_url, sources_path)
-        return run_partition(defs, job_name, year, region, instance, tags, assets)
+        return run_stoppable(run_partition, defs, job_name, year, region, instance, tags, assets)
     finally:
         instance.dispose()
 
@@ -119,7 +123,8 @@ def process_partitions(
     progress=None,
 ) -> list[PartitionOutcome]:
     """Run ``job_name`` for every (year, region), ``workers`` at a time; outcomes in input order.
-    ``progress`` (pipelines.progress) hears when each partition starts and ends."""
+    ``progress`` (pipelines.progress) hears when each partition starts and ends.  After a request to stop
+    (Ctrl-C) no partition starts: the outcomes end with the partitions that ran."""
     from pipelines.progress import NullProgress
 
     progress = progress or NullProgress()
@@ -127,6 +132,8 @@ def process_partitions(
         defs = defs or job_definitions(data_dir, warehouse_url, sources_path)
         outcomes = []
         for y, r in partitions:
+            if stop_requested():
+                break
             progress.partition_started(y, r)
             outcomes.append(run_partition(defs, job_name, y, r, instance, tags))
             progress.partition_finished(outcomes[-1])
@@ -137,13 +144,19 @@ def process_partitions(
     single_writer = warehouse_url.startswith("duckdb")
     assets = PARALLEL_ASSETS if single_writer else None
     # spawn, not fork: the parent holds Dagster's threads and database connections
+    from pipelines.interrupts import install_worker_handler
+
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=install_worker_handler) as pool:
         futures = [pool.submit(_worker, (job_name, y, r, data_dir, warehouse_url, sources_path, ref, tags, assets))
                    for y, r in partitions]
         progress.partitions_submitted({(y, r): f for (y, r), f in zip(partitions, futures)},
                                       final=not single_writer)
-        outcomes = [f.result() for f in futures]
+        outcomes = []
+        for future in futures:
+            if stop_requested() and future.cancel():
+                continue
+            outcomes.append(future.result())
     if not single_writer:
         return outcomes
     defs = defs or job_definitions(data_dir, warehouse_url, sources_path)
@@ -167,6 +180,7 @@ def crawl_regions(defs: Definitions, regions: list[str], instance: DagsterInstan
     """A ``crawl_job`` run per region; fills ``summary`` (entries, the fetches known before, failed crawls) and
     returns the (year, region) partitions to process: the years found (only ``years`` when given)."""
     from assets.load.warehouse import Warehouse
+    from pipelines.ingest import source_problems_of, step_errors
     from pipelines.progress import NullProgress
     from pipelines.runs import execute
 
@@ -175,6 +189,10 @@ def crawl_regions(defs: Definitions, regions: list[str], instance: DagsterInstan
     crawl = defs.resolve_job_def("crawl_job")
     todo: list[tuple[int, str]] = []
     for i, region in enumerate(regions):
+        if stop_requested():  # Ctrl-C: nothing more is crawled, nothing processed (the rerun completes)
+            summary.interrupted = True
+            summary.not_run += [f"crawl {r}" for r in regions[i:]]
+            return []
         progress.crawl_started(region, i, len(regions))
         wh = Warehouse(warehouse_url)
         try:  # what was stored before this crawl: tells a changed document from a new one
@@ -184,9 +202,14 @@ def crawl_regions(defs: Definitions, regions: list[str], instance: DagsterInstan
             wh.dispose()
         result = execute(crawl, instance=instance, partition_key=region, raise_on_error=False, run_config=QUIET,
                          tags=tags)
+        summary.source_problems += source_problems_of(result)
         if not result.success:
-            summary.failed_runs.append(f"crawl {region}")
             progress.crawl_finished(region, None)
+            if stop_requested():  # Ctrl-C during the crawl: what was fetched is in the manifest
+                summary.interrupted = True
+                summary.not_run += [f"crawl {r}" for r in regions[i:]]
+                return []
+            summary.failed_runs.append(f"crawl {region}: {step_errors(result)}")
             continue
         entries = result.output_for_node("crawled_documents")
         summary.crawled[region] = entries
@@ -197,12 +220,23 @@ def crawl_regions(defs: Definitions, regions: list[str], instance: DagsterInstan
     return todo
 
 
-def record_outcomes(summary, outcomes: list[PartitionOutcome]) -> None:
-    """Partition outcomes into the summary: documents, rows loaded, failed runs."""
+def record_outcomes(summary, outcomes: list[PartitionOutcome], todo: list[tuple[int, str]] | None = None) -> None:
+    """Partition outcomes into the summary: documents, rows loaded, failed runs; after a stop (Ctrl-C), the
+    partitions of ``todo`` that did not run, or were stopped before their load, as not run."""
+    ran = {o.key for o in outcomes}
+    for y, r in todo or []:
+        if f"{y}|{r}" not in ran:
+            summary.interrupted = True
+            summary.not_run.append(f"process {y}|{r}")
     for outcome in outcomes:
+        if not outcome.success and stop_requested():
+            summary.interrupted = True
+            summary.not_run.append(f"process {outcome.key} (stopped during extraction, not loaded)")
+            continue
         summary.partitions.append(outcome.key)
         if not outcome.success:
-            why = f" (failed checks: {', '.join(outcome.failed_checks)})" if outcome.failed_checks else ""
+            why = (f" (failed checks: {', '.join(outcome.failed_checks)})" if outcome.failed_checks
+                   else f": {outcome.error}" if outcome.error else "")
             summary.failed_runs.append(f"process {outcome.key}{why}")
             continue
         summary.documents.update(outcome.loaded["documents"])
@@ -245,6 +279,6 @@ def run_backfill(
                          warehouse_url=warehouse_url, tags={TAG_TRIGGER: "backfill"}, progress=progress)
     outcomes = process_partitions(todo, data_dir=data_dir, warehouse_url=warehouse_url, sources_path=sources_path,
                                   instance=instance, workers=workers, defs=defs, progress=progress)
-    record_outcomes(summary, outcomes)
+    record_outcomes(summary, outcomes, todo)
     collect_warnings(summary, warehouse_url)
     return summary

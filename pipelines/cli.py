@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 
 from assets.crawl.sources import SourcesError, load_sources
-from assets.load.warehouse import Warehouse, WarehouseUnavailable, redact
+from assets.load.warehouse import ReadOnlyViolation, Warehouse, WarehouseUnavailable, redact
+from pipelines.interrupts import EXIT_INTERRUPTED, run_stoppable
 
 from dagster import BetaWarning, PreviewWarning  # noqa: E402
 
@@ -33,10 +34,23 @@ PROGRESS_OPTION = click.option(
     show_default=True, help="Progress on stderr: live display on a terminal, timestamped lines otherwise (auto).")
 
 
-@click.group()
+class _Commands(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # Ctrl-C outside a run (e.g. while migrating): 130, no traceback
+            click.echo("\ninterrupted", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="budget-etl", prog_name="budget-etl")
 def main() -> None:
-    """ETL of Chinese department budget (部门预算) PDFs into a SQL warehouse."""
+    """ETL of Chinese department budget (部门预算) PDFs into a SQL warehouse.
+
+    Exit codes: 0 everything ran; 1 nothing ran (invalid input, unreachable warehouse, refused query);
+    3 a source failed (unreachable, blocked, missing, truncated at a cap); 4 a partition run failed;
+    130 stopped by Ctrl-C."""
 
 
 @main.command()
@@ -56,9 +70,13 @@ def ingest(sources_path, warehouse_url, data_dir, years, regions, no_robots, pro
     sources, year_list, data_dir, url = _prepare(sources_path, regions, years, warehouse_url, data_dir)
     started = time.monotonic()
     with make_progress(data_dir, progress_mode) as progress:
-        summary = run_ingest(sources_path, sources, data_dir=data_dir, warehouse_url=url, years=year_list,
-                             respect_robots=not no_robots, progress=progress)
+        summary = run_stoppable(run_ingest, sources_path, sources, data_dir=data_dir, warehouse_url=url,
+                                years=year_list, respect_robots=not no_robots, progress=progress, notice=_notice)
     _report(summary, started, url)
+
+
+def _notice(message: str) -> None:
+    click.echo(message, err=True)
 
 
 def _prepare(sources_path, regions, years, warehouse_url, data_dir, *, years_required=False):
@@ -85,18 +103,29 @@ def _prepare(sources_path, regions, years, warehouse_url, data_dir, *, years_req
             raise click.ClickException(f"no source in {sources_path} has region code {', '.join(regions)}")
     Path(data_dir).mkdir(parents=True, exist_ok=True)
     try:
-        Warehouse(url).ensure_schema()
+        wh = Warehouse(url)
+        wh.ensure_schema()
+        wh.dispose()
     except WarehouseUnavailable as exc:
         raise click.ClickException(str(exc))
     return sources, year_list, data_dir, url
 
 
 def _report(summary, started: float, url: str) -> None:
+    """The summary, then the exit code of the run (pipelines/interrupts.py)."""
     from pipelines.ingest import print_summary
 
     print_summary(summary, time.monotonic() - started, redact(url))
-    if summary.failed_runs:
-        raise click.ClickException(f"{len(summary.failed_runs)} partition run(s) failed: {', '.join(summary.failed_runs)}")
+    code = summary.exit_code
+    if summary.interrupted:
+        click.echo("stopped by Ctrl-C", err=True)
+    elif summary.failed_runs:
+        click.echo(f"Error: {len(summary.failed_runs)} run(s) failed: {', '.join(summary.failed_runs)}", err=True)
+    elif summary.source_problems:
+        click.echo(f"Error: {len(summary.source_problems)} source problem(s): "
+                   + "; ".join(summary.source_problems), err=True)
+    if code:
+        raise click.exceptions.Exit(code)
 
 
 @main.command()
@@ -120,8 +149,9 @@ def backfill(years, regions, sources_path, warehouse_url, data_dir, workers, no_
                                                  years_required=True)
     started = time.monotonic()
     with make_progress(data_dir, progress_mode) as progress:
-        summary = run_backfill(sources_path, sources, years=year_list, data_dir=data_dir, warehouse_url=url,
-                               workers=workers, respect_robots=not no_robots, progress=progress)
+        summary = run_stoppable(run_backfill, sources_path, sources, years=year_list, data_dir=data_dir,
+                                warehouse_url=url, workers=workers, respect_robots=not no_robots, progress=progress,
+                                notice=_notice)
     _report(summary, started, url)
 
 
@@ -133,16 +163,21 @@ def backfill(years, regions, sources_path, warehouse_url, data_dir, workers, no_
               help="table: aligned columns (Chinese text included); csv: with a header row; json: an array of "
               "objects (amounts as exact numbers).")
 def query(sql, warehouse_url, data_dir, fmt):
-    """Print the result of a SQL query (e.g. SELECT * FROM mart.documents)."""
+    """Print the result of a SQL query (e.g. SELECT * FROM mart.documents).  The warehouse is opened
+    read-only: a write is refused, and a DuckDB file can be read while notebooks read it too."""
     from pipelines.output import render
 
     url = _warehouse_url(warehouse_url, _data_dir(data_dir))
     try:
-        wh = Warehouse(url)
+        wh = Warehouse(url, read_only=True)
     except WarehouseUnavailable as exc:
         raise click.ClickException(str(exc))
     try:
         columns, rows = wh.query(sql)
+        wh.dispose()
+    except ReadOnlyViolation as exc:
+        raise click.ClickException(f"query refused: `budget-etl query` opens the warehouse read-only and never "
+                                   f"writes ({exc}); the warehouse changes only through ingest and backfill")
     except Exception as exc:  # SQL errors: show the database's message
         raise click.ClickException(f"query failed: {getattr(exc, 'orig', exc)}")
     click.echo(render(columns, rows, fmt))
@@ -191,8 +226,9 @@ def report(warehouse_url, data_dir, document, html_dir):
         _html_report(url, html_dir)
         return
     try:
-        wh = Warehouse(url)
+        wh = Warehouse(url, read_only=True)
         rows = document_report(wh, document)
+        wh.dispose()
     except WarehouseUnavailable as exc:
         raise click.ClickException(str(exc))
     except Exception as exc:  # a warehouse without the view (never ingested): the database's message

@@ -16,12 +16,13 @@ from pipelines.conventions import mart_view_specs, with_attributes
 from pipelines.jobs import backfill_job, crawl_job, nightly_crawl, process_job
 from pipelines.sensors import discover_regions, process_after_crawl
 from pipelines.resources import (
+    ExtractionResource,
     HttpFetcherResource,
     RawStoreResource,
     SourcesResource,
     WarehouseResource,
     default_data_dir,
-    default_warehouse_url,
+    warehouse_resource,
 )
 
 #: the pipeline's assets with their kinds, owners and code versions (pipelines/assets.yaml)
@@ -37,13 +38,16 @@ def build_resources(
     warehouse_url: str | None = None,
     sources_path: str | None = None,
     fetcher: HttpFetcherResource | None = None,
+    extraction: ExtractionResource | None = None,
 ) -> dict:
     data_dir = str(Path(data_dir or default_data_dir()).resolve())
     return {
         "sources": SourcesResource(path=sources_path or os.environ.get("BUDGET_SOURCES", "examples/sources.yaml")),
         "fetcher": fetcher or HttpFetcherResource(),
         "raw_store": RawStoreResource(data_dir=data_dir),
-        "warehouse": WarehouseResource(url=warehouse_url or default_warehouse_url(data_dir)),
+        "extraction": extraction or ExtractionResource(),
+        # the URL through the environment (dagster.EnvVar): a password never reaches run storage or the UI
+        "warehouse": warehouse_resource(warehouse_url, data_dir),
         "io_manager": FilesystemIOManager(base_dir=str(Path(data_dir) / "dagster_storage")),
     }
 

@@ -3,19 +3,57 @@
 Each is a ``ConfigurableResource`` whose fields default from the environment
 (``BUDGET_DATA_DIR``, ``BUDGET_WAREHOUSE_URL``, ``BUDGET_SOURCES``), so the
 same definitions serve ``dagster dev``, the CLI and the tests.
+
+**Secrets.** The warehouse URL may carry a password.  Resource config is stored in
+Dagster's run storage (run and repository snapshots) and shown on the UI's resource
+page, so the URL is never a config value: :func:`warehouse_resource` puts it in the
+process environment and configures ``WarehouseResource(url=EnvVar(...))``: storage,
+snapshots, logs and the UI show the variable's name only.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, EnvVar
 
 from assets.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchPolicy
 from assets.crawl.raw_store import RawStore
 from assets.crawl.sources import SourceConfig, load_sources
+from assets.extract.worker import Limits, WorkerPool
 from assets.load.warehouse import Warehouse
+
+
+WAREHOUSE_URL_ENV = "BUDGET_WAREHOUSE_URL"
+_URL_VARS: dict[str, str] = {}
+_URL_VARS_LOCK = threading.Lock()
+
+
+def warehouse_url_var(url: str) -> str:
+    """The environment variable holding ``url`` in this process (set here): ``BUDGET_WAREHOUSE_URL`` when it
+    already holds it, else ``BUDGET_WAREHOUSE_URL_<n>`` (one per URL, so several warehouses' definitions can
+    live in one process).  Child processes (spawned backfill workers) inherit it."""
+    with _URL_VARS_LOCK:
+        if os.environ.get(WAREHOUSE_URL_ENV) == url:
+            return WAREHOUSE_URL_ENV
+        name = _URL_VARS.get(url)
+        if name is None:
+            name = _URL_VARS[url] = f"{WAREHOUSE_URL_ENV}_{len(_URL_VARS) + 1}"
+        os.environ[name] = url
+        return name
+
+
+def warehouse_resource(url: str | None = None, data_dir: str | None = None) -> "WarehouseResource":
+    """A WarehouseResource whose URL (and any password in it) never enters Dagster config: it is read from
+    the environment when the resource is initialised (``dagster.EnvVar``).  Without ``url``:
+    ``$BUDGET_WAREHOUSE_URL`` (by name), else the DuckDB file of the data dir (a path, no secret)."""
+    if url:
+        return WarehouseResource(url=EnvVar(warehouse_url_var(url)))
+    if os.environ.get(WAREHOUSE_URL_ENV):
+        return WarehouseResource(url=EnvVar(WAREHOUSE_URL_ENV))
+    return WarehouseResource(url=default_warehouse_url(data_dir))
 
 
 def default_data_dir() -> str:
@@ -47,6 +85,8 @@ class HttpFetcherResource(ConfigurableResource):
 
     user_agent: str = DEFAULT_USER_AGENT
     timeout_s: float = 30.0
+    #: deadline of one request: connect, headers and body
+    max_duration_s: float = 300.0
     retries: int = 3
     backoff_base_s: float = 1.0
     min_interval_s: float = 0.5
@@ -58,6 +98,7 @@ class HttpFetcherResource(ConfigurableResource):
         return FetchPolicy(
             user_agent=self.user_agent,
             timeout=self.timeout_s,
+            max_duration=self.max_duration_s,
             retries=self.retries,
             backoff_base=self.backoff_base_s,
             min_interval=self.min_interval_s,
@@ -68,6 +109,29 @@ class HttpFetcherResource(ConfigurableResource):
 
     def fetcher(self) -> Fetcher:
         return Fetcher(self.policy())
+
+
+def _env_number(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+class ExtractionResource(ConfigurableResource):
+    """Limits of every step that parses a PDF (the crawl's look at the first pages, extraction, the 说明's
+    text) and the worker processes that enforce them (assets/extract/worker.py).  Defaults from the
+    environment: ``BUDGET_PDF_MEMORY_MB``, ``BUDGET_PDF_SECONDS``, ``BUDGET_PDF_MAX_PAGES``,
+    ``BUDGET_EXTRACT_WORKERS`` (documents extracted at the same time in one partition)."""
+
+    memory_mb: int = int(_env_number("BUDGET_PDF_MEMORY_MB", 1024))
+    seconds: float = _env_number("BUDGET_PDF_SECONDS", 300.0)
+    max_pages: int = int(_env_number("BUDGET_PDF_MAX_PAGES", 1000))
+    workers: int = int(_env_number("BUDGET_EXTRACT_WORKERS", 1))
+
+    def limits(self) -> Limits:
+        return Limits(memory_bytes=self.memory_mb * 1024 * 1024, seconds=self.seconds, max_pages=self.max_pages)
+
+    def pool(self) -> WorkerPool:
+        return WorkerPool(self.workers, self.limits())
 
 
 class RawStoreResource(ConfigurableResource):

@@ -149,5 +149,11 @@ def format_summary(summary, seconds: float, warehouse: str) -> str:
         out.append(f"older versions superseded by a republished file: {summary.rows['superseded']}")
     if summary.failed_runs:
         out.append(f"failed runs: {', '.join(summary.failed_runs)}")
+    if getattr(summary, "source_problems", None):
+        out.append("source problems:")
+        out += [f"  {problem}" for problem in summary.source_problems]
+    if getattr(summary, "interrupted", False):
+        out.append("interrupted: " + (f"not run: {', '.join(summary.not_run)}; " if summary.not_run else "")
+                   + "run the same command again to complete")
     out.append(f"time: {seconds:.1f} s")
     return "\n".join(out)

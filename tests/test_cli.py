@@ -57,7 +57,11 @@ def test_empty_folder_source_finishes_with_exit_0_and_a_summary(tmp_path):
 
 
 def test_query_reports_sql_errors(tmp_path):
-    run("query", "SELECT 1", "--data-dir", str(tmp_path))
+    first = run("query", "SELECT 1", "--data-dir", str(tmp_path))  # read-only: never creates a warehouse
+    assert first.exit_code == 1 and "no warehouse at" in first.output and "budget-etl ingest" in first.output
+    from assets.load.warehouse import Warehouse
+
+    Warehouse(f"duckdb:///{tmp_path / 'warehouse.duckdb'}").ensure_schema()
     res = run("query", "SELECT * FROM mart.no_such_view", "--data-dir", str(tmp_path))
     assert res.exit_code != 0 and "query failed" in res.output
 

@@ -156,8 +156,8 @@ def test_redirect_cap_and_off_host_redirect(portal: LocalPortal, tmp_path: Path)
     with Fetcher(_policy(max_redirects=3, respect_robots=False)) as fetcher:
         capped = fetcher.fetch(portal.url("/r/0.pdf"))
         assert capped.error == "too many redirects (> 3)"
-        away = fetcher.fetch(portal.url("/away.pdf"), allowed_hosts={"127.0.0.1"})
-        assert away.error == "redirect off the allowed hosts: localhost"
+        away = fetcher.fetch(portal.url("/away.pdf"), allowed_hosts={f"127.0.0.1:{portal.port}"})
+        assert away.error == f"redirect off the allowed hosts: localhost:{portal.port}"
         ok = fetcher.fetch(portal.url("/r/2.pdf"))
         assert ok.error is None and ok.content == GOOD and ok.final_url.endswith("/r/5.pdf")
     assert not portal.requests("/docs/good.pdf")

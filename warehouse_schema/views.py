@@ -26,6 +26,9 @@ import sqlalchemy as sa
 from warehouse_schema.tables import REVENUE_AMOUNT_COLUMNS
 
 ANALYST_ROLE = "budget_analyst"
+#: statement_timeout of the analyst role in the warehouse database (migration 0002; README: give each analyst
+#: login the same, role settings are not inherited)
+ANALYST_STATEMENT_TIMEOUT = "2min"
 
 
 def _wan(col: str) -> str:
@@ -452,6 +455,7 @@ def views_fingerprint() -> str:
     from warehouse_schema.dictionary import source_text
 
     h = hashlib.sha256()
+    h.update(b"security_barrier")  # views made before the barrier are recreated
     for name in VIEW_ORDER:
         h.update(name.encode())
         h.update(VIEWS[name].encode())
@@ -461,13 +465,18 @@ def views_fingerprint() -> str:
 
 def create_views(conn: sa.Connection) -> None:
     """Drop and create every mart view with its comments from the data dictionary (in the caller's
-    transaction); on PostgreSQL grant SELECT on them to the analyst role when it exists."""
+    transaction); on PostgreSQL grant SELECT on them to the analyst role when it exists.
+
+    On PostgreSQL every view is a ``security_barrier``: the views filter rows (only ``loaded`` documents),
+    and without the barrier the planner may run a cheap function of an analyst's WHERE clause (a
+    ``RAISE NOTICE``, a cast that fails with the value in its message) on rows the view filters out."""
     from warehouse_schema.dictionary import apply_comments
 
+    barrier = " WITH (security_barrier = true)" if conn.dialect.name == "postgresql" else ""
     for name in reversed(VIEW_ORDER):
         conn.exec_driver_sql(f"DROP VIEW IF EXISTS {name}")
     for name in VIEW_ORDER:
-        conn.exec_driver_sql(f"CREATE VIEW {name} AS {VIEWS[name]}")
+        conn.exec_driver_sql(f"CREATE VIEW {name}{barrier} AS {VIEWS[name]}")
     apply_comments(conn, VIEW_ORDER)
     if conn.dialect.name == "postgresql":
         grant_analyst(conn)

@@ -4,7 +4,19 @@
 document link (PDFs and other attachments, deduplicated by absolute URL),
 failures included.  A broken link or a bad file is recorded and the crawl
 goes on; list/article HTML pages are fetched every time but are not manifest
-rows.
+rows.  ``on_entry`` receives each entry as soon as its document is fetched (the
+manifest is written as the crawl goes, so a crawl killed part-way keeps what it
+fetched).
+
+Problems of the source itself (an unreachable or robots-blocked start page, a
+missing folder, ``max_pages`` or ``max_documents`` reached) are listed in
+:attr:`CrawlStats.problems`: the run reports them and its exit code says so.
+
+Scope (assets/crawl/scope.py): links go to the allowed sites (host and port)
+only, a ``file://`` mirror reads nothing outside its root, and every document
+is checked against the region it names: a document of another region, or of a
+national body (国家… / 中央… / 中共中央…), is ``skipped`` with that reason.
+PDFs are read in a worker process under the PDF limits (assets/extract/worker.py).
 """
 
 from __future__ import annotations
@@ -12,7 +24,8 @@ from __future__ import annotations
 import heapq
 import logging
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,19 +33,21 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from assets.crawl.detect import (
+    LABEL_OWNER_PASSWORD,
     REASON_FINAL_ACCOUNTS,
     REASON_NOT_BUDGET,
-    PdfError,
     check_pdf,
     detect,
     detect_region,
-    read_pdf_head,
+    national_body,
     strip_extension,
 )
 from assets.crawl.fetcher import Fetcher, FetchResult
 from assets.crawl.htmlpage import extension, file_name, link_kind, normalize_url, parse_page
 from assets.crawl.raw_store import RawStore
+from assets.crawl.scope import file_path, folder_url, inside, mirror_root, site_of
 from assets.crawl.sources import SourceConfig
+from assets.extract.worker import Limits, read_head_limited
 from assets.records import (
     DOC_BUDGET,
     DOC_FINAL_ACCOUNTS,
@@ -77,6 +92,10 @@ class CrawlStats:
     documents: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
     bytes_downloaded: int = 0
+    documents_skipped_limit: int = 0  # attachments not fetched when max_documents was reached
+    #: problems of the source itself (start page unreachable or blocked, folder missing, a cap reached)
+    problems: list[str] = field(default_factory=list)
+    interrupted: bool = False  # stopped on request (Ctrl-C) before the end
 
 
 @dataclass
@@ -87,7 +106,8 @@ class _DocLink:
     page_url: str | None = None
     kind: str = "pdf"  # pdf | attachment
     on_host: bool = True
-    from_folder: bool = False  # a file of a ``folder:`` source: its region is read from its text
+    from_folder: bool = False  # a file of a ``folder:`` source
+    path: Path | None = None  # the local file of a folder source (its url is folder:<region>/<relative path>)
 
 
 _GENERIC_ANCHOR = re.compile(r"^(附件\s*\d*[:：]?|下载|点击下载|点击查看|查看|在线预览|预览|原文|pdf|PDF|全文|详见附件|附件下载)?$")
@@ -115,16 +135,22 @@ class _SourceCrawl:
         store: RawStore,
         previous: dict[str, PreviousFetch],
         stats: CrawlStats,
+        limits: Limits | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ):
         self.source = source
         self.fetcher = fetcher
         self.store = store
         self.previous = previous
         self.stats = stats
-        self.hosts = source.hosts()
+        self.limits = limits or Limits()
+        # one PDF parsed at a time (the fetches stay parallel): a crawl never holds more than one memory cap
+        self.pdf_slot = threading.Lock()
+        self.should_stop = should_stop or (lambda: False)
+        self.sites = source.sites()
         # robots.txt is honoured unless the source or the fetch policy switches it off (a local mirror)
         self.respect_robots = source.respect_robots and fetcher.policy.respect_robots
-        self.file_ok = any(urlsplit(u).scheme == "file" for u in source.start_urls)
+        self.roots = [mirror_root(u, source.mirror_root) for u in source.start_urls if urlsplit(u).scheme == "file"]
         self.docs: dict[str, _DocLink] = {}
         self.prefetched: dict[str, FetchResult] = {}
         self.prefixes = [self._dir_of(normalize_url(u)) for u in source.start_urls]
@@ -135,10 +161,10 @@ class _SourceCrawl:
         return url.rsplit("/", 1)[0] + "/"
 
     def on_host(self, url: str) -> bool:
-        parts = urlsplit(url)
-        if parts.scheme == "file":
-            return self.file_ok
-        return parts.scheme in ("http", "https") and (parts.hostname or "").lower() in self.hosts
+        """An allowed site (host and port), or a file inside the root of this source's file:// mirror."""
+        if urlsplit(url).scheme == "file":
+            return any(inside(file_path(url), root) for root in self.roots)
+        return site_of(url) in self.sites
 
     def _add_doc(self, link: _DocLink) -> None:
         known = self.docs.get(link.url)
@@ -167,23 +193,38 @@ class _SourceCrawl:
             heapq.heappush(heap, (depth, outside, seq, url))
             seq += 1
 
+        starts = {normalize_url(u) for u in self.source.start_urls}
         for url in self.source.start_urls:
             push(normalize_url(url), 0)
         visited: set[str] = set()
         while heap:
+            if self.should_stop():
+                self.stats.interrupted = True
+                break
             if self.stats.pages_fetched >= self.source.max_pages:
-                self.stats.pages_skipped_limit = len(heap)
-                log.warning("%s: max_pages=%d reached, %d pages not crawled", self.source.region_name, self.source.max_pages, len(heap))
+                left = len({u for *_, u in heap} - visited)
+                if left:
+                    self.stats.pages_skipped_limit = left
+                    self.stats.problems.append(f"truncated: max_pages={self.source.max_pages} reached, "
+                                               f"{left} page(s) not crawled")
+                    log.warning("%s: max_pages=%d reached, %d pages not crawled", self.source.region_name,
+                                self.source.max_pages, left)
                 break
             depth, _, _, url = heapq.heappop(heap)
             if url in visited:
                 continue
             visited.add(url)
-            res = self.fetcher.fetch(url, allowed_hosts=self.hosts, respect_robots=self.respect_robots)
+            if urlsplit(url).scheme == "file" and not self.on_host(url):
+                self.stats.problems.append(f"start page {url} is outside the mirror root")
+                continue
+            res = self.fetcher.fetch(url, allowed_hosts=self.sites, respect_robots=self.respect_robots)
             self.stats.pages_fetched += 1
             if res.error or res.content is None:
                 self.stats.pages_failed[url] = res.error or f"HTTP {res.status}"
                 log.warning("page %s: %s", url, res.error)
+                if url in starts:
+                    what = "blocked" if res.disallowed else "unreachable"
+                    self.stats.problems.append(f"start page {url} {what}: {res.error or f'HTTP {res.status}'}")
                 continue
             self.stats.bytes_downloaded += len(res.content)
             final = normalize_url(res.final_url)
@@ -223,11 +264,11 @@ class _SourceCrawl:
         if not root.is_dir():
             raise FileNotFoundError(f"folder not found: {root}")
         for path in sorted(root.rglob("*")):
-            if path.is_file() and path.suffix.lower() == ".pdf":
+            if path.is_file() and path.suffix.lower() == ".pdf" and inside(path, root):  # no link out of it
                 rel_parent = path.parent.relative_to(root)
                 title = " / ".join(rel_parent.parts) or None
-                self._add_doc(_DocLink(url=path.resolve().as_uri(), anchor=path.stem, article_title=title, kind="pdf",
-                                      from_folder=True))
+                self._add_doc(_DocLink(url=folder_url(self.source.region_code, root, path), anchor=path.stem,
+                                       article_title=title, kind="pdf", from_folder=True, path=path))
 
     # -- documents --------------------------------------------------------------
     def process(self, link: _DocLink) -> ManifestEntry:
@@ -244,26 +285,31 @@ class _SourceCrawl:
             setattr(entry, k, v)
         return entry
 
-    def _describe(self, entry: ManifestEntry, link: _DocLink, data: bytes | None, content_type: str | None) -> None:
+    def _describe(self, entry: ManifestEntry, link: _DocLink, data: bytes | None, content_type: str | None,
+                  path: Path | None = None) -> None:
         """Fill doc_type/year/department/page_count and the status/reason the content implies."""
         name = file_name(link.url)
         rejection = check_pdf(data or b"", content_type) if data is not None else None
         head = None
-        if data is not None and rejection is None:
-            try:
-                head = read_pdf_head(data)
-            except PdfError as exc:
-                rejection = str(exc)
+        if data is not None and rejection is None and path is not None:
+            # the first pages are parsed in a worker process under the PDF limits (a bomb is rejected)
+            with self.pdf_slot:
+                head, rejection = read_head_limited(path, self.limits)
         det = detect(head, anchor=link.anchor, file_name=name, article_title=link.article_title, region_name=self.source.region_name)
         entry.doc_type, entry.year, entry.department, entry.page_count = det.doc_type, det.year, det.department, det.page_count
-        region = None
-        if link.from_folder and head is not None:
-            # a folder may hold several regions' documents: each source keeps its own region's
+        region = national = None
+        if head is not None:
+            national = national_body(head.first_page, "\n".join(head.pages))
+            # every source kind keeps its own region's documents (a folder or a portal may hold others')
             region = detect_region(head.first_page, link.anchor, name, "\n".join(head.pages[1:]))
         if rejection:
             entry.status, entry.reason = STATUS_REJECTED, rejection
-        elif region is not None and region.code != self.source.region_code:
+        elif national is not None:
             entry.status, entry.year = STATUS_SKIPPED, None  # no partition of this source processes it
+            entry.reason = (f"document of a national body ({national}), not of a local department of "
+                            f"{self.source.region_name} ({self.source.region_code})")
+        elif region is not None and region.code != self.source.region_code:
+            entry.status, entry.year = STATUS_SKIPPED, None
             entry.reason = (f"document of {region.full_name} ({region.code}), not of this source's region "
                             f"{self.source.region_name} ({self.source.region_code})")
         elif det.doc_type == DOC_FINAL_ACCOUNTS:
@@ -272,12 +318,16 @@ class _SourceCrawl:
             entry.status, entry.reason = STATUS_SKIPPED, REASON_NOT_BUDGET
         else:
             entry.status = STATUS_FETCHED
-            entry.reason = "; ".join(det.flags()) or None
+            flags = det.flags() + ([LABEL_OWNER_PASSWORD] if head is not None and head.owner_password else [])
+            entry.reason = "; ".join(flags) or None
 
     def _process(self, link: _DocLink) -> ManifestEntry:
         if not link.on_host:
-            host = urlsplit(link.url).hostname or link.url
-            return self._entry(link, status=STATUS_SKIPPED, reason=f"link off the allowed hosts ({host}): not requested")
+            parts = urlsplit(link.url)
+            if parts.scheme == "file":
+                return self._entry(link, status=STATUS_SKIPPED, reason="link outside the mirror root: not read")
+            return self._entry(link, status=STATUS_SKIPPED,
+                               reason=f"link off the allowed hosts ({parts.netloc or link.url}): not requested")
         if link.kind != "pdf":
             ext = extension(link.url) or "unknown type"
             entry = self._entry(link)
@@ -291,10 +341,10 @@ class _SourceCrawl:
         res = self.prefetched.pop(link.url, None)
         if res is None:
             res = self.fetcher.fetch(
-                link.url,
+                link.path.resolve().as_uri() if link.path is not None else link.url,
                 etag=usable_prev.etag if usable_prev else None,
                 last_modified=usable_prev.last_modified if usable_prev else None,
-                allowed_hosts=self.hosts,
+                allowed_hosts=self.sites,
                 respect_robots=self.respect_robots,
             )
         entry = self._entry(link, http_status=res.status, content_type=res.content_type, etag=res.etag, last_modified=res.last_modified)
@@ -312,14 +362,15 @@ class _SourceCrawl:
             entry.sha256, entry.is_new, entry.bytes = usable_prev.sha256, False, len(data)
             entry.etag = entry.etag or usable_prev.etag
             entry.last_modified = entry.last_modified or usable_prev.last_modified
-            self._describe(entry, link, data, entry.content_type or "application/pdf")
+            self._describe(entry, link, data, entry.content_type or "application/pdf",
+                           self.store.path(usable_prev.sha256))  # type: ignore[arg-type]
             entry.status = STATUS_UNCHANGED
             return entry
         data = res.content or b""
         self.stats.bytes_downloaded += len(data)
-        sha, _path, is_new = self.store.put(data)
+        sha, path, is_new = self.store.put(data)
         entry.sha256, entry.is_new, entry.bytes = sha, is_new, len(data)
-        self._describe(entry, link, data, res.content_type)
+        self._describe(entry, link, data, res.content_type, path)
         if prev and prev.sha256 == sha:
             entry.status = STATUS_UNCHANGED
         return entry
@@ -333,34 +384,65 @@ def crawl_source(
     previous: dict[str, PreviousFetch] | None = None,
     stats: CrawlStats | None = None,
     workers: int | None = None,
+    limits: Limits | None = None,
+    on_entry: Callable[[ManifestEntry], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[ManifestEntry]:
-    """Crawl one source; one manifest entry per document link, in discovery order."""
+    """Crawl one source; one manifest entry per document link, in discovery order.
+
+    ``on_entry`` is called with each entry as soon as it is made (from the crawl's threads, one call at a
+    time); ``should_stop`` is checked between pages and between documents: when it returns true the crawl
+    ends after the documents in progress (``stats.interrupted``)."""
     stats = stats if stats is not None else CrawlStats()
-    crawl = _SourceCrawl(source, fetcher, store, previous or {}, stats)
+    crawl = _SourceCrawl(source, fetcher, store, previous or {}, stats, limits, should_stop)
+    emit_lock = threading.Lock()
+
+    def emit(entry: ManifestEntry) -> ManifestEntry:
+        if on_entry is not None:
+            with emit_lock:
+                on_entry(entry)
+        return entry
+
     extra: list[ManifestEntry] = []
     if source.folder:
         try:
             crawl.folder_docs()
         except OSError as exc:
             log.error("%s: %s", source.region_name, exc)
+            stats.problems.append(str(exc))
             entry = ManifestEntry(
-                url=Path(source.folder).absolute().as_uri(),
+                url=f"folder:{source.region_code}/",
                 region_code=source.region_code,
                 fetched_at=_now(),
                 status=STATUS_FAILED,
                 reason=str(exc),
             )
-            extra.append(entry)
+            extra.append(emit(entry))
     if source.start_urls:
         crawl.crawl_pages()
     links = list(crawl.docs.values())
+    if len(links) > source.max_documents:
+        stats.documents_skipped_limit = len(links) - source.max_documents
+        stats.problems.append(f"truncated: max_documents={source.max_documents} reached, "
+                              f"{stats.documents_skipped_limit} attachment(s) not fetched")
+        log.warning("%s: max_documents=%d reached, %d attachments not fetched", source.region_name,
+                    source.max_documents, stats.documents_skipped_limit)
+        links = links[: source.max_documents]
+    stop = should_stop or (lambda: False)
+
+    def one(link: _DocLink) -> ManifestEntry | None:
+        if stop():
+            stats.interrupted = True
+            return None
+        return emit(crawl.process(link))
+
     n = max(1, workers if workers is not None else fetcher.policy.workers)
     if n == 1 or len(links) <= 1:
-        entries = [crawl.process(link) for link in links]
+        done = [one(link) for link in links]
     else:
         with ThreadPoolExecutor(max_workers=n, thread_name_prefix="crawl") as pool:
-            entries = list(pool.map(crawl.process, links))
-    entries = extra + entries
+            done = list(pool.map(one, links))
+    entries = extra + [e for e in done if e is not None]
     stats.documents += len(entries)
     for e in entries:
         stats.by_status[e.status] = stats.by_status.get(e.status, 0) + 1

@@ -17,8 +17,10 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_raw
 
 from assets.records import DOC_BUDGET, DOC_FINAL_ACCOUNTS, DOC_OTHER
 
@@ -29,6 +31,9 @@ REASON_FINAL_ACCOUNTS = "决算 (final accounts) document: kept in raw store, no
 REASON_NOT_BUDGET = "not a budget document: no 部门预算 in the title page, link text, file name or article title"
 REASON_YEAR = "year not detected"
 REASON_DEPARTMENT = "department not detected"
+REASON_ENCRYPTED = "encrypted (password required)"
+#: label of a PDF protected by an owner password only (permissions): it opens and is read without a password
+LABEL_OWNER_PASSWORD = "owner password only (permissions restricted): read without a password"
 
 
 class PdfError(Exception):
@@ -43,6 +48,7 @@ class PdfError(Exception):
 class PdfHead:
     page_count: int
     pages: list[str] = field(default_factory=list)  # text of the first pages
+    owner_password: bool = False  # encrypted with an owner password only: opened and read without one
 
     @property
     def first_page(self) -> str:
@@ -70,13 +76,31 @@ def check_pdf(data: bytes, content_type: str | None = None) -> str | None:
     return None
 
 
-def read_pdf_head(data: bytes, max_pages: int = 3) -> PdfHead:
-    """Page count and the text of the first ``max_pages`` pages (pdfium)."""
+def open_pdf(source: bytes | str | Path) -> pdfium.PdfDocument:
+    """A pdfium document; :class:`PdfError` with the reason to record when it cannot be opened
+    (``encrypted (password required)`` when a user password is needed)."""
+    try:
+        return pdfium.PdfDocument(source if isinstance(source, bytes) else str(source))
+    except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == pdfium_raw.FPDF_ERR_PASSWORD:
+            raise PdfError(REASON_ENCRYPTED) from None
+        raise PdfError(f"corrupt PDF: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - anything else pdfium raises on a damaged file
+        raise PdfError(f"corrupt PDF: {exc}") from None
+
+
+def is_owner_password_only(pdf: pdfium.PdfDocument) -> bool:
+    """Opened without a password but encrypted: only an owner password (permissions) protects it."""
+    return pdfium_raw.FPDF_GetSecurityHandlerRevision(pdf.raw) >= 0
+
+
+def read_pdf_head(data: bytes | str | Path, max_pages: int = 3) -> PdfHead:
+    """Page count and the text of the first ``max_pages`` pages (pdfium), from the bytes or a path.
+
+    Parses the PDF in this process: the pipeline calls it through
+    :func:`assets.extract.worker.read_head_limited` (a worker process with a memory cap and a time limit)."""
     with PDFIUM_LOCK:
-        try:
-            pdf = pdfium.PdfDocument(data)
-        except Exception as exc:  # noqa: BLE001 - PdfiumError and friends
-            raise PdfError(f"corrupt PDF: {exc}") from None
+        pdf = open_pdf(data)
         try:
             count = len(pdf)
             if count == 0:
@@ -91,7 +115,7 @@ def read_pdf_head(data: bytes, max_pages: int = 3) -> PdfHead:
                     page.close()
                 except Exception as exc:  # noqa: BLE001
                     raise PdfError(f"corrupt PDF: page {i + 1} unreadable: {exc}") from None
-            return PdfHead(count, texts)
+            return PdfHead(count, texts, owner_password=is_owner_password_only(pdf))
         finally:
             pdf.close()
 
@@ -356,6 +380,34 @@ def detect_department(
     for text in (block, anchor, file_name, article_title):
         name = department_from_title(text, region_name)
         if name:
+            return name
+    return None
+
+
+_NATIONAL = re.compile(r"^(中共中央|中央|国家)[\u4e00-\u9fff]")
+
+
+def is_national_body(name: str | None) -> bool:
+    """国家… / 中央… / 中共中央…: a body of the central government or party (国家信访局, 中央储备粮…直属库,
+    国家税务总局…税务局), never a local government's department, wherever its office is."""
+    return bool(name) and bool(_NATIONAL.match(compact(name)))
+
+
+def national_body(first_page: str | None, first_pages: str | None = None) -> str | None:
+    """The national body a document's own title page or 部门名称 line names, or None.  Only the document's
+    text counts: a national budget saved under a city's name (``2026年武汉市信访局部门预算.pdf``) is still
+    the national body's."""
+    names: list[str] = []
+    block = _title_block(first_page)
+    if block:
+        name = department_from_title(block)
+        if name:
+            names.append(name)
+    for rx in _HEADER_RES:
+        names += [m.group("v") for m in rx.finditer(first_pages or first_page or "")]
+    for name in names:
+        name = _LEADING_NOISE.sub("", _YEAR_TOKEN.sub("", compact(name)))
+        if is_national_body(name):
             return name
     return None
 

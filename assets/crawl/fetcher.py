@@ -3,9 +3,14 @@
 * identifies itself (``FetchPolicy.user_agent``), honours robots.txt (fetched
   once per host) unless switched off for a local mirror;
 * per-host minimum interval between requests and a per-host concurrency cap;
+* one deadline per request (``max_duration``) covering connect, headers and body, so a
+  server trickling its headers a byte at a time cannot hold a fetch longer (httpx's
+  timeouts are per socket operation: each of them is cut to what is left of the
+  deadline); a request past its deadline is final, not retried;
 * timeouts, retries with exponential backoff on timeouts, 5xx and broken
   connections; 4xx are final;
-* redirects followed by hand: capped, loops detected, never off the allowed hosts;
+* redirects followed by hand: capped, loops detected, never off the allowed sites
+  (host *and* port: another port of the same host is another site);
 * bodies streamed and aborted past ``max_bytes``;
 * conditional requests (If-None-Match / If-Modified-Since) → ``not_modified``.
 
@@ -15,6 +20,7 @@ the returned :class:`FetchResult` (``error`` is the reason to record).
 
 from __future__ import annotations
 
+import contextvars
 import email.utils
 import logging
 import threading
@@ -26,7 +32,10 @@ from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import url2pathname
 from urllib.robotparser import RobotFileParser
 
+import httpcore
 import httpx
+
+from assets.crawl.scope import normalize_sites, site_of
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +49,7 @@ RETRY_STATUSES = {429, 500, 502, 503, 504}
 class FetchPolicy:
     user_agent: str = DEFAULT_USER_AGENT
     timeout: float = 30.0  # seconds, connect and each read
-    max_duration: float = 600.0  # seconds, whole transfer of one attempt
+    max_duration: float = 300.0  # seconds, deadline of one request: connect, headers and body
     retries: int = 3  # further attempts after the first one
     backoff_base: float = 1.0  # delay before retry n is backoff_base * 2**(n-1)
     backoff_max: float = 60.0
@@ -91,6 +100,69 @@ class _Final(Exception):
     """A failure not worth retrying."""
 
 
+#: the deadline (time.monotonic()) of the request this thread is making, None outside a request
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("fetch_deadline", default=None)
+
+
+def _left(timeout: float | None, error: type[Exception]) -> float | None:
+    """``timeout`` cut to what is left of the current request's deadline."""
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise error("request deadline reached")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every read and write ends by the request's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream):
+        self.inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self.inner.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.inner.write(buffer, _left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self.inner.start_tls(ssl_context, server_hostname, _left(timeout, httpcore.ConnectTimeout)))
+
+    def get_extra_info(self, info: str):
+        return self.inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, inner: httpcore.NetworkBackend):
+        self.inner = inner
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        return _DeadlineStream(self.inner.connect_tcp(host, port, _left(timeout, httpcore.ConnectTimeout),
+                                                      local_address, socket_options))
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):
+        return _DeadlineStream(self.inner.connect_unix_socket(path, _left(timeout, httpcore.ConnectTimeout),
+                                                              socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self.inner.sleep(seconds)
+
+
+def _deadline_transport(**kw) -> httpx.HTTPTransport:
+    """httpx's transport with every socket operation bounded by the request's deadline."""
+    transport = httpx.HTTPTransport(**kw)
+    pool = transport._pool  # httpcore.ConnectionPool (no proxy: trust_env is off)
+    if not hasattr(pool, "_network_backend"):  # pragma: no cover - a changed httpcore must fail loudly
+        raise RuntimeError("httpcore.ConnectionPool has no _network_backend: cannot bound requests by a deadline")
+    pool._network_backend = _DeadlineBackend(pool._network_backend)
+    return transport
+
+
 def host_key(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc.lower()}"
@@ -118,6 +190,12 @@ class Fetcher:
         self._sleep = sleep
         self._hosts: dict[str, _HostState] = {}
         self._hosts_lock = threading.Lock()
+        limits = httpx.Limits(
+            max_connections=max(4, self.policy.workers * 2),
+            max_keepalive_connections=max(4, self.policy.workers * 2),
+        )
+        if transport is None:
+            transport = _deadline_transport(verify=self.policy.verify_tls, limits=limits, trust_env=False)
         self._client = httpx.Client(
             headers={
                 "User-Agent": self.policy.user_agent,
@@ -130,10 +208,7 @@ class Fetcher:
             trust_env=False,
             verify=self.policy.verify_tls,
             transport=transport,
-            limits=httpx.Limits(
-                max_connections=max(4, self.policy.workers * 2),
-                max_keepalive_connections=max(4, self.policy.workers * 2),
-            ),
+            limits=limits,
         )
         #: requests actually sent (per attempt), for statistics and tests
         self.requests_sent = 0
@@ -208,7 +283,8 @@ class Fetcher:
         if urlsplit(url).scheme == "file":
             return self._fetch_file(url, last_modified=last_modified)
         respect = self.policy.respect_robots if respect_robots is None else respect_robots
-        allowed = {h.lower() for h in allowed_hosts} if allowed_hosts is not None else None
+        # sites (host:port); a bare host name allows its scheme-default ports
+        allowed = normalize_sites(allowed_hosts) if allowed_hosts is not None else None
         headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -249,12 +325,12 @@ class Fetcher:
             tparts = urlsplit(target)
             if tparts.scheme not in ("http", "https"):
                 return FetchResult(url, target, status=result.status, error=f"redirect to unsupported URL {target}", redirects=redirects)
-            if allowed is not None and (tparts.hostname or "").lower() not in allowed:
+            if allowed is not None and site_of(target) not in allowed:
                 return FetchResult(
                     url,
                     target,
                     status=result.status,
-                    error=f"redirect off the allowed hosts: {tparts.hostname}",
+                    error=f"redirect off the allowed hosts: {site_of(target)}",
                     redirects=redirects,
                     attempts=total_attempts,
                 )
@@ -293,7 +369,16 @@ class Fetcher:
 
     def _attempt(self, url: str, headers: dict[str, str], max_bytes: int) -> FetchResult:
         timeout = self.policy.timeout
-        started = time.monotonic()
+        deadline = time.monotonic() + self.policy.max_duration
+        token = _DEADLINE.set(deadline)
+        try:
+            return self._attempt_by(url, headers, max_bytes, deadline)
+        finally:
+            _DEADLINE.reset(token)
+
+    def _attempt_by(self, url: str, headers: dict[str, str], max_bytes: int, deadline: float) -> FetchResult:
+        timeout = self.policy.timeout
+        whole = f"timeout after {self.policy.max_duration:g} s (whole request: connect, headers and body)"
         try:
             with self._client.stream("GET", url, headers=headers) as resp:
                 hdrs = {k.lower(): v for k, v in resp.headers.items()}
@@ -323,10 +408,12 @@ class Fetcher:
                         exc4.status = status  # type: ignore[attr-defined]
                         raise exc4
                     chunks.append(chunk)
-                    if time.monotonic() - started > self.policy.max_duration:
-                        raise _Transient(f"timeout after {self.policy.max_duration:g} s (whole transfer)")
+                    if time.monotonic() >= deadline:
+                        raise _Final(whole)
                 return FetchResult(url, url, status=status, headers=hdrs, content=b"".join(chunks))
         except httpx.TimeoutException:
+            if time.monotonic() >= deadline - 0.01:  # the request's deadline, not one slow read
+                raise _Final(whole) from None
             raise _Transient(f"timeout after {timeout:g} s") from None
         except httpx.RemoteProtocolError as exc:
             raise _Transient(f"connection reset: {_short(exc)}") from None

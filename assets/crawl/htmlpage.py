@@ -129,6 +129,16 @@ class _LinkParser(HTMLParser):
         self.scripts: list[str] = []
         self._script_parts: list[str] | None = None
 
+    def parse_html_declaration(self, i: int) -> int:
+        """``<![…``: CDATA and conditional comments as html.parser reads them; anything else (``<![ x``) is
+        a bogus comment up to the next ``>``, as browsers read it (html.parser gives up on the rest of the
+        page, losing every link after it)."""
+        try:
+            return super().parse_html_declaration(i)
+        except AssertionError:
+            j = self.rawdata.find(">", i + 3)
+            return -1 if j < 0 else j + 1
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k.lower(): (v or "") for k, v in attrs}
         if tag == "base" and a.get("href") and self.base is None:

@@ -7,12 +7,19 @@ The sources file is YAML::
         region_name: 伊川县
         start_urls:
           - https://www.yichuan.gov.cn/zwgk/bmys/index.html
-        allowed_hosts: [yichuan.gov.cn]  # optional, besides the start URLs' hosts
+        allowed_hosts: [yichuan.gov.cn]  # optional, besides the start URLs' sites (host, or host:port)
         respect_robots: true             # optional (false for a local mirror)
         max_pages: 200                   # optional: list/article pages per source
+        max_documents: 1000              # optional: attachments fetched per source
       - region_code: "410300"
         region_name: 洛阳市（本地镜像）
         folder: /data/mirror/luoyang     # every *.pdf under it, recursively
+      - region_code: "410329"
+        region_name: 伊川县（镜像）
+        start_urls: ["file:///data/mirror/yichuan/zwgk/index.html"]
+        mirror_root: /data/mirror/yichuan   # a file:// mirror reads nothing outside (default: the start page's folder)
+
+Reaching ``max_pages`` or ``max_documents`` is reported as a source problem (the run's exit code says so).
 """
 
 from __future__ import annotations
@@ -42,6 +49,16 @@ class SourceConfig:
     #: link depth followed from the start pages; pagination keeps the depth of
     #: its list page, so 2 = list pages → article pages → pages linked from articles
     max_depth: int = 2
+    #: attachments fetched per source (a page of 10,000 links must not take hours); more are reported
+    max_documents: int = 1000
+    #: the folder a file:// mirror is confined to (default: the folder of its start page)
+    mirror_root: str | None = None
+
+    def sites(self) -> set[str]:
+        """Allowed sites (``host:port``): the start URLs' and ``allowed_hosts``' (assets/crawl/scope.py)."""
+        from assets.crawl.scope import allowed_sites
+
+        return allowed_sites(self.start_urls, self.allowed_hosts)
 
     def hosts(self) -> set[str]:
         """Allowed host names (lower case, without port)."""
@@ -54,6 +71,7 @@ class SourceConfig:
 
 
 _REGION_CODE = re.compile(r"^\d{6}$")
+_HOST = re.compile(r"^[\w.\-]+(:\d{1,5})?$")
 _KNOWN_KEYS = {
     "region_code",
     "region_name",
@@ -63,6 +81,8 @@ _KNOWN_KEYS = {
     "respect_robots",
     "max_pages",
     "max_depth",
+    "max_documents",
+    "mirror_root",
 }
 
 
@@ -121,13 +141,23 @@ def _parse_entry(index: int, entry: Any, base_dir: Path) -> SourceConfig:
         allowed = [allowed]
     if not isinstance(allowed, list) or not all(isinstance(h, str) for h in allowed):
         raise _entry_error(index, entry, "'allowed_hosts' must be a list of host names")
+    for h in allowed:
+        if not _HOST.match(h.strip()):
+            raise _entry_error(index, entry, f"bad allowed host {h!r}: expected a host name, or host:port")
+
+    root = entry.get("mirror_root")
+    if root is not None:
+        if not isinstance(root, str) or not root.strip():
+            raise _entry_error(index, entry, "'mirror_root' must be a path")
+        root_path = Path(root.removeprefix("file://")).expanduser()
+        root = str(root_path if root_path.is_absolute() else base_dir / root_path)
 
     respect = entry.get("respect_robots", True)
     if not isinstance(respect, bool):
         raise _entry_error(index, entry, "'respect_robots' must be true or false")
 
     ints: dict[str, int] = {}
-    for key, default in (("max_pages", 200), ("max_depth", 2)):
+    for key, default in (("max_pages", 200), ("max_depth", 2), ("max_documents", 1000)):
         value = entry.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise _entry_error(index, entry, f"'{key}' must be a non-negative integer")
@@ -142,6 +172,8 @@ def _parse_entry(index: int, entry: Any, base_dir: Path) -> SourceConfig:
         respect_robots=respect,
         max_pages=ints["max_pages"],
         max_depth=ints["max_depth"],
+        max_documents=ints["max_documents"],
+        mirror_root=root,
     )
 
 

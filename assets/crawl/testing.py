@@ -325,3 +325,136 @@ def budget_pdf(department: str = "伊川县政务服务中心", year: int = 2024
 def _cn(n: int) -> str:
     digits = "〇一二三四五六七八九"
     return digits[n // 10] + digits[n % 10]
+
+
+# ---------------------------------------------------------------------------
+# hostile inputs (tests/test_hostile.py, bench/bench_hostile.py): generated, never committed
+
+
+def bomb_pdf(inflated: int = 512 << 20) -> bytes:
+    """A one-page PDF whose content stream inflates to ``inflated`` bytes (spaces): 512 MiB from ~520 KB.
+    pdfium holds about twice that while reading the page's text."""
+    import zlib
+
+    co = zlib.compressobj(9)
+    chunk = b" " * (1 << 20)
+    parts = [co.compress(chunk) for _ in range(inflated // len(chunk))]
+    parts.append(co.compress(b" " * (inflated % len(chunk))))
+    parts.append(co.flush())
+    data = b"".join(parts)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for i, obj in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def join_pdfs(*pdfs: bytes) -> bytes:
+    """The pages of ``pdfs`` in one PDF (pdfium copies the page streams without decoding them)."""
+    import io
+
+    import pypdfium2 as pdfium
+
+    out = pdfium.PdfDocument.new()
+    for data in pdfs:
+        out.import_pages(pdfium.PdfDocument(data))
+    buf = io.BytesIO()
+    out.save(buf)
+    return buf.getvalue()
+
+
+def budget_with_bomb(inflated: int = 512 << 20, department: str = "伊川县政务服务中心") -> bytes:
+    """A budget whose first three pages read normally (the crawl's look passes: year, department) and whose
+    fourth page is a decompression bomb: only extraction, which reads every page, meets it."""
+    return join_pdfs(budget_pdf(department), make_pdf(["说明"]), bomb_pdf(inflated))
+
+
+def many_pages_pdf(pages: int = 2000, department: str = "伊川县政务服务中心", tables: bool = False) -> bytes:
+    """``pages`` pages: a budget's two first pages, then pages of text; ``tables``: each of those pages carries
+    a table title and a small ruled table, so extraction runs camelot on every page."""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    first = budget_pdf(department)
+    make_pdf(["x"])  # registers the CJK font
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4, invariant=1)
+    for i in range(pages - 2):  # the budget's title page and 部门名称 page are the first two
+        if tables:
+            c.setFont("WQY", 14)
+            c.drawString(160, 780, "一般公共预算支出预算表")
+            c.setFont("WQY", 10)
+            xs, ys = [60, 200, 340, 480], [740, 720, 700, 680]
+            for x in xs:
+                c.line(x, ys[0], x, ys[-1])
+            for y in ys:
+                c.line(xs[0], y, xs[-1], y)
+            for r, row in enumerate([["科目编码", "科目名称", "合计"], ["2010101", "行政运行", f"{i}.00"],
+                                     ["合计", "", f"{i}.00"]]):
+                for k, cell in enumerate(row):
+                    c.drawString(xs[k] + 4, ys[r] - 14, cell)
+        else:
+            c.setFont("Helvetica", 12)
+            c.drawString(60, 780, f"page {i + 2}")
+        c.showPage()
+    c.save()
+    return join_pdfs(first, buf.getvalue())
+
+
+def encrypted_pdf(user_password: str, owner_password: str = "owner", department: str = "伊川县政务服务中心") -> bytes:
+    """A budget title page encrypted by reportlab: ``user_password=""`` is an owner-password-only PDF (opens
+    without a password, copying and printing restricted)."""
+    import io
+
+    from reportlab.lib import pdfencrypt
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    global _font_registered
+    make_pdf(["x"])  # registers the CJK font
+    enc = pdfencrypt.StandardEncryption(user_password, ownerPassword=owner_password, canPrint=0, canCopy=0)
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4, invariant=1, encrypt=enc)
+    short = department[len("伊川县"):] if department.startswith("伊川县") else department
+    for line_no, line in enumerate([f"2024年洛阳市伊川县{short}部门预算", f"部门名称：{department}"]):
+        c.setFont("WQY", 14)
+        c.drawString(60, 780 - 28 * line_no, line)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def trickle_headers(portal: LocalPortal, path: str, body: bytes, *, interval: float = 1.0, lines: int = 90) -> str:
+    """Serve ``body`` after ``lines`` header lines sent one every ``interval`` seconds (a server that keeps
+    a client waiting while never being silent for a whole read timeout)."""
+
+    def handler(h: BaseHTTPRequestHandler) -> int:
+        try:
+            h.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\n")
+            h.wfile.flush()
+            for i in range(lines):
+                if portal.stop_event.wait(interval):
+                    break
+                h.wfile.write(f"X-Trickle-{i}: {i}\r\n".encode())
+                h.wfile.flush()
+            h.wfile.write(f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            h.wfile.flush()
+        except OSError:
+            pass
+        h.close_connection = True
+        return 200
+
+    return portal.handle(path, handler)

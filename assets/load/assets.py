@@ -5,6 +5,7 @@ import time
 
 from dagster import AssetExecutionContext, AssetIn, MetadataValue, MultiToSingleDimensionPartitionMapping, asset
 
+from assets.crawl.detect import LABEL_OWNER_PASSWORD, is_national_body
 from assets.extract.document import EXTRACTOR_VERSION
 from assets.extract.document_sets import linked_narratives
 from assets.load.warehouse import DocumentLoad
@@ -99,6 +100,12 @@ def build_loads(
         for n in narratives:
             tables_of_narrative.setdefault(n, []).append(table_sha)
     for sha, (entry, result) in extracted.items():
+        if result.status == "ok" and is_national_body(result.department):
+            # the tables name a national body (国家… / 中央…): never loaded as a local department's
+            loads.append(DocumentLoad(document_row(entry, result, STATUS_SKIPPED, (
+                f"document of a national body ({result.department}), not of a local department of region "
+                f"{entry.region_code}"))))
+            continue
         if result.status != "ok":
             status, reason = (STATUS_SKIPPED if result.status == STATUS_SKIPPED else STATUS_REJECTED), result.reason
             if sha in tables_of_narrative:
@@ -111,10 +118,13 @@ def build_loads(
             continue
         verdict = verdicts[sha]
         hard = verdict.hard
-        reason = None
+        reasons = []
         if hard:
-            reason = f"{len(hard)} hard data-quality finding(s): " + "; ".join(
-                sorted({f["check_name"] for f in hard}))
+            reasons.append(f"{len(hard)} hard data-quality finding(s): " + "; ".join(
+                sorted({f["check_name"] for f in hard})))
+        if LABEL_OWNER_PASSWORD in (entry.reason or ""):  # read normally, labelled
+            reasons.append(LABEL_OWNER_PASSWORD)
+        reason = "; ".join(reasons) or None
         doc = normalized[sha]
         facts = {name: unique_rows(name, rows) for name, rows in doc.facts.items()}
         findings = [dict(f, document_sha256=sha) for f in verdict.findings]

@@ -16,6 +16,7 @@ DECIMAL in SQL); PostgreSQL streams rows through psycopg ``COPY``.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -33,14 +34,80 @@ class WarehouseUnavailable(RuntimeError):
     """The warehouse URL cannot be reached or opened."""
 
 
-def make_engine(url: str) -> sa.Engine:
+class ReadOnlyViolation(RuntimeError):
+    """A statement tried to write through a read-only connection (``budget-etl query`` / ``report``)."""
+
+
+def make_engine(url: str, *, read_only: bool = False) -> sa.Engine:
+    """An engine on the warehouse; ``read_only``: DuckDB opens the file with ``read_only=True`` (it then
+    shares the file with other readers, e.g. notebooks) and PostgreSQL runs every transaction READ ONLY."""
+    kw: dict[str, Any] = {}
+    if read_only and url.startswith("duckdb"):
+        kw["connect_args"] = {"read_only": True}
+    elif read_only and url.startswith("postgresql"):
+        kw["connect_args"] = {"options": "-c default_transaction_read_only=on"}
+    for attempt in (1, 2):
+        try:
+            engine = sa.create_engine(url, **kw)
+            with engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            return engine
+        except Exception as exc:  # any driver error: say which warehouse and why
+            if attempt == 1 and "different configuration" in str(exc):
+                # DuckDB: this process still holds the file read-write through an engine nobody uses any more
+                import gc
+
+                gc.collect()
+                continue
+            raise WarehouseUnavailable(open_error(url, exc, read_only)) from exc
+    raise AssertionError("unreachable")
+
+
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
+
+
+def _command_line(pid: int) -> str | None:
     try:
-        engine = sa.create_engine(url)
-        with engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-    except Exception as exc:  # any driver error: say which warehouse and why
-        raise WarehouseUnavailable(f"cannot open warehouse {redact(url)}: {type(exc).__name__}: {exc}") from exc
-    return engine
+        raw = open(f"/proc/{pid}/cmdline", "rb").read()
+    except OSError:
+        return None
+    text = raw.replace(b"\0", b" ").decode("utf-8", "replace").strip()
+    # never show a password a command line may carry (--warehouse postgresql://user:secret@…)
+    text = re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def open_error(url: str, exc: BaseException, read_only: bool) -> str:
+    """Why a warehouse could not be opened, and what to do (DuckDB's single-writer lock, a missing file)."""
+    message = str(exc)
+    if url.startswith("duckdb"):
+        path = url.split(":///", 1)[-1]
+        if "database does not exist" in message:
+            return f"no warehouse at {path}: run `budget-etl ingest` first (or pass --warehouse / --data-dir)"
+        if "different configuration" in message:
+            mode = "read-only" if read_only else "read-write"
+            return (f"the DuckDB warehouse {path} is already open in this process in another mode: DuckDB cannot "
+                    f"open it {mode} as well; close (dispose) the other connection first")
+        m = _LOCK_HOLDER.search(message)
+        if m:
+            pid = int(m.group("pid"))
+            who = f"PID {pid}: {_command_line(pid) or m.group('program')}"
+            if read_only:
+                return (f"the DuckDB warehouse {path} is open for writing by another process ({who}). DuckDB "
+                        "allows one writing process, or any number of read-only ones, never both at once: wait "
+                        "until that ingest or backfill has finished (or close that connection), then run this again.")
+            return (f"the DuckDB warehouse {path} is open in another process ({who}). DuckDB allows one writing "
+                    "process, or any number of read-only ones, never both at once: close that connection (a "
+                    "notebook: con.close()), or wait until it ends, then run this again. Notebooks and "
+                    "`budget-etl query` can read alongside each other (read_only=True), not alongside an ingest.")
+    return f"cannot open warehouse {redact(url)}: {type(exc).__name__}: {exc}"
+
+
+def is_read_only_violation(exc: BaseException) -> bool:
+    """A driver error saying a write was refused because the connection is read-only."""
+    text = f"{type(exc).__name__}: {exc} {getattr(exc, 'orig', '')}"
+    return ("ReadOnlySqlTransaction" in text or "read-only transaction" in text
+            or "read-only mode" in text or "read_only" in text and "Cannot execute" in text)
 
 
 def redact(url: str) -> str:
@@ -135,10 +202,25 @@ def _advisory_key(sha: str) -> int:
 # --------------------------------------------------------------------------- the warehouse
 
 
+#: DuckDB statements a guarded read-only query may run (see Warehouse.guarded)
+_READ_STATEMENTS = {"SELECT", "EXPLAIN"}
+
+
 class Warehouse:
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, read_only: bool = False):
         self.url = url
-        self.engine = make_engine(url)
+        self.read_only = read_only
+        #: DuckDB cannot open one file read-only and read-write in the same process: when this process
+        #: already holds it read-write (a notebook or a test that also runs the CLI's functions), a read-only
+        #: warehouse shares that connection, runs only SELECT / EXPLAIN and rolls every query back
+        self.guarded = False
+        try:
+            self.engine = make_engine(url, read_only=read_only)
+        except WarehouseUnavailable as exc:
+            if not (read_only and url.startswith("duckdb") and "in another mode" in str(exc)):
+                raise
+            self.engine = make_engine(url)
+            self.guarded = True
         self.dialect = self.engine.dialect.name
 
     def ensure_schema(self) -> None:
@@ -198,24 +280,31 @@ class Warehouse:
         return list(latest.values())
 
     def record_manifest(self, rows: Iterable[dict[str, Any]]) -> int:
-        """Upsert manifest rows by (url, sha256); an unchanged fetch keeps its first fetched_at."""
+        """Upsert manifest rows by (url, sha256); an unchanged fetch keeps its first fetched_at.
+
+        One ``INSERT … ON CONFLICT`` per row (PostgreSQL and DuckDB): two crawls recording the same
+        URL and content at the same time cannot collide on the key (a select-then-insert could)."""
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
         m = t.manifest
         cols = {c.name for c in m.columns}
+        keys = [m.c.url, m.c.sha256]
         n = 0
         with self.engine.begin() as conn:
             for row in rows:
                 rec = {k: v for k, v in row.items() if k in cols}
                 rec["sha256"] = rec.get("sha256") or ""
-                existing = conn.execute(
-                    sa.select(m.c.fetched_at, m.c.status).where(m.c.url == rec["url"], m.c.sha256 == rec["sha256"])
-                ).first()
-                if existing is not None:
-                    if rec.get("status") == "unchanged":
-                        # keep what we knew of the content; note when we saw it again
-                        continue
-                    conn.execute(sa.delete(m).where(m.c.url == rec["url"], m.c.sha256 == rec["sha256"]))
-                conn.execute(sa.insert(m), [rec])
-                n += 1
+                stmt = pg_insert(m).values(**rec)
+                if rec.get("status") == "unchanged":
+                    # keep what we knew of the content; note when we saw it again
+                    stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+                else:
+                    stmt = stmt.on_conflict_do_update(
+                        index_elements=keys,
+                        set_={c.name: stmt.excluded[c.name] for c in m.columns if c.name in rec
+                              and c.name not in ("url", "sha256")},
+                    )
+                n += conn.execute(stmt).rowcount or 0
         return n
 
     # -- documents --------------------------------------------------------
@@ -299,18 +388,45 @@ class Warehouse:
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
         """Run one SQL statement as written (no parameters: ``LIKE '%…%'`` needs no escaping on
-        PostgreSQL); returns column names and rows."""
+        PostgreSQL); returns column names and rows.  On a read-only warehouse a write raises
+        :class:`ReadOnlyViolation`, and on PostgreSQL the text must be one statement (it is prepared:
+        ``COMMIT; SET …; DELETE …`` cannot leave the read-only transaction)."""
         with self.engine.connect() as conn:
             raw = conn.connection
             cur = raw.cursor()
             try:
-                cur.execute(sql)
+                if self.guarded:
+                    self._check_read_statements(sql)
+                    cur.execute("BEGIN TRANSACTION")
+                if self.read_only and self.dialect == "postgresql":
+                    cur.execute(sql, prepare=True)
+                else:
+                    cur.execute(sql)
                 cols = [d[0] for d in cur.description] if cur.description else []
                 data = [tuple(r) for r in cur.fetchall()] if cur.description else []
+            except Exception as exc:
+                if self.read_only and "cannot insert multiple commands" in str(exc):
+                    raise ReadOnlyViolation("one statement at a time: the text holds several") from exc
+                if self.read_only and is_read_only_violation(exc):
+                    raise ReadOnlyViolation(str(exc).strip().splitlines()[0]) from exc
+                raise
             finally:
                 cur.close()
-            raw.commit()
+            if not self.read_only:
+                raw.commit()
+            elif self.dialect == "postgresql" or self.guarded:
+                raw.rollback()  # end the read-only transaction (DuckDB's read-only connection has none open)
             return cols, data
+
+    @staticmethod
+    def _check_read_statements(sql: str) -> None:
+        import duckdb
+
+        kinds = [st.type.name for st in duckdb.extract_statements(sql)]
+        writes = [k for k in kinds if k not in _READ_STATEMENTS]
+        if writes or len(kinds) != 1:
+            what = ", ".join(writes) if writes else f"{len(kinds)} statements"
+            raise ReadOnlyViolation(f"only one SELECT or EXPLAIN statement is run read-only here, not {what}")
 
     def dispose(self) -> None:
         self.engine.dispose()

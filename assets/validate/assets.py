@@ -43,7 +43,8 @@ from assets.records import STATUS_LOADED, STATUS_QUARANTINED, ExtractionResult, 
 from assets.validate.quality import DocumentInput, Evaluation, evaluate, outcomes_of, run_frames
 from expectations.suites import HARD_SUITES, SOFT_SUITES, SUITE_CHECKS
 from pipelines.partitions import year_region_partitions
-from pipelines.resources import RawStoreResource, WarehouseResource
+from assets.extract.worker import Limits
+from pipelines.resources import ExtractionResource, RawStoreResource, WarehouseResource
 
 
 @dataclass
@@ -94,17 +95,21 @@ def judge(result: ExtractionResult, normalized: NormalizedDocument, **kw) -> Ver
     return judge_documents([DocumentInput(result, normalized, **kw)])[result.document_sha256]
 
 
-def _narrative_pages(raw_store: RawStoreResource, result: ExtractionResult) -> list[tuple[int | None, str]] | None:
-    """Text of the pages without tables, with their page numbers (None: use ``result.narrative``)."""
-    from assets.extract.pdf_text import UnreadableDocument, read_pages
+def _narrative_pages(raw_store: RawStoreResource, result: ExtractionResult,
+                     limits: Limits | None = None) -> list[tuple[int | None, str]] | None:
+    """Text of the pages without tables, with their page numbers (None: use ``result.narrative``); read in a
+    worker process under the PDF limits, as every PDF parse is."""
+    from assets.extract.worker import page_texts_limited
 
-    path = raw_store.store().path(result.document_sha256)
     try:
-        pages = read_pages(path)
-    except (UnreadableDocument, OSError):
+        path = raw_store.store().path(result.document_sha256)
+    except FileNotFoundError:
+        return None
+    pages = page_texts_limited(path, limits)
+    if pages is None:
         return None
     table_pages = {p for t in result.tables for p in t.pages}
-    return [(p.number, p.text) for p in pages if p.number not in table_pages]
+    return [(n, text) for n, text in pages if n not in table_pages]
 
 
 @asset(
@@ -118,6 +123,7 @@ def validated_documents(
     context: AssetExecutionContext,
     warehouse: WarehouseResource,
     raw_store: RawStoreResource,
+    extraction: ExtractionResource,
     extracted_documents: dict[str, tuple[ManifestEntry, ExtractionResult]],
     normalized_documents: dict[str, NormalizedDocument],
 ) -> dict[str, Verdict]:
@@ -126,6 +132,7 @@ def validated_documents(
     year = int(context.partition_key.keys_by_dimension["year"])
     region = context.partition_key.keys_by_dimension["region"]
     wh = warehouse.open()
+    limits = extraction.limits()
     docs = []
     # a table PDF is checked against the 说明 of the narrative-only PDF of its document set (江苏 公开文件 / 公开表)
     linked = linked_narratives(extracted_documents)
@@ -133,9 +140,9 @@ def validated_documents(
         for sha, doc in normalized_documents.items():
             entry, result = extracted_documents[sha]
             department = result.department or entry.department
-            pages = _narrative_pages(raw_store, result)
+            pages = _narrative_pages(raw_store, result, limits)
             for other in linked.get(sha, []):
-                pages = (pages or []) + (_narrative_pages(raw_store, extracted_documents[other][1]) or [])
+                pages = (pages or []) + (_narrative_pages(raw_store, extracted_documents[other][1], limits) or [])
             docs.append(DocumentInput(result, doc, year=entry.year or year, pages=pages,
                                       previous=previous_year(wh.engine, region, entry.year or year, department)))
     finally:

@@ -8,8 +8,8 @@
   budget's department) and ``budget_units`` (the units a department budget lists): roll-ups count each amount
   once, never a unit budget together with its department's consolidated budget.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from alembic import op
 
 from warehouse_schema.views import VIEW_ORDER
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
