@@ -319,3 +319,28 @@ def test_a_unit_budget_names_itself_and_its_department():
     assert budget_level(["2026年某某局部门预算", "二、部门预算单位构成"], "某某局")[:2] == ("department", None)
     assert find_department("单位：无锡市交通运输局（本级）                 单位：万元") == "无锡市交通运输局(本级)"
     assert find_department("                                                  单位：万元") is None
+
+
+def test_basic_expenditure_printed_by_function_in_a_table_of_its_own_is_joined_by_code():
+    from assets.extract.document import _join_basic_by_function
+    from assets.records import ExtractedRow, ExtractedTable, ExtractionResult
+
+    def row(code, kind, **amounts):
+        return ExtractedRow(5, 0, {"function_code": code, **{k: D(v) for k, v in amounts.items()}}, kind)
+
+    gpb = ExtractedTable("gpb_expenditure", "一般公共预算支出预算表", [5], "万元", [
+        row("", "total", total="30.00", project_total="8.00"), row("2010101", "detail", total="22.00", project_total="0.00"),
+        row("2010102", "detail", total="8.00", project_total="8.00")], columns=["function_code", "total", "project_total"])
+    basic = ExtractedTable("gpb_basic_by_function", "一般公共预算基本支出表（功能科目）", [6], "万元", [
+        row("", "total", total="22.00"), row("2010101", "detail", total="22.00")], columns=["function_code", "total"])
+    result = ExtractionResult("x", 9, [gpb, basic])
+    problems: list[dict] = []
+    _join_basic_by_function(result, problems)
+    assert problems == [] and "basic_total" in gpb.columns
+    assert [r.values["basic_total"] for r in gpb.rows] == [D("22.00"), D("22.00"), D("0.00")]
+    assert gpb.reading["basic_joined"].startswith("基本支出 joined by code from 一般公共预算基本支出表（功能科目） (p. 6)")
+    # a 基本支出 the function table has no row for cannot be placed: a hard problem
+    basic.rows.append(row("2080505", "detail", total="1.00"))
+    gpb.columns = ["function_code", "total", "project_total"]
+    _join_basic_by_function(result, problems)
+    assert [p["severity"] for p in problems] == ["hard"] and "2080505" in problems[0]["problem"]

@@ -213,3 +213,16 @@ def test_document_title_from_the_cover_lines():
     # a PDF of tables only: rows and table titles, no title of its own
     assert document_title(["公开表一", "部门：单位：万元", "1.一般公共预算18,330.37二、外交支出二、项目支出6,459.58",
                            "收支预算总表"]) is None
+
+
+def test_a_frame_that_starts_above_its_title_keeps_the_title():
+    """The title printed in the first row of the table's frame (a spreadsheet's title row with borders): the
+    title is the table's, not cell text; a title-like text among the figures stays cell text."""
+    framed = _piece(7, [["一般公共预算支出预算表", "一般公共预算支出预算表", "一般公共预算支出预算表"],
+                        ["科目编码", "科目名称", "合计"], ["2010101", "行政运行", "1.00"]], 700, 580)
+    events = page_events([framed], [_title("一般公共预算支出预算表", 695)])
+    assert [type(e).__name__ for e in events] == ["Title", "Piece"]
+    assert events[0].top > framed.bbox[3]
+    inner = _piece(8, [["科目编码", "科目名称", "合计"], ["2010101", "行政运行", "1.00"],
+                       ["", "详见一般公共预算支出预算表", ""]], 700, 580)
+    assert [type(e).__name__ for e in page_events([inner], [_title("详见一般公共预算支出预算表", 615)])] == ["Piece"]

@@ -247,6 +247,9 @@ extracted_table = sa.Table(
     sa.Column("flavor", sa.Text),  # camelot flavor that succeeded
     sa.Column("accuracy", sa.Float),
     sa.Column("row_count", sa.Integer),
+    # how the table was read (JSON): its type's evidence, codes resolved from names, the identities that
+    # decided an ambiguous reading (which rows are the total and the units, what 合计 adds up …)
+    sa.Column("reading", sa.Text),
     schema="core",
 )
 

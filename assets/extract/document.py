@@ -55,7 +55,7 @@ from assets.extract.vector_rules import install as install_vector_rules
 from assets.extract.text_tables import build_text_table
 from assets.extract.two_sided import build_two_sided
 from assets.crawl.detect import REASON_FINAL_ACCOUNTS, detect_doc_type
-from assets.records import DOC_FINAL_ACCOUNTS, ExtractedTable, ExtractionResult
+from assets.records import DOC_FINAL_ACCOUNTS, TABLE_GPB_EXPENDITURE, ExtractedTable, ExtractionResult
 
 log = logging.getLogger(__name__)
 
@@ -470,6 +470,7 @@ def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
     opened = _assemble(candidates, titled, grids, {p.number: p for p in pages}, lines, result, narrative)
     _build_tables(opened, result, problems)
     result.narrative = "\n".join(narrative)
+    _join_basic_by_function(result, problems)
     result.unrecognised.extend(problems)
     if not result.department:  # the name most tables print (one 部门名称 line may wrap: "江苏省人大" / "常委会办公厅")
         names = Counter(t.department for t in result.tables if t.department)
@@ -480,6 +481,36 @@ def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
     if not result.tables:  # titles over no readable table: the 说明 of a set whose tables are another PDF
         result.status, result.reason = "rejected", REASON_NO_TABLE
     return result
+
+
+def _join_basic_by_function(result: ExtractionResult, problems: list[dict]) -> None:
+    """基本支出 by 功能分类 printed as a table of its own while the 一般公共预算支出表 prints only 合计 and 项目
+    (专项业务经费): the basic amounts are joined into the function table by code (a code the basic table does
+    not list has none); a basic row whose code the function table lacks is a hard problem."""
+    gpb, basic = result.table(TABLE_GPB_EXPENDITURE), result.table("gpb_basic_by_function")
+    if gpb is None or basic is None or basic.empty or "basic_total" in gpb.columns:
+        return
+    field_name = "basic_total" if "basic_total" in basic.columns else "total"
+    amounts = {str(r.values.get("function_code")): r.values.get(field_name) for r in basic.rows
+               if r.values.get("function_code") and isinstance(r.values.get(field_name), Decimal)}
+    total = next((r.values.get(field_name) for r in basic.rows if r.kind == "total"), None)
+    codes = set()
+    for row in gpb.rows:
+        code = str(row.values.get("function_code") or "")
+        codes.add(code)
+        if code in amounts:
+            row.values["basic_total"] = amounts[code]
+        elif row.kind == "total" and isinstance(total, Decimal):
+            row.values["basic_total"] = total
+        elif code:
+            row.values["basic_total"] = Decimal("0.00")
+    gpb.columns = gpb.columns + ["basic_total"]
+    missing = sorted(set(amounts) - codes)
+    for code in missing:
+        problems.append(_problem("hard", basic.pages[0], TABLE_GPB_EXPENDITURE,
+                                 f"{basic.title}: code {code} has 基本支出 but no row in {gpb.title}"))
+    gpb.reading["basic_joined"] = (f"基本支出 joined by code from {basic.title} (p. {basic.pages[0]}): "
+                                   f"{len(amounts) - len(missing)} codes")
 
 
 def _units(result: ExtractionResult) -> list[str]:

@@ -323,13 +323,36 @@ def page_events(pieces: list[Piece], titles: list[Title]) -> list[Title | Piece]
     dropped; a text-alignment table spanning titles is cut at them.  Pieces without a box (no position
     known) come after the titles, in camelot's order."""
     ruled = [p for p in pieces if p.bbox is not None and p.rows_y is not None and p.flavor.startswith("lattice")]
-    titles = [t for t in titles if not any(inside(t, p) for p in ruled)]
+    kept = []
+    for t in titles:
+        frame = next((p for p in ruled if inside(t, p)), None)
+        if frame is None:
+            kept.append(t)
+        elif _heads(t, frame):
+            # a table frame that starts above its title (the title printed in the frame's first row): the
+            # title is the table's, placed just above it; its row is page furniture, dropped when built
+            kept.append(replace(t, top=frame.bbox[3] + _TOL, bottom=frame.bbox[3] + _TOL / 2))
+        # else: cell text that reads like a title
+    titles = kept
     cut: list[Piece] = []
     for p in pieces:
         cut.extend(split_at_titles(p, titles) if not p.flavor.startswith("lattice") else [p])
     placed = [(t.top, 0, t) for t in titles] + [(p.bbox[3], 1, p) for p in cut if p.bbox is not None]
     placed.sort(key=lambda e: (-e[0], e[1]))
     return [e[2] for e in placed] + [p for p in cut if p.bbox is None]
+
+
+def _heads(title: Title, piece: Piece) -> bool:
+    """The title stands in the piece's top rows, above every row of numbers: the frame's own title row."""
+    if not piece.rows_y:
+        return False
+    mid = (title.top + title.bottom) / 2
+    row = next((i for i, (top, bottom) in enumerate(piece.rows_y) if bottom - _TOL <= mid <= top + _TOL), None)
+    if row is None or row > 2:
+        return False
+    key = header_text(title.text)
+    cells = "".join(header_text(c) for c in piece.cells[row]) if row < len(piece.cells) else ""
+    return bool(key) and key in cells and not any(_row_has_amount(r) for r in piece.cells[:row + 1])
 
 
 def align_columns(piece: Piece, ref: Piece) -> Piece | None:

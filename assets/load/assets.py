@@ -1,6 +1,7 @@
 """Dagster asset of the load stage: one transaction per partition (year × region) into the warehouse."""
 
 
+import json
 import time
 
 from dagster import AssetExecutionContext, AssetIn, MetadataValue, MultiToSingleDimensionPartitionMapping, asset
@@ -69,6 +70,7 @@ def table_rows(result: ExtractionResult) -> list[dict]:
                 "flavor": tb.flavor,
                 "accuracy": tb.accuracy,
                 "row_count": len(tb.rows),
+                "reading": json.dumps(tb.reading, ensure_ascii=False, sort_keys=True) if tb.reading else None,
             }
         )
     return rows
