@@ -264,7 +264,9 @@ class _SourceCrawl:
         if not root.is_dir():
             raise FileNotFoundError(f"folder not found: {root}")
         for path in sorted(root.rglob("*")):
-            if path.is_file() and path.suffix.lower() == ".pdf" and inside(path, root):  # no link out of it
+            # the folder's files as its owner put them there (a symbolic link to an archive is theirs to make);
+            # only a file:// mirror's links are confined to its root (scope.inside)
+            if path.is_file() and path.suffix.lower() == ".pdf":
                 rel_parent = path.parent.relative_to(root)
                 title = " / ".join(rel_parent.parts) or None
                 self._add_doc(_DocLink(url=folder_url(self.source.region_code, root, path), anchor=path.stem,

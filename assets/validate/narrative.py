@@ -31,6 +31,7 @@ from assets.records import (
 from assets.validate.rules import (
     EXPENSE_GRAND,
     EXPENSE_YEAR,
+    basic_field,
     FEN_PER_UNIT,
     INCOME_GRAND,
     INCOME_YEAR,
@@ -225,7 +226,7 @@ def table_values(result: ExtractionResult) -> dict[str, TableValue]:
         put("expense_year", out["dept_total"])
     basic = _usable(result.table(TABLE_GPB_BASIC))
     if basic:
-        put("basic_table_total", _tv(basic, *table_total(basic, "total"), "合计"))
+        put("basic_table_total", _tv(basic, *table_total(basic, basic_field(basic)), "合计"))
         put("personnel", _tv(basic, *table_total(basic, "personnel"), "人员经费"))
         put("public", _tv(basic, *table_total(basic, "public"), "公用经费"))
     tp = result.table(TABLE_THREE_PUBLIC)
@@ -235,7 +236,8 @@ def table_values(result: ExtractionResult) -> dict[str, TableValue]:
                 put(f"three_public_{k}", TableValue(Decimal(0), Decimal(0), (tp.pages or [None])[0], None,
                                                     tp.table_type, f"{_base_title(tp)} (此表无数据)"))
         else:
-            row = tp.rows[0]
+            # the budget's row: not last year's, nor the change, nor a unit's (the 三公 table may print all)
+            row = next((r for r in tp.rows if r.kind == "total"), tp.rows[0])
             for k, what in (("total", "合计"), ("outbound", "因公出国(境)费"), ("vehicle_total", "公务用车购置及运行费"),
                             ("vehicle_purchase", "公务用车购置费"), ("vehicle_operation", "公务用车运行费"),
                             ("reception", "公务接待费")):
