@@ -25,8 +25,8 @@ from dagster import AssetKey, DagsterInstance, Definitions
 from assets.crawl.sources import SourceConfig
 from assets.stop import stop_requested
 from pipelines.jobs import TAG_TRIGGER, backfill_job, crawl_job, process_job
-from pipelines.partitions import FIRST_YEAR, LAST_YEAR, region_partitions, year_region_key
-from pipelines.resources import HttpFetcherResource
+from assets.partitions import FIRST_YEAR, LAST_YEAR, region_partitions, year_region_key
+from assets.resources import HttpFetcherResource
 
 #: stages that never open the warehouse (run in parallel worker processes even on DuckDB)
 PARALLEL_ASSETS = ["extracted_documents", "normalized_documents"]

@@ -81,7 +81,7 @@ def _notice(message: str) -> None:
 
 def _prepare(sources_path, regions, years, warehouse_url, data_dir, *, years_required=False):
     """Validate what a run needs before any work: sources, years, a reachable warehouse."""
-    from pipelines.partitions import parse_years
+    from assets.partitions import parse_years
 
     if not sources_path:
         raise click.ClickException("--sources FILE (or env BUDGET_SOURCES) is required")

@@ -17,7 +17,7 @@ from dagster import DagsterInstance
 
 from assets.crawl.sources import SourceConfig
 from assets.records import ManifestEntry
-from pipelines.resources import HttpFetcherResource
+from assets.resources import HttpFetcherResource
 
 
 @dataclass

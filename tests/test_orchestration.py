@@ -34,7 +34,7 @@ from assets.validate.assets import validated_documents
 from orchestration_corpus import XINAN, YICHUAN, FAST_FETCH, build_folders, data_dir, write_bad_documents
 from pipelines.backfill import job_definitions, process_partitions
 from pipelines.jobs import TAG_PORTAL_HOST, TAG_PROCESS_YEARS, TAG_TRIGGER, nightly_crawl, portal_host
-from pipelines.partitions import nightly_years, region_partitions, split_key, year_region_key
+from assets.partitions import nightly_years, region_partitions, split_key, year_region_key
 from pipelines.sensors import discover_regions, new_regions, process_after_crawl, years_to_process
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -8,8 +8,8 @@ from dagster import AssetExecutionContext, Backoff, MetadataValue, RetryPolicy, 
 from assets.crawl.crawler import CrawlStats, PreviousFetch, crawl_source
 from assets.records import ManifestEntry
 from assets.stop import Interrupted, as_failure, stop_requested
-from pipelines.partitions import region_partitions
-from pipelines.resources import (
+from assets.partitions import region_partitions
+from assets.resources import (
     ExtractionResource,
     HttpFetcherResource,
     RawStoreResource,

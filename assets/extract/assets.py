@@ -12,8 +12,8 @@ from assets.extract.document import EXTRACTOR_VERSION
 from assets.extract.worker import Limits, WorkerPool, extract_many, limit_of
 from assets.records import DOC_BUDGET, STATUS_FAILED, STATUS_REJECTED, ExtractionResult, ManifestEntry
 from assets.stop import Interrupted, as_failure, stop_requested
-from pipelines.partitions import year_region_partitions
-from pipelines.resources import ExtractionResource, RawStoreResource
+from assets.partitions import year_region_partitions
+from assets.resources import ExtractionResource, RawStoreResource
 
 
 def documents_of_year(entries: list[ManifestEntry], year: int) -> list[ManifestEntry]:

@@ -20,8 +20,8 @@ from assets.records import (
     ManifestEntry,
 )
 from assets.validate.assets import Verdict
-from pipelines.partitions import year_region_partitions
-from pipelines.resources import WarehouseResource
+from assets.partitions import year_region_partitions
+from assets.resources import WarehouseResource
 from warehouse_schema import tables as t
 
 

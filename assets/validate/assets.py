@@ -42,9 +42,9 @@ from assets.normalize.facts import NormalizedDocument
 from assets.records import STATUS_LOADED, STATUS_QUARANTINED, ExtractionResult, ManifestEntry
 from assets.validate.quality import DocumentInput, Evaluation, evaluate, outcomes_of, run_frames
 from expectations.suites import HARD_SUITES, SOFT_SUITES, SUITE_CHECKS
-from pipelines.partitions import year_region_partitions
+from assets.partitions import year_region_partitions
 from assets.extract.worker import Limits
-from pipelines.resources import ExtractionResource, RawStoreResource, WarehouseResource
+from assets.resources import ExtractionResource, RawStoreResource, WarehouseResource
 
 
 @dataclass
