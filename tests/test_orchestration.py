@@ -237,7 +237,7 @@ def test_run_metadata_on_each_materialization(corpus):
 @asset_check(asset=validated_documents, blocking=True, partitions_def=validated_documents.partitions_def,
              description="test: block the load of a partition with a quarantined document")
 def no_quarantined_documents(validated_documents) -> AssetCheckResult:
-    bad = sorted(sha[:12] for sha, v in validated_documents.items() if v.status == STATUS_QUARANTINED)
+    bad = sorted(sha[:12] for sha, v in validated_documents.verdicts.items() if v.status == STATUS_QUARANTINED)
     return AssetCheckResult(passed=not bad, severity=AssetCheckSeverity.ERROR, metadata={"quarantined": len(bad)})
 
 
