@@ -10,10 +10,11 @@ from dagster import AssetExecutionContext, AssetIn, MetadataValue, MultiToSingle
 
 from assets.extract.document import EXTRACTOR_VERSION
 from assets.extract.worker import Limits, WorkerPool, extract_many, limit_of
-from assets.records import DOC_BUDGET, STATUS_FAILED, STATUS_REJECTED, ExtractionResult, ManifestEntry
-from assets.stop import Interrupted, as_failure, stop_requested
+from assets.failures import as_failure
 from assets.partitions import year_region_partitions
+from assets.records import DOC_BUDGET, STATUS_FAILED, STATUS_REJECTED, ExtractionResult, ManifestEntry
 from assets.resources import ExtractionResource, RawStoreResource
+from assets.stop import Interrupted, stop_requested
 
 
 def documents_of_year(entries: list[ManifestEntry], year: int) -> list[ManifestEntry]:

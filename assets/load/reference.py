@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from assets.extract.templates import load_templates
 from assets.normalize.codes import CodeEntry, load_econ_catalog, load_function_catalog, load_revenue_categories
 from assets.normalize.departments import department_key
 from assets.normalize.facts import FACT_TABLE_OF
@@ -103,8 +104,6 @@ def department_crosswalk_rows(path: Path | None = None) -> list[dict[str, Any]]:
 
 
 def table_template_rows() -> list[dict[str, Any]]:
-    from assets.extract.templates import load_templates
-
     return [{"table_type": t.key, "name_zh": t.name, "kind": t.kind, "fact_table": t.fact_table}
             for t in sorted(load_templates(), key=lambda t: t.key)]
 

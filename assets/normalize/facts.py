@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from assets.normalize.codes import classify_revenue, load_function_catalog, normalize_name
+from assets.normalize.codes import check_code, classify_revenue, load_function_catalog, normalize_name
 from assets.records import (
     TABLE_DEPT_PERFORMANCE,
     TABLE_EXPENDITURE,
@@ -371,8 +371,6 @@ def code_findings(doc: str, rows: list[dict[str, Any]], code_key: str, name_key:
     finding); an unknown code, a code/name contradiction or a code not valid in
     that year is a ``hard`` finding with the page and row.
     """
-    from assets.normalize.codes import check_code
-
     out = []
     for rec in rows:
         code = rec.get(code_key)
