@@ -69,7 +69,7 @@ def imports_of(path: Path) -> list[Import]:
             elif isinstance(child, ast.ImportFrom):
                 target = _resolve(module, child, path.name == "__init__.py")
                 out.append(Import(module, target, child.lineno, in_function))
-                # `from assets.crawl import testing`: the submodule is the import
+                # `from tests.support import crawl`: the submodule is the import
                 out.extend(Import(module, f"{target}.{a.name}", child.lineno, in_function) for a in child.names
                            if (REPO / Path(*f"{target}.{a.name}".split("."))).with_suffix(".py").exists()
                            or (REPO / Path(*f"{target}.{a.name}".split("."))).is_dir())

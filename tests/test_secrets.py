@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from assets.crawl.testing import budget_pdf
+from tests.support.crawl import budget_pdf
 from pipelines.cli import main
 
 pytestmark = pytest.mark.postgres
