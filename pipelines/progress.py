@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from assets.extract.assets import documents_of_year
+from assets.extract.batch import documents_of_year
 from assets.extract.document import EXTRACTOR_VERSION
 from pipelines.summary import display_name
 
