@@ -23,6 +23,7 @@ from pathlib import Path
 from dagster import AssetKey, DagsterInstance, Definitions
 
 from assets.crawl.sources import SourceConfig
+from assets.load.assets import DOCUMENT_KEY, LOAD_NODE, LOADED_KEYS
 from assets.load.warehouse import Warehouse
 from assets.partitions import FIRST_YEAR, LAST_YEAR, region_partitions, year_region_key
 from assets.resources import HttpFetcherResource
@@ -39,7 +40,7 @@ from pipelines.summary import collect_warnings
 #: stages that never open the warehouse (run in parallel worker processes even on DuckDB)
 PARALLEL_ASSETS = ["extracted_documents", "normalized_documents"]
 #: stages that read or write the warehouse
-WAREHOUSE_ASSETS = ["validated_documents", "warehouse_tables"]
+WAREHOUSE_ASSETS = ["validated_documents", *(k.to_user_string() for k in LOADED_KEYS), "previous_year_compared"]
 #: the CLI prints its own summary; Dagster's per-event console log only above INFO
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -51,13 +52,28 @@ class PartitionOutcome:
     success: bool
     seconds: float
     run_id: str
-    loaded: dict | None = None  # warehouse_tables' output: {"documents": {sha: {...}}, "rows": {table: n}}
+    loaded: dict | None = None  # what the load did: {"documents": {sha: {...}}, "rows": {table: n}}
     failed_checks: list[str] = field(default_factory=list)
     error: str | None = None
 
     @property
     def key(self) -> str:
         return f"{self.year}|{self.region}"
+
+
+def loaded_summary(result) -> dict:
+    """What the load of a partition run did, from its materializations (assets/load/assets.py): every
+    document's status, reason, URL and department (core/document's ``documents``), and the rows loaded per
+    core table (each table's ``rows_loaded``; ``superseded``: older versions of republished files)."""
+    loaded: dict = {"documents": {}, "rows": {}}
+    for mat in result.asset_materializations_for_node(LOAD_NODE):
+        meta = mat.metadata
+        if mat.asset_key == DOCUMENT_KEY:
+            loaded["documents"] = dict(meta["documents"].value)
+            loaded["rows"]["superseded"] = meta["superseded"].value
+        else:
+            loaded["rows"][mat.asset_key.path[-1]] = meta["rows_loaded"].value
+    return loaded
 
 
 def job_definitions(data_dir: str, warehouse_url: str, sources_path: str,
@@ -81,12 +97,12 @@ def run_partition(defs: Definitions, job_name: str, year: int, region: str, inst
     started = time.monotonic()
     result = execute(defs.resolve_job_def(job_name), instance=instance,
                      partition_key=year_region_key(year, region), raise_on_error=False, run_config=QUIET,
-                     tags=tags or {}, asset_selection=[AssetKey(a) for a in assets] if assets else None)
+                     tags=tags or {}, asset_selection=[AssetKey.from_user_string(a) for a in assets] if assets else None)
     outcome = PartitionOutcome(year, region, result.success, 0.0, result.run_id)
     outcome.failed_checks = sorted(f"{e.asset_key.to_user_string()}:{e.check_name}"
                                    for e in result.get_asset_check_evaluations() if not e.passed)
-    if result.success and (assets is None or "warehouse_tables" in assets):
-        outcome.loaded = result.output_for_node("warehouse_tables")
+    if result.success and (assets is None or DOCUMENT_KEY.to_user_string() in assets):
+        outcome.loaded = loaded_summary(result)
     else:
         outcome.error = step_errors(result)
     outcome.seconds = time.monotonic() - started
@@ -201,7 +217,7 @@ def crawl_regions(defs: Definitions, regions: list[str], instance: DagsterInstan
                 return []
             summary.failed_runs.append(f"crawl {region}: {step_errors(result)}")
             continue
-        entries = result.output_for_node("crawled_documents")
+        entries = result.output_for_node("crawled_documents", "crawled_documents")
         summary.crawled[region] = entries
         progress.crawl_finished(region, entries)
         found = {e.year for e in entries if e.year and FIRST_YEAR <= e.year <= LAST_YEAR}

@@ -2,8 +2,8 @@
 
 * every pipeline asset gets the ``kinds``, ``owners`` and ``code_version`` of assets.yaml, applied here so the
   asset modules stay free of presentation (``AssetsDefinition.map_asset_specs``);
-* every ``mart`` view is an asset of group ``mart`` downstream of ``warehouse_tables`` (the views are rebuilt with
-  it: nothing to materialize), with its description and column schema (name, type, description) from the data
+* every ``mart`` view is an asset of group ``mart`` downstream of the core tables its SQL reads
+  (``warehouse_schema.views.view_dependencies``; a view is current as soon as they are: nothing to materialize), with its description and column schema (name, type, description) from the data
   dictionary (warehouse_schema/dictionary.yaml), shown in the UI's asset page.
 """
 
@@ -18,7 +18,7 @@ from dagster import AssetKey, AssetsDefinition, AssetSpec, TableColumn, TableSch
 
 from assets.extract.document import EXTRACTOR_VERSION
 from warehouse_schema.dictionary import load
-from warehouse_schema.views import views_fingerprint
+from warehouse_schema.views import view_dependencies, views_fingerprint
 
 REPO = Path(__file__).resolve().parents[1]
 ATTRIBUTES = Path(__file__).resolve().parent / "assets.yaml"
@@ -54,18 +54,36 @@ def code_version(spec) -> str:
 
 
 def with_attributes(assets: list[AssetsDefinition]) -> list[AssetsDefinition]:
+    """Each asset's attributes from its entry in assets.yaml: the asset's key, else its op's name (a
+    ``multi_asset``'s assets share their op's entry, e.g. every core table of ``warehouse_tables``)."""
     conf = attributes()
     owners = list(conf.get("owners") or [])
-    out = []
-    for a in assets:
-        name = a.key.to_user_string()
-        entry = conf["assets"].get(name)
+    versions: dict[str, str] = {}
+
+    def entry_of(spec, node: str) -> tuple[dict, str]:
+        name = spec.key.to_user_string()
+        entry_name = name if name in conf["assets"] else node
+        entry = conf["assets"].get(entry_name)
         if entry is None:
-            raise KeyError(f"pipelines/assets.yaml has no entry for asset {name}")
-        version = code_version(entry["code_version"])
-        out.append(a.map_asset_specs(lambda s, e=entry, v=version: s.replace_attributes(
-            kinds=set(e.get("kinds") or []), owners=owners, code_version=v)))
-    return out
+            raise KeyError(f"pipelines/assets.yaml has no entry for asset {name} (nor for its op {node})")
+        if entry_name not in versions:
+            versions[entry_name] = code_version(entry["code_version"])
+        return entry, versions[entry_name]
+
+    def attributed(spec, node: str):
+        entry, version = entry_of(spec, node)
+        return spec.replace_attributes(kinds=set(entry.get("kinds") or []), owners=owners, code_version=version)
+
+    return [a.map_asset_specs(lambda s, n=a.node_def.name: attributed(s, n)) for a in assets]
+
+
+def spec_attributes(specs: list[AssetSpec], entry_name: str) -> list[AssetSpec]:
+    """AssetSpecs with the kinds, owners and code version of an entry at the top level of assets.yaml."""
+    conf = attributes()
+    entry = conf[entry_name]
+    version = code_version(entry["code_version"])
+    return [s.replace_attributes(kinds=set(entry.get("kinds") or []), owners=list(conf.get("owners") or []),
+                                 code_version=version) for s in specs]
 
 
 def column_schema(view) -> TableSchema:
@@ -73,13 +91,16 @@ def column_schema(view) -> TableSchema:
 
 
 def mart_view_specs() -> list[AssetSpec]:
-    """One asset per mart view, downstream of warehouse_tables, described by the data dictionary."""
+    """One asset per mart view, downstream of the core tables its SQL reads (``view_dependencies``),
+    described by the data dictionary."""
     conf = attributes()
     version = views_fingerprint()[:12]  # the views' SQL and their dictionary
     kinds = set(conf.get("mart_views", {}).get("kinds") or [])
-    return [AssetSpec(key=AssetKey(name.split(".")), deps=[AssetKey("warehouse_tables")], group_name="mart",
-                      description=f"{view.description} (a view of the warehouse: current as soon as "
-                                  "warehouse_tables is; docs/data-dictionary.md)",
+    deps = view_dependencies()
+    return [AssetSpec(key=AssetKey(name.split(".")), deps=[AssetKey(d.split(".")) for d in deps[name]],
+                      group_name="mart",
+                      description=f"{view.description} (a view of the warehouse: current as soon as the "
+                                  "core tables it reads are; docs/data-dictionary.md)",
                       kinds=kinds, owners=list(conf.get("owners") or []), code_version=version,
                       metadata={"dagster/column_schema": column_schema(view), "dagster/table_name": name})
             for name, view in load().views.items()]

@@ -9,10 +9,10 @@ from dagster import Definitions, FilesystemIOManager
 
 from assets.crawl.assets import crawled_documents
 from assets.extract.assets import extracted_documents
-from assets.load.assets import warehouse_tables
+from assets.load.assets import REFERENCE_SPECS, warehouse_tables
 from assets.normalize.assets import normalized_documents
-from assets.validate.assets import VALIDATION_CHECKS, validated_documents
-from pipelines.conventions import mart_view_specs, with_attributes
+from assets.validate.assets import VALIDATION_CHECKS, previous_year_compared, validated_documents
+from pipelines.conventions import mart_view_specs, spec_attributes, with_attributes
 from pipelines.jobs import backfill_job, crawl_job, nightly_crawl, process_job
 from pipelines.sensors import discover_regions, process_after_crawl
 from assets.resources import (
@@ -27,10 +27,12 @@ from assets.resources import (
 
 #: the pipeline's assets with their kinds, owners and code versions (pipelines/assets.yaml)
 ALL_ASSETS = with_attributes([crawled_documents, extracted_documents, normalized_documents, validated_documents,
-                              warehouse_tables])
+                              warehouse_tables, previous_year_compared])
 ALL_CHECKS = [*VALIDATION_CHECKS]
-#: the mart views, downstream of warehouse_tables, with the data dictionary's column schema
+#: the mart views, downstream of the core tables they read, with the data dictionary's column schema
 MART_VIEWS = mart_view_specs()
+#: the reference dimensions (loaded with the warehouse schema), upstream of the mart views
+REFERENCE_TABLES = spec_attributes(REFERENCE_SPECS, "reference_tables")
 
 
 def build_resources(
@@ -53,7 +55,7 @@ def build_resources(
 
 
 defs = Definitions(
-    assets=[*ALL_ASSETS, *MART_VIEWS],
+    assets=[*ALL_ASSETS, *REFERENCE_TABLES, *MART_VIEWS],
     asset_checks=ALL_CHECKS,
     jobs=[crawl_job, process_job, backfill_job],
     schedules=[nightly_crawl],

@@ -29,6 +29,7 @@ from dagster import (
 )
 
 from assets.crawl.assets import crawled_documents
+from assets.load.assets import warehouse_tables
 from assets.crawl.sources import SourceConfig, SourcesError
 from assets.partitions import nightly_years, region_partitions
 from assets.resources import SourcesResource
@@ -42,7 +43,7 @@ TAG_PORTAL_HOST = "budget-etl/portal-host"
 #: Dagster's run-queue priority: backfills yield to nightly runs
 TAG_PRIORITY = "dagster/priority"
 
-PROCESS_ASSETS = AssetSelection.groups("extract", "normalize", "validate", "load")
+PROCESS_ASSETS = AssetSelection.groups("extract", "normalize", "validate") | AssetSelection.assets(warehouse_tables)
 
 #: crawl every configured portal (one run per region)
 crawl_job = define_asset_job(

@@ -29,6 +29,9 @@ from dagster import (
 )
 
 from assets.crawl.sources import SourceConfig, SourcesError
+from assets.load.assets import DOCUMENT_KEY
+from assets.partitions import FIRST_YEAR, LAST_YEAR, region_partitions, split_key, year_region_key
+from assets.resources import SourcesResource
 from pipelines.jobs import (
     AUTOMATION_ON,
     TAG_PROCESS_YEARS,
@@ -37,11 +40,10 @@ from pipelines.jobs import (
     crawl_request,
     process_job,
 )
-from assets.partitions import FIRST_YEAR, LAST_YEAR, region_partitions, split_key, year_region_key
-from assets.resources import SourcesResource
 
 CRAWL_ASSET = AssetKey("crawled_documents")
-LOAD_ASSET = AssetKey("warehouse_tables")
+#: a partition is loaded when the load's core.document is materialized for it
+LOAD_ASSET = DOCUMENT_KEY
 #: on a process run: the crawl run it follows
 TAG_CRAWL_RUN = "budget-etl/crawl-run"
 
@@ -65,7 +67,7 @@ def years_to_process(
 
     ``years_tag``: "all" or "2025,2026" (the crawl run's tag); ``crawl``: the crawl materialization's
     metadata (``years`` found, ``documents_new``, and ``years_new`` when the crawl reports it);
-    ``materialized``: (year, region) partitions of warehouse_tables already loaded.
+    ``materialized``: (year, region) partitions already loaded (core/document materialized).
     A year is processed when the crawl found documents of it and either it was never loaded or the crawl
     found something new for it (for the whole region when the crawl does not say which years).
     """

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 PRODUCTION = ("assets", "expectations", "warehouse_schema", "pipelines")
 OURS = {"assets", "expectations", "warehouse_schema", "pipelines", "examples", "tests", "bench"}
 #: the Dagster definition modules of assets/ (besides assets/<stage>/assets.py)
-DEFINITION_MODULES = {"assets.partitions", "assets.resources", "assets.failures"}
+DEFINITION_MODULES = {"assets.partitions", "assets.resources", "assets.failures", "assets.tables"}
 #: third-party libraries production never imports (dev dependencies)
 DEV_ONLY = {"reportlab", "pytest", "tests"}
 

@@ -30,7 +30,9 @@ from dagster import (
 from assets.crawl.sources import load_sources
 from assets.load.warehouse import Warehouse
 from assets.records import STATUS_QUARANTINED
+from assets.load.assets import DOCUMENT_KEY, LOADED_KEYS
 from assets.validate.assets import validated_documents
+from warehouse_schema.tables import FACT_TABLES
 from orchestration_corpus import XINAN, YICHUAN, FAST_FETCH, build_folders, data_dir, write_bad_documents
 from pipelines.backfill import job_definitions, process_partitions
 from pipelines.jobs import TAG_PORTAL_HOST, TAG_PROCESS_YEARS, TAG_TRIGGER, nightly_crawl, portal_host
@@ -168,7 +170,7 @@ def test_discovery_then_nightly_chain(corpus, tmp_path):
         out, runs = _chain(defs, instance, next(r for r in data.run_requests if r.partition_key == YICHUAN))
         assert sorted(str(r.partition_key) for r in out) == [f"{YICHUAN}|2023", f"{YICHUAN}|2024"]
         assert {r.job_name or "process_job" for r in out} == {"process_job"}
-        loaded = {split_key(k) for k in instance.get_materialized_partitions(AssetKey("warehouse_tables"))}
+        loaded = {split_key(k) for k in instance.get_materialized_partitions(DOCUMENT_KEY)}
         assert loaded == {(2023, YICHUAN), (2024, YICHUAN)}
         assert rows(url, "SELECT SUM(total_wan) FROM mart.expenditure_by_function WHERE region_code = '410329' "
                          "AND fiscal_year = 2024 AND department_name = '伊川县政务服务中心'") == [(Decimal("1145.25"),)]
@@ -215,7 +217,7 @@ def test_run_metadata_on_each_materialization(corpus):
             partition_key=year_region_key(2024, YICHUAN), instance=instance)
 
         def meta(asset, key=None):
-            events = instance.fetch_materializations(AssetKey(asset), limit=1).records
+            events = instance.fetch_materializations(AssetKey.from_user_string(asset), limit=1).records
             return {k: v.value for k, v in events[0].asset_materialization.metadata.items()}
 
         crawl = meta("crawled_documents")
@@ -223,12 +225,17 @@ def test_run_metadata_on_each_materialization(corpus):
         extract = meta("extracted_documents")
         assert extract["documents"] == 1 and extract["pages"] == 20 and extract["tables"] >= 9
         assert 0 < extract["min_accuracy"] <= extract["mean_accuracy"] <= 100 and extract["documents_rejected"] == 0
-        load = meta("warehouse_tables")
+        assert meta("raw/manifest")["rows_recorded"] == 2
+        load = meta("core/document")
         assert load["documents_by_status"] == {"loaded": 1}
-        assert (load["documents"], load["documents_loaded"], load["documents_rejected"]) == (1, 1, 0)
-        assert load["rows_total"] == sum(load["rows_loaded"].values())
+        assert (len(load["documents"]), load["documents_loaded"], load["documents_rejected"]) == (1, 1, 0)
+        assert load["rows_loaded"] == load["dagster/row_count"] == 1
         n_function = rows(url, "SELECT COUNT(*) FROM core.fact_function_expenditure")[0][0]
-        assert load["rows_loaded"]["fact_function_expenditure"] == n_function > 0
+        facts = meta("core/fact_function_expenditure")
+        assert facts["rows_loaded"] == facts["dagster/row_count"] == n_function > 0
+        # every core table's rows are the rows the load planned (a partitioned check per table)
+        checks = [e for e in result.get_asset_check_evaluations() if e.check_name == "rows_as_planned"]
+        assert len(checks) == 3 + len(FACT_TABLES) and all(e.passed for e in checks)  # + document, tables, findings
         assert result.success
 
 
@@ -253,7 +260,7 @@ def test_failed_blocking_check_stops_only_its_partition(corpus):
         xinan, yichuan = outcomes
         assert yichuan.success and "validated_documents:no_quarantined_documents" not in yichuan.failed_checks
         assert not xinan.success and "validated_documents:no_quarantined_documents" in xinan.failed_checks
-        loaded = {split_key(k) for k in instance.get_materialized_partitions(AssetKey("warehouse_tables"))}
+        loaded = {split_key(k) for k in instance.get_materialized_partitions(DOCUMENT_KEY)}
         assert loaded == {(2024, YICHUAN)}
         # the blocked partition's documents never reached the warehouse; the other partition's did
         assert rows(url, "SELECT region_code, status FROM mart.documents ORDER BY 1") == [(YICHUAN, "loaded")]
@@ -289,12 +296,13 @@ def test_backfill_two_years_for_one_region_from_the_cli(corpus, tmp_path, monkey
         assert backfills == [f"{YICHUAN}|2023"] * 2 + [f"{YICHUAN}|2024"] * 2
         selections = sorted(sorted(k.to_user_string() for k in r.asset_selection) for r in runs
                             if r.job_name == "backfill_job" and r.tags["dagster/partition"].endswith("2024"))
-        assert selections == [["extracted_documents", "normalized_documents"],
-                              ["validated_documents", "warehouse_tables"]]
+        assert selections == sorted([["extracted_documents", "normalized_documents"],
+                                     sorted(["validated_documents", "previous_year_compared",
+                                             *(k.to_user_string() for k in LOADED_KEYS)])])
         assert all(r.is_success for r in runs)
         assert {r.tags[TAG_TRIGGER] for r in runs} == {"backfill"}
         assert sorted(instance.get_dynamic_partitions("region")) == [YICHUAN]
-        loaded = {split_key(k) for k in instance.get_materialized_partitions(AssetKey("warehouse_tables"))}
+        loaded = {split_key(k) for k in instance.get_materialized_partitions(DOCUMENT_KEY)}
         assert loaded == {(2023, YICHUAN), (2024, YICHUAN)}
 
 

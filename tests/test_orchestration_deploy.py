@@ -4,6 +4,7 @@ nightly chain with its storage on PostgreSQL, and the local config serves `dagst
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import subprocess
@@ -20,6 +21,7 @@ from pipelines.backfill import job_definitions
 from pipelines.jobs import nightly_crawl
 from assets.partitions import split_key
 from pipelines.sensors import process_after_crawl
+from warehouse_schema import tables as t
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -111,7 +113,7 @@ def _production_chain(pg_url, warehouse_url, sample_portal_dir, extract_cache, t
         result = repo.get_job("process_job").execute_in_process(partition_key=req.partition_key, tags=req.tags,
                                                                 instance=instance)
         assert result.success
-        assert {split_key(k) for k in instance.get_materialized_partitions(AssetKey("warehouse_tables"))} == {
+        assert {split_key(k) for k in instance.get_materialized_partitions(AssetKey(["core", "document"]))} == {
             (2024, YICHUAN)}
 
     # what the instance wrote is in PostgreSQL tables, next to the warehouse's schemas
@@ -121,10 +123,11 @@ def _production_chain(pg_url, warehouse_url, sample_portal_dir, extract_cache, t
         assert runs == [("crawl_job", "SUCCESS"), ("process_job", "SUCCESS")]
         mats = conn.exec_driver_sql("SELECT asset_key, partition FROM event_logs WHERE dagster_event_type = "
                                     "'ASSET_MATERIALIZATION' ORDER BY id").all()
-        assert [(k.strip('[]"'), p) for k, p in mats] == [
-            ("crawled_documents", YICHUAN), ("extracted_documents", f"{YICHUAN}|2024"),
-            ("normalized_documents", f"{YICHUAN}|2024"), ("validated_documents", f"{YICHUAN}|2024"),
-            ("warehouse_tables", f"{YICHUAN}|2024")]
+        loaded = [(f"core/{tb.name}", f"{YICHUAN}|2024") for tb in (t.document, *t.DOCUMENT_TABLES)]
+        assert sorted(("/".join(json.loads(k)), p) for k, p in mats) == sorted([
+            ("crawled_documents", YICHUAN), ("raw/manifest", YICHUAN), ("core/dim_region", YICHUAN),
+            ("extracted_documents", f"{YICHUAN}|2024"), ("normalized_documents", f"{YICHUAN}|2024"),
+            ("validated_documents", f"{YICHUAN}|2024"), ("previous_year_compared", f"{YICHUAN}|2024"), *loaded])
         checks = conn.exec_driver_sql("SELECT check_name, partition, execution_status FROM asset_check_executions").all()
         expected = {k.name for k in repo.get_job("process_job").asset_layer.asset_graph.asset_check_keys}
         assert {name for name, _, _ in checks} == expected  # every check ran, once, for the partition

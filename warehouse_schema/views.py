@@ -19,12 +19,13 @@ fingerprint changes; on PostgreSQL it grants SELECT to the analyst role.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
 from warehouse_schema.dictionary import apply_comments, source_text
-from warehouse_schema.tables import FACT_TABLES, REVENUE_AMOUNT_COLUMNS
+from warehouse_schema.tables import FACT_TABLES, REVENUE_AMOUNT_COLUMNS, metadata
 from warehouse_schema.tables import reference_state as rs
 
 ANALYST_ROLE = "budget_analyst"
@@ -448,6 +449,17 @@ VIEWS["mart.document_report"] = _document_report()
 
 #: creation order
 VIEW_ORDER = list(VIEWS)
+
+
+_TABLE_REF = re.compile(r"\b(core|mart|raw)\.([a-z_][a-z0-9_]*)\b")
+
+
+def view_dependencies() -> dict[str, list[str]]:
+    """The tables and views each view's SQL reads (``schema.name``, sorted): names that are a table of
+    ``warehouse_schema.tables.metadata`` or another view (read from the SQL, not listed by hand)."""
+    known = set(metadata.tables) | set(VIEWS)
+    return {view: sorted({f"{schema}.{name}" for schema, name in _TABLE_REF.findall(sql)} & known - {view})
+            for view, sql in VIEWS.items()}
 
 
 def views_fingerprint() -> str:

@@ -1,9 +1,15 @@
-"""Dagster asset of the crawl stage: portal → raw store + manifest."""
+"""Dagster assets of the crawl stage: portal → raw store + ``raw.manifest`` (+ the region in ``core.dim_region``).
+
+One ``multi_asset`` (op ``crawled_documents``) with three assets, so what the crawl writes to the warehouse is in
+the lineage, not a side effect: ``crawled_documents`` (the manifest entries, handed to the extraction by the IO
+manager), ``raw/manifest`` (one row per URL and content version, written as each document is fetched) and
+``core/dim_region`` (the region's name as configured).
+"""
 
 
 import time
 
-from dagster import AssetExecutionContext, Backoff, MetadataValue, RetryPolicy, asset
+from dagster import AssetExecutionContext, AssetOut, Backoff, MetadataValue, Nothing, Output, RetryPolicy, multi_asset
 
 from assets.crawl.crawler import CrawlStats, PreviousFetch, crawl_source
 from assets.failures import as_failure
@@ -18,6 +24,10 @@ from assets.resources import (
     WarehouseResource,
 )
 from assets.stop import Interrupted, stop_requested
+from assets.tables import table_key, table_metadata
+from warehouse_schema import tables as t
+
+MANIFEST_KEY = table_key(t.manifest)
 
 
 def source_label(config) -> str:
@@ -26,12 +36,25 @@ def source_label(config) -> str:
     return f"{config.region_name} ({config.region_code}) {where}"
 
 
-@asset(
+@multi_asset(
+    name="crawled_documents",
     partitions_def=region_partitions,
-    group_name="crawl",
     retry_policy=RetryPolicy(max_retries=2, delay=10, backoff=Backoff.EXPONENTIAL),
-    description="Every attachment the region's portals publish: fetched (conditionally), kept in the raw store "
-    "by sha256 and recorded in raw.manifest. One row per URL and content version.",
+    outs={
+        "crawled_documents": AssetOut(
+            key="crawled_documents", group_name="crawl",
+            description="Every attachment the region's portals publish: fetched (conditionally), kept in the raw "
+            "store by sha256 and recorded in raw.manifest. One entry per URL and content version."),
+        "manifest": AssetOut(
+            key=MANIFEST_KEY, group_name="crawl", dagster_type=Nothing, metadata=table_metadata(t.manifest),
+            description="raw.manifest: one row per URL and content version the crawls fetched (sha256, HTTP "
+            "validators, detected year, department, type, status and reason), written as each is fetched."),
+        "dim_region": AssetOut(
+            key=table_key(t.dim_region), group_name="crawl", dagster_type=Nothing,
+            metadata=table_metadata(t.dim_region),
+            description="core.dim_region: the regions (catalog, with the name the sources file gives each "
+            "crawled region)."),
+    },
 )
 def crawled_documents(
     context: AssetExecutionContext,
@@ -40,7 +63,7 @@ def crawled_documents(
     raw_store: RawStoreResource,
     warehouse: WarehouseResource,
     extraction: ExtractionResource,
-) -> list[ManifestEntry]:
+):
     region_code = context.partition_key
     configs = sources.by_region(region_code)
     if not configs:
@@ -78,7 +101,7 @@ def crawled_documents(
     by_status: dict[str, int] = {}
     for e in entries:
         by_status[e.status] = by_status.get(e.status, 0) + 1
-    context.add_output_metadata(
+    metadata = (
         {
             "documents_found": len(entries),
             "documents_new": sum(1 for e in entries if e.is_new and e.sha256 and e.status != "unchanged"),
@@ -92,7 +115,9 @@ def crawled_documents(
             "seconds": round(time.monotonic() - started, 2),
         }
     )
-    return entries
+    yield Output(entries, "crawled_documents", metadata=metadata)
+    yield Output(None, "manifest", metadata={"rows_recorded": len(entries)})
+    yield Output(None, "dim_region", metadata={"region": region_code})
 
 
 def _region_row(config) -> dict:

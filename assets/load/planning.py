@@ -142,3 +142,19 @@ def build_loads(
             loads.append(DocumentLoad(document_row(entry, None, status, entry.reason)))
             seen.add(entry.sha256)
     return loads
+
+
+#: the core tables the load writes (one row set per document): core.document and the document tables
+LOADED_TABLES: tuple = (t.document, *t.DOCUMENT_TABLES)
+
+
+def planned_rows(loads: list[DocumentLoad]) -> dict[str, int]:
+    """Rows the load writes per core table (table name → rows) for these documents."""
+    out = {tb.name: 0 for tb in LOADED_TABLES}
+    for ld in loads:
+        out[t.document.name] += 1
+        out[t.extracted_table.name] += len(ld.tables)
+        for name, rows in ld.facts.items():
+            out[name] += len(rows)
+        out[t.quality_finding.name] += len(ld.findings)
+    return out

@@ -357,6 +357,30 @@ class Warehouse:
             counts["superseded"] = self._supersede(conn, docs)
         return counts
 
+    def replace_findings(self, shas: Sequence[str], check_prefix: str, rows: Sequence[dict[str, Any]]) -> int:
+        """Replace these documents' findings of the checks named ``check_prefix…`` by ``rows`` (a check that
+        runs after the load, e.g. the comparison with last year), in one transaction; returns the rows written."""
+        qf = t.quality_finding
+        shas = list(shas)
+        with self.engine.begin() as conn:
+            for start in range(0, len(shas), 500):
+                conn.execute(sa.delete(qf).where(qf.c.document_sha256.in_(shas[start:start + 500]),
+                                                 qf.c.check_name.startswith(check_prefix)))
+            return bulk_insert(conn, qf, list(rows))
+
+    def rows_of_documents(self, shas: Sequence[str],
+                          tables: Sequence[sa.Table] = (t.document, *t.DOCUMENT_TABLES)) -> dict[str, int]:
+        """Rows the warehouse holds for these documents (e.g. one partition's), per table name."""
+        counts = {tb.name: 0 for tb in tables}
+        shas = list(shas)
+        with self.engine.connect() as conn:
+            for start in range(0, len(shas), 500):
+                chunk = shas[start:start + 500]
+                for tb in tables:
+                    counts[tb.name] += conn.execute(sa.select(sa.func.count()).select_from(tb).where(
+                        tb.c.document_sha256.in_(chunk))).scalar_one()
+        return counts
+
     @staticmethod
     def _supersede(conn: sa.Connection, docs: Sequence[dict[str, Any]]) -> int:
         """Older versions of a URL stop being current when a new version is loaded.

@@ -1,4 +1,4 @@
-"""Dagster asset of the validate stage, with its asset checks.
+"""Dagster assets of the validate stage, with their asset checks.
 
 ``validated_documents`` runs the Great Expectations suites of ``expectations/``
 over every document of the year × region (one GX validation per suite per
@@ -6,11 +6,19 @@ partition) and decides, per document, whether it may reach the analyst views:
 a hard finding quarantines the document (its facts are loaded but hidden from
 ``mart``), soft findings are warnings.
 
+``previous_year_compared`` runs after the load: it compares each document's 说明
+with last year's loaded document of the same department, read from the
+warehouse's core tables of this year and the previous one (a declared
+dependency: ``THIS_AND_PREVIOUS_YEAR`` maps the year dimension of its partition
+to that year and the year before), and writes its soft findings to
+``core.quality_finding``.
+
 Asset checks (all ``partitions_def=year_region_partitions``):
 
 * one per suite (``totals_reconcile``, ``codes_valid_and_unique``,
   ``amounts_non_negative``, ``required_tables_present``: severity ERROR;
-  ``narrative_matches_tables``, ``previous_year_matches``: WARN) reports each
+  ``narrative_matches_tables``: WARN; ``previous_year_matches``, WARN, on
+  ``previous_year_compared``) reports each
   expectation's rows evaluated / failed and the failed rows (document,
   expected, actual, page, row).  Not blocking: a bad document is quarantined,
   it must not stop the good documents of its partition.
@@ -19,7 +27,8 @@ Asset checks (all ``partitions_def=year_region_partitions``):
   ``loaded``), plus the uniqueness of the fact rows as the load will key them.
   If anything that reaches the analyst views would violate a hard expectation
   (a verdict out of step with the suites, a duplicated fact key), that
-  partition's ``warehouse_tables`` is not materialized; other partitions load.
+  partition's core tables (``warehouse_tables``) are not materialized; other
+  partitions load.
 """
 
 
@@ -27,9 +36,14 @@ from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
     AssetCheckSeverity,
+    AssetDep,
     AssetExecutionContext,
     AssetIn,
+    DimensionPartitionMapping,
+    IdentityPartitionMapping,
     MetadataValue,
+    MultiPartitionMapping,
+    StaticPartitionMapping,
     asset,
     asset_check,
 )
@@ -37,16 +51,33 @@ from dagster import (
 from assets.crawl.raw_store import RawStore
 from assets.extract.document_sets import linked_narratives
 from assets.extract.worker import Limits, page_texts_limited
+from assets.load.assets import DOCUMENT_KEY
 from assets.normalize.facts import NormalizedDocument
-from assets.partitions import year_region_partitions
+from assets.partitions import year_partitions, year_region_partitions
 from assets.records import ExtractionResult, ManifestEntry
 from assets.resources import ExtractionResource, RawStoreResource, WarehouseResource
 from assets.validate.loadable import loadable_check
 from assets.validate.previous import previous_year
 from assets.validate.quality import DocumentInput, outcomes_of
-from assets.validate.verdicts import Validation, judge_documents
+from assets.tables import table_key
+from assets.validate.verdicts import Validation, compare_with_previous_year, judge_documents
 from expectations.runner import outcome_metadata
 from expectations.suites import HARD_SUITES, SOFT_SUITES, SUITE_CHECKS
+from warehouse_schema import tables as t
+
+#: the suite that compares with last year's loaded document: run after the load, by previous_year_compared
+PREVIOUS_SUITE = "previous_year_matches"
+#: the findings it writes (check_name prefix)
+PREVIOUS_CHECK_PREFIX = "previous_year_change"
+#: the suites validated_documents runs before the load
+BEFORE_LOAD_SUITES = tuple(s for s in HARD_SUITES + SOFT_SUITES if s != PREVIOUS_SUITE)
+#: a year × region partition reads the core tables of its year and of the year before (same region)
+THIS_AND_PREVIOUS_YEAR = MultiPartitionMapping({
+    "year": DimensionPartitionMapping("year", StaticPartitionMapping({
+        y: {y, str(int(y) + 1)} & set(year_partitions.get_partition_keys()) for y in year_partitions.get_partition_keys()
+    })),
+    "region": DimensionPartitionMapping("region", IdentityPartitionMapping()),
+})
 
 
 def _narrative_pages(store: RawStore, result: ExtractionResult,
@@ -69,36 +100,29 @@ def _narrative_pages(store: RawStore, result: ExtractionResult,
     group_name="validate",
     description="Data-quality verdict per document (Great Expectations suites of expectations/): totals reconcile "
     "within and across tables, codes are valid for the year, amounts are not negative, required tables are present "
-    "(hard: quarantine); the 说明 matches the tables and last year's loaded document (soft: warning).",
+    "(hard: quarantine); the 说明 matches the tables (soft: warning). The comparison with last year's loaded "
+    "document runs after the load (previous_year_compared).",
 )
 def validated_documents(
     context: AssetExecutionContext,
-    warehouse: WarehouseResource,
     raw_store: RawStoreResource,
     extraction: ExtractionResource,
     extracted_documents: dict[str, tuple[ManifestEntry, ExtractionResult]],
     normalized_documents: dict[str, NormalizedDocument],
 ) -> Validation:
     year = int(context.partition_key.keys_by_dimension["year"])
-    region = context.partition_key.keys_by_dimension["region"]
-    wh = warehouse.open()
     limits = extraction.limits()
     docs = []
     # a table PDF is checked against the 说明 of the narrative-only PDF of its document set (江苏 公开文件 / 公开表)
     linked = linked_narratives(extracted_documents)
     store = raw_store.store()
-    try:
-        for sha, doc in normalized_documents.items():
-            entry, result = extracted_documents[sha]
-            department = result.department or entry.department
-            pages = _narrative_pages(store, result, limits)
-            for other in linked.get(sha, []):
-                pages = (pages or []) + (_narrative_pages(store, extracted_documents[other][1], limits) or [])
-            docs.append(DocumentInput(result, doc, year=entry.year or year, pages=pages,
-                                      previous=previous_year(wh.engine, region, entry.year or year, department)))
-    finally:
-        wh.dispose()
-    out = judge_documents(docs)
+    for sha, doc in normalized_documents.items():
+        entry, result = extracted_documents[sha]
+        pages = _narrative_pages(store, result, limits)
+        for other in linked.get(sha, []):
+            pages = (pages or []) + (_narrative_pages(store, extracted_documents[other][1], limits) or [])
+        docs.append(DocumentInput(result, doc, year=entry.year or year, pages=pages))
+    out = judge_documents(docs, BEFORE_LOAD_SUITES)
     runs = out.evaluation.runs
     context.add_output_metadata(
         {
@@ -106,10 +130,49 @@ def validated_documents(
             "quarantined": out.quarantined,
             "hard_findings": sum(len(v.hard) for v in out.verdicts.values()),
             "soft_findings": sum(len(v.soft) for v in out.verdicts.values()),
-            "previous_year_documents": sum(1 for d in docs if d.previous),
             "gx_seconds": MetadataValue.json({k: round(r.seconds, 3) for k, r in runs.items()}),
         }
     )
+    return out
+
+
+@asset(
+    partitions_def=year_region_partitions,
+    group_name="validate",
+    deps=[AssetDep(key, partition_mapping=THIS_AND_PREVIOUS_YEAR)
+          for key in (DOCUMENT_KEY, table_key(t.fact_function_expenditure))],
+    description="After the load: the 说明's change from last year matches last year's loaded document of the same "
+    "department (core.document and core.fact_function_expenditure of this year and the previous one); its soft "
+    "findings are written to core.quality_finding (warnings, never a quarantine).",
+)
+def previous_year_compared(
+    context: AssetExecutionContext,
+    warehouse: WarehouseResource,
+    extracted_documents: dict[str, tuple[ManifestEntry, ExtractionResult]],
+    normalized_documents: dict[str, NormalizedDocument],
+    validated_documents: Validation,
+) -> Validation:
+    year = int(context.partition_key.keys_by_dimension["year"])
+    region = context.partition_key.keys_by_dimension["region"]
+    wh = warehouse.open()
+    try:
+        docs = []
+        for sha in validated_documents.verdicts:
+            entry, result = extracted_documents[sha]
+            department = result.department or entry.department
+            docs.append(DocumentInput(result, normalized_documents[sha], year=entry.year or year,
+                                      pages=validated_documents.pages.get(sha),
+                                      previous=previous_year(wh.engine, region, entry.year or year, department)))
+        out = compare_with_previous_year(docs, PREVIOUS_SUITE)
+        rows = [dict(f, document_sha256=sha) for sha, v in out.verdicts.items() for f in v.findings]
+        written = wh.replace_findings(list(out.verdicts), PREVIOUS_CHECK_PREFIX, rows)
+    finally:
+        wh.dispose()
+    context.add_output_metadata({
+        "documents": len(docs),
+        "previous_year_documents": sum(1 for d in docs if d.previous),
+        "soft_findings": written,
+    })
     return out
 
 
@@ -147,9 +210,15 @@ def _make_suite_check(suite_name: str, severity: AssetCheckSeverity):
     return _check
 
 
+@asset_check(asset=previous_year_compared, name=PREVIOUS_SUITE, partitions_def=year_region_partitions,
+             description=SUITE_CHECKS[PREVIOUS_SUITE])
+def previous_year_matches(previous_year_compared: Validation) -> AssetCheckResult:
+    return _suite_check_result(previous_year_compared, PREVIOUS_SUITE, AssetCheckSeverity.WARN)
+
+
 SUITE_ASSET_CHECKS = [_make_suite_check(s, AssetCheckSeverity.ERROR) for s in HARD_SUITES] + [
-    _make_suite_check(s, AssetCheckSeverity.WARN) for s in SOFT_SUITES
-]
+    _make_suite_check(s, AssetCheckSeverity.WARN) for s in SOFT_SUITES if s != PREVIOUS_SUITE
+] + [previous_year_matches]
 
 
 @asset_check(

@@ -14,6 +14,7 @@ from assets.extract.document_sets import unrecognised_findings
 from assets.normalize.facts import NormalizedDocument
 from assets.records import STATUS_LOADED, STATUS_QUARANTINED, ExtractionResult
 from assets.validate.quality import DocumentInput, Evaluation, evaluate
+from expectations.suites import HARD_SUITES, SOFT_SUITES
 
 
 @dataclass
@@ -38,6 +39,9 @@ class Validation:
 
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     evaluation: Evaluation | None = None
+    #: the text of each document's non-table pages, as validated (None: the extraction's narrative); the
+    #: comparison with last year, after the load, reads the same text
+    pages: dict[str, list[tuple[int | None, str]] | None] = field(default_factory=dict)
 
     @property
     def quarantined(self) -> int:
@@ -51,16 +55,27 @@ def _merge(gx_findings: list[dict[str, Any]], normalize_findings: list[dict[str,
     return list(gx_findings) + extra
 
 
-def judge_documents(docs: list[DocumentInput]) -> Validation:
-    """Every document's findings and whether it is quarantined (pure apart from GX)."""
-    evaluation = evaluate(docs)
-    out = Validation(evaluation=evaluation)
+def judge_documents(docs: list[DocumentInput], suites: tuple[str, ...] = HARD_SUITES + SOFT_SUITES) -> Validation:
+    """Every document's findings under these suites and whether it is quarantined (pure apart from GX)."""
+    evaluation = evaluate(docs, suites)
+    out = Validation(evaluation=evaluation, pages={d.result.document_sha256: d.pages for d in docs})
     for d in docs:
         sha = d.result.document_sha256
         findings = _merge(evaluation.findings.get(sha, []), d.normalized.findings)
         findings += unrecognised_findings(d.result)  # info: tables no template knows, recorded with their page
         status = STATUS_QUARANTINED if any(f["severity"] == "hard" for f in findings) else STATUS_LOADED
         out.verdicts[sha] = Verdict(sha, status, findings)
+    return out
+
+
+def compare_with_previous_year(docs: list[DocumentInput], suite: str = "previous_year_matches") -> Validation:
+    """The soft comparison of each document's 说明 with last year's loaded document (``DocumentInput.previous``):
+    its findings per document (they never quarantine)."""
+    evaluation = evaluate(docs, (suite,))
+    out = Validation(evaluation=evaluation, pages={d.result.document_sha256: d.pages for d in docs})
+    for d in docs:
+        sha = d.result.document_sha256
+        out.verdicts[sha] = Verdict(sha, STATUS_LOADED, evaluation.findings.get(sha, []))
     return out
 
 
