@@ -24,7 +24,7 @@ from assets.crawl.crawler import CrawlStats, crawl_source, previous_from_entries
 from assets.crawl.fetcher import Fetcher, FetchPolicy  # noqa: E402
 from assets.crawl.raw_store import RawStore  # noqa: E402
 from assets.crawl.sources import SourceConfig  # noqa: E402
-from assets.crawl.testing import LocalPortal, make_pdf  # noqa: E402
+from tests.support.crawl import LocalPortal, make_pdf  # noqa: E402
 
 PER_PAGE = 20
 MARK = b"BENCHDOC-000000"

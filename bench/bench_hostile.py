@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assets.crawl import testing  # noqa: E402
+from tests.support import crawl as testing  # noqa: E402
 from assets.crawl.crawler import CrawlStats, crawl_source  # noqa: E402
 from assets.crawl.fetcher import Fetcher, FetchPolicy  # noqa: E402
 from assets.crawl.raw_store import RawStore  # noqa: E402

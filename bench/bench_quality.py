@@ -48,7 +48,7 @@ def main() -> None:
     import great_expectations  # noqa: F401
 
     print(f"GX import: {time.perf_counter() - t:.2f} s")
-    from assets.validate.assets import judge_documents
+    from assets.validate.verdicts import judge_documents
 
     def docs(n: int) -> list[DocumentInput]:
         out = []

@@ -23,10 +23,18 @@ from pathlib import Path
 from dagster import AssetKey, DagsterInstance, Definitions
 
 from assets.crawl.sources import SourceConfig
+from assets.load.warehouse import Warehouse
+from assets.partitions import FIRST_YEAR, LAST_YEAR, region_partitions, year_region_key
+from assets.resources import HttpFetcherResource
 from assets.stop import stop_requested
-from pipelines.jobs import TAG_TRIGGER, backfill_job, crawl_job, process_job
-from pipelines.partitions import FIRST_YEAR, LAST_YEAR, region_partitions, year_region_key
-from pipelines.resources import HttpFetcherResource
+from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, build_resources
+from pipelines.interrupts import install_worker_handler, run_stoppable
+from pipelines.jobs import TAG_TRIGGER, backfill_job, crawl_job, nightly_crawl, process_job
+from pipelines.outcomes import IngestSummary, source_problems_of, step_errors
+from pipelines.progress import NullProgress
+from pipelines.runs import execute
+from pipelines.sensors import discover_regions, process_after_crawl
+from pipelines.summary import collect_warnings
 
 #: stages that never open the warehouse (run in parallel worker processes even on DuckDB)
 PARALLEL_ASSETS = ["extracted_documents", "normalized_documents"]
@@ -55,10 +63,6 @@ class PartitionOutcome:
 def job_definitions(data_dir: str, warehouse_url: str, sources_path: str,
                     fetcher: HttpFetcherResource | None = None, extra_checks: tuple = ()) -> Definitions:
     """The code location's assets and jobs bound to this run's data dir, warehouse and sources file."""
-    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, build_resources
-    from pipelines.jobs import nightly_crawl
-    from pipelines.sensors import discover_regions, process_after_crawl
-
     return Definitions(
         assets=ALL_ASSETS,
         asset_checks=[*ALL_CHECKS, *extra_checks],
@@ -74,8 +78,6 @@ def run_partition(defs: Definitions, job_name: str, year: int, region: str, inst
                   tags: dict | None = None, assets: list[str] | None = None) -> PartitionOutcome:
     """One year × region run of ``job_name`` (process_job or backfill_job), in this process; ``assets``: only
     these assets of the job (with their checks), the others' outputs are read from the IO manager."""
-    from pipelines.runs import execute
-
     started = time.monotonic()
     result = execute(defs.resolve_job_def(job_name), instance=instance,
                      partition_key=year_region_key(year, region), raise_on_error=False, run_config=QUIET,
@@ -86,8 +88,6 @@ def run_partition(defs: Definitions, job_name: str, year: int, region: str, inst
     if result.success and (assets is None or "warehouse_tables" in assets):
         outcome.loaded = result.output_for_node("warehouse_tables")
     else:
-        from pipelines.ingest import step_errors
-
         outcome.error = step_errors(result)
     outcome.seconds = time.monotonic() - started
     return outcome
@@ -96,8 +96,6 @@ def run_partition(defs: Definitions, job_name: str, year: int, region: str, inst
 def _worker(args: tuple) -> PartitionOutcome:
     """Entry point of a worker process: its own instance handle (or an ephemeral one), the same definitions.
     The partition runs in a thread so that Ctrl-C stops it after the current document (pipelines/interrupts.py)."""
-    from pipelines.interrupts import run_stoppable
-
     job_name, year, region, data_dir, warehouse_url, sources_path, instance_ref, tags, assets = args
     instance = DagsterInstance.from_ref(instance_ref) if instance_ref else DagsterInstance.ephemeral()
     if instance.is_ephemeral:
@@ -125,8 +123,6 @@ def process_partitions(
     """Run ``job_name`` for every (year, region), ``workers`` at a time; outcomes in input order.
     ``progress`` (pipelines.progress) hears when each partition starts and ends.  After a request to stop
     (Ctrl-C) no partition starts: the outcomes end with the partitions that ran."""
-    from pipelines.progress import NullProgress
-
     progress = progress or NullProgress()
     if workers <= 1 or len(partitions) <= 1:
         defs = defs or job_definitions(data_dir, warehouse_url, sources_path)
@@ -144,7 +140,6 @@ def process_partitions(
     single_writer = warehouse_url.startswith("duckdb")
     assets = PARALLEL_ASSETS if single_writer else None
     # spawn, not fork: the parent holds Dagster's threads and database connections
-    from pipelines.interrupts import install_worker_handler
 
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=install_worker_handler) as pool:
@@ -179,11 +174,6 @@ def crawl_regions(defs: Definitions, regions: list[str], instance: DagsterInstan
                   years: list[int] | None, warehouse_url: str, tags: dict, progress=None) -> list[tuple[int, str]]:
     """A ``crawl_job`` run per region; fills ``summary`` (entries, the fetches known before, failed crawls) and
     returns the (year, region) partitions to process: the years found (only ``years`` when given)."""
-    from assets.load.warehouse import Warehouse
-    from pipelines.ingest import source_problems_of, step_errors
-    from pipelines.progress import NullProgress
-    from pipelines.runs import execute
-
     progress = progress or NullProgress()
     instance.add_dynamic_partitions(region_partitions.name, regions)
     crawl = defs.resolve_job_def("crawl_job")
@@ -261,9 +251,6 @@ def run_backfill(
 
     Returns the same summary as ``budget-etl ingest`` (pipelines.ingest.IngestSummary).
     """
-    from pipelines.ingest import IngestSummary
-    from pipelines.summary import collect_warnings
-
     if instance is None:
         import os
 

@@ -9,16 +9,23 @@ import warnings
 from pathlib import Path
 
 import click
+from dagster import BetaWarning, PreviewWarning
 
-from assets.crawl.sources import SourcesError, load_sources
-from assets.load.warehouse import ReadOnlyViolation, Warehouse, WarehouseUnavailable, redact
-from pipelines.interrupts import EXIT_INTERRUPTED, run_stoppable
-
-from dagster import BetaWarning, PreviewWarning  # noqa: E402
-
-# the CLI's users cannot act on Dagster's API-stability notices
+# the CLI's users cannot act on Dagster's API-stability notices (emitted as the definitions below are imported)
 warnings.filterwarnings("ignore", category=BetaWarning)
 warnings.filterwarnings("ignore", category=PreviewWarning)
+
+from assets.crawl.sources import SourcesError, load_sources  # noqa: E402
+from assets.load.warehouse import ReadOnlyViolation, Warehouse, WarehouseUnavailable, redact  # noqa: E402
+from assets.partitions import parse_years  # noqa: E402
+from pipelines.backfill import run_backfill  # noqa: E402
+from pipelines.export import ExportError, export_views, open_engine, select_views  # noqa: E402
+from pipelines.html_report import write_html_report  # noqa: E402
+from pipelines.ingest import print_summary, run_ingest  # noqa: E402
+from pipelines.interrupts import EXIT_INTERRUPTED, run_stoppable  # noqa: E402
+from pipelines.output import render  # noqa: E402
+from pipelines.progress import make_progress  # noqa: E402
+from pipelines.report import document_report, format_report  # noqa: E402
 
 
 def _data_dir(value: str | None) -> str:
@@ -64,9 +71,6 @@ def main() -> None:
 @PROGRESS_OPTION
 def ingest(sources_path, warehouse_url, data_dir, years, regions, no_robots, progress_mode):
     """Crawl every source, then extract, normalize, validate and load each year × region."""
-    from pipelines.ingest import run_ingest
-    from pipelines.progress import make_progress
-
     sources, year_list, data_dir, url = _prepare(sources_path, regions, years, warehouse_url, data_dir)
     started = time.monotonic()
     with make_progress(data_dir, progress_mode) as progress:
@@ -81,8 +85,6 @@ def _notice(message: str) -> None:
 
 def _prepare(sources_path, regions, years, warehouse_url, data_dir, *, years_required=False):
     """Validate what a run needs before any work: sources, years, a reachable warehouse."""
-    from pipelines.partitions import parse_years
-
     if not sources_path:
         raise click.ClickException("--sources FILE (or env BUDGET_SOURCES) is required")
     data_dir = _data_dir(data_dir)
@@ -113,8 +115,6 @@ def _prepare(sources_path, regions, years, warehouse_url, data_dir, *, years_req
 
 def _report(summary, started: float, url: str) -> None:
     """The summary, then the exit code of the run (pipelines/interrupts.py)."""
-    from pipelines.ingest import print_summary
-
     print_summary(summary, time.monotonic() - started, redact(url))
     code = summary.exit_code
     if summary.interrupted:
@@ -142,9 +142,6 @@ def _report(summary, started: float, url: str) -> None:
 def backfill(years, regions, sources_path, warehouse_url, data_dir, workers, no_robots, progress_mode):
     """Crawl the regions, then run backfill_job for every year × region of the range (in process; runs are
     recorded in $DAGSTER_HOME's instance when set)."""
-    from pipelines.backfill import run_backfill
-    from pipelines.progress import make_progress
-
     sources, year_list, data_dir, url = _prepare(sources_path, regions, years, warehouse_url, data_dir,
                                                  years_required=True)
     started = time.monotonic()
@@ -165,8 +162,6 @@ def backfill(years, regions, sources_path, warehouse_url, data_dir, workers, no_
 def query(sql, warehouse_url, data_dir, fmt):
     """Print the result of a SQL query (e.g. SELECT * FROM mart.documents).  The warehouse is opened
     read-only: a write is refused, and a DuckDB file can be read while notebooks read it too."""
-    from pipelines.output import render
-
     url = _warehouse_url(warehouse_url, _data_dir(data_dir))
     try:
         wh = Warehouse(url, read_only=True)
@@ -193,8 +188,6 @@ def query(sql, warehouse_url, data_dir, fmt):
 @click.option("--data-dir", default=None, help="[env BUDGET_DATA_DIR; default ./data]")
 def export(views, fmt, out, warehouse_url, data_dir):
     """Write mart views to files (Parquet or CSV) for notebooks and spreadsheets: they need no warehouse lock."""
-    from pipelines.export import ExportError, export_views, select_views
-
     url = _warehouse_url(warehouse_url, _data_dir(data_dir))
     try:
         chosen = select_views(list(views))
@@ -219,8 +212,6 @@ def export(views, fmt, out, warehouse_url, data_dir):
 def report(warehouse_url, data_dir, document, html_dir):
     """Per document: status, document set, tables found, rows loaded, checks passed and failed (mart.document_report).
     With --html DIR: charts and tables per region, and every document's data-quality state, as HTML files."""
-    from pipelines.report import document_report, format_report
-
     url = _warehouse_url(warehouse_url, _data_dir(data_dir))
     if html_dir:
         _html_report(url, html_dir)
@@ -239,9 +230,6 @@ def report(warehouse_url, data_dir, document, html_dir):
 
 
 def _html_report(url: str, out: str) -> None:
-    from pipelines.export import open_engine
-    from pipelines.html_report import write_html_report
-
     try:
         engine = open_engine(url)
         try:

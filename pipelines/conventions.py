@@ -16,6 +16,10 @@ from pathlib import Path
 import yaml
 from dagster import AssetKey, AssetsDefinition, AssetSpec, TableColumn, TableSchema
 
+from assets.extract.document import EXTRACTOR_VERSION
+from warehouse_schema.dictionary import load
+from warehouse_schema.views import views_fingerprint
+
 REPO = Path(__file__).resolve().parents[1]
 ATTRIBUTES = Path(__file__).resolve().parent / "assets.yaml"
 SOURCE_SUFFIXES = (".py", ".yaml", ".csv")
@@ -43,8 +47,6 @@ def source_digest(paths: list[str]) -> str:
 
 def code_version(spec) -> str:
     if spec == "extractor":
-        from assets.extract.document import EXTRACTOR_VERSION
-
         return str(EXTRACTOR_VERSION)
     if isinstance(spec, list):
         return source_digest(spec)
@@ -72,9 +74,6 @@ def column_schema(view) -> TableSchema:
 
 def mart_view_specs() -> list[AssetSpec]:
     """One asset per mart view, downstream of warehouse_tables, described by the data dictionary."""
-    from warehouse_schema.dictionary import load
-    from warehouse_schema.views import views_fingerprint
-
     conf = attributes()
     version = views_fingerprint()[:12]  # the views' SQL and their dictionary
     kinds = set(conf.get("mart_views", {}).get("kinds") or [])

@@ -15,7 +15,7 @@ from assets.validate.assets import VALIDATION_CHECKS, validated_documents
 from pipelines.conventions import mart_view_specs, with_attributes
 from pipelines.jobs import backfill_job, crawl_job, nightly_crawl, process_job
 from pipelines.sensors import discover_regions, process_after_crawl
-from pipelines.resources import (
+from assets.resources import (
     ExtractionResource,
     HttpFetcherResource,
     RawStoreResource,

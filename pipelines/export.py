@@ -27,6 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pipelines.output import cell_text
 from warehouse_schema.dictionary import Dictionary, View, load
 from warehouse_schema.views import VIEW_ORDER
 
@@ -169,8 +170,6 @@ def _write_parquet(conn: sa.Connection, view: View, target: Path) -> tuple[int, 
 
 def _write_csv(conn: sa.Connection, view: View, target: Path) -> tuple[int, list[Path]]:
     import csv
-
-    from pipelines.output import cell_text
 
     path = target.with_suffix(".csv")
     n = 0

@@ -9,62 +9,17 @@ file), recorded in ``$DAGSTER_HOME``'s instance when it is set, as runs of the `
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
 from dagster import DagsterInstance
 
 from assets.crawl.sources import SourceConfig
-from assets.records import ManifestEntry
-from pipelines.resources import HttpFetcherResource
-
-
-@dataclass
-class IngestSummary:
-    crawled: dict[str, list[ManifestEntry]] = field(default_factory=dict)  # region → entries
-    documents: dict[str, dict] = field(default_factory=dict)  # sha → status, reason, url, department
-    rows: dict[str, int] = field(default_factory=dict)
-    partitions: list[str] = field(default_factory=list)
-    failed_runs: list[str] = field(default_factory=list)
-    #: region → {url: sha256} of the latest stored fetch before this run's crawl (new vs changed)
-    previous: dict[str, dict[str, str]] = field(default_factory=dict)
-    #: soft data-quality findings of this run's documents: sha, check_name, page, detail
-    warnings: list[dict] = field(default_factory=list)
-    #: sources that failed: unreachable or blocked start page, missing folder, max_pages / max_documents reached
-    source_problems: list[str] = field(default_factory=list)
-    interrupted: bool = False  # stopped by Ctrl-C: what is listed was done, the rest was not
-    not_run: list[str] = field(default_factory=list)  # partitions or crawls not run because of the stop
-
-    @property
-    def exit_code(self) -> int:
-        from pipelines.interrupts import exit_code
-
-        return exit_code(interrupted=self.interrupted, failed_runs=self.failed_runs,
-                         source_problems=self.source_problems)
-
-
-def source_problems_of(result) -> list[str]:
-    """The crawl's ``source_problems`` metadata (assets/crawl/assets.py) of a run result."""
-    out: list[str] = []
-    for mat in result.asset_materializations_for_node("crawled_documents"):
-        value = mat.metadata.get("source_problems")
-        out += list(value.value) if value is not None else []
-    return out
-
-
-def _root_message(error) -> str:
-    """The first line of the innermost cause of a Dagster error (the user code's exception)."""
-    while getattr(error, "cause", None) is not None:
-        error = error.cause
-    return (error.message or error.cls_name or "").strip().splitlines()[0]
-
-
-def step_errors(result) -> str | None:
-    """The failed steps' messages of a run result, one line (no traceback)."""
-    failures = [e for e in result.all_events if e.is_step_failure]
-    return "; ".join(f"{e.step_key}: {_root_message(e.step_failure_data.error)}"
-                     for e in failures if e.step_failure_data and e.step_failure_data.error) or None
+from assets.resources import HttpFetcherResource
+from pipelines.backfill import crawl_regions, job_definitions, process_partitions, record_outcomes
+from pipelines.jobs import TAG_TRIGGER
+from pipelines.outcomes import IngestSummary
+from pipelines.summary import collect_warnings, format_summary
 
 
 def _instance() -> DagsterInstance:
@@ -88,10 +43,6 @@ def run_ingest(
     """Crawl every region of ``sources`` (``crawl_job``), then run ``process_job`` for every year × region the
     crawl found (only ``years`` when given). ``progress``: a :class:`pipelines.progress.Progress`.  After a
     request to stop (Ctrl-C) nothing more starts; the summary says what was not run."""
-    from pipelines.backfill import crawl_regions, job_definitions, process_partitions, record_outcomes
-    from pipelines.jobs import TAG_TRIGGER
-    from pipelines.summary import collect_warnings
-
     if instance is None:  # made (and disposed) in the thread that runs the ingest
         with _instance() as instance:
             return run_ingest(sources_path, sources, data_dir=data_dir, warehouse_url=warehouse_url, years=years,
@@ -111,6 +62,4 @@ def run_ingest(
 
 
 def print_summary(summary: IngestSummary, seconds: float, warehouse: str) -> None:
-    from pipelines.summary import format_summary
-
     click.echo(format_summary(summary, seconds, warehouse))

@@ -30,8 +30,8 @@ from dagster import (
 
 from assets.crawl.assets import crawled_documents
 from assets.crawl.sources import SourceConfig, SourcesError
-from pipelines.partitions import nightly_years, region_partitions
-from pipelines.resources import SourcesResource
+from assets.partitions import nightly_years, region_partitions
+from assets.resources import SourcesResource
 
 #: what started a run: nightly | discovery | chain | backfill | cli
 TAG_TRIGGER = "budget-etl/trigger"

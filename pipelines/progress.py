@@ -25,6 +25,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from assets.extract.batch import documents_of_year
+from assets.extract.document import EXTRACTOR_VERSION
+from pipelines.summary import display_name
+
 MODES = ("auto", "live", "plain", "off")
 
 
@@ -107,8 +111,6 @@ class Tracker(Progress):
     """The state both displays show, from the runner's events and the extraction cache."""
 
     def __init__(self, data_dir: str | Path, *, clock=time.monotonic):
-        from assets.extract.document import EXTRACTOR_VERSION
-
         self.cache = Path(data_dir) / "extracted"
         self.suffix = f".v{EXTRACTOR_VERSION}.pickle"
         self.clock = clock
@@ -135,9 +137,6 @@ class Tracker(Progress):
                                         f"{len(stored)} document{'s' if len(stored) != 1 else ''} stored")
 
     def plan(self, partitions, crawled):
-        from assets.extract.assets import documents_of_year
-        from pipelines.summary import display_name
-
         with self.lock:
             for year, region in partitions:
                 docs = [Document(e.sha256, display_name(e.url), e.page_count or 0, self.extracted(e.sha256))

@@ -37,8 +37,8 @@ from pipelines.jobs import (
     crawl_request,
     process_job,
 )
-from pipelines.partitions import FIRST_YEAR, LAST_YEAR, region_partitions, split_key, year_region_key
-from pipelines.resources import SourcesResource
+from assets.partitions import FIRST_YEAR, LAST_YEAR, region_partitions, split_key, year_region_key
+from assets.resources import SourcesResource
 
 CRAWL_ASSET = AssetKey("crawled_documents")
 LOAD_ASSET = AssetKey("warehouse_tables")

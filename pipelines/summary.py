@@ -16,6 +16,9 @@ from urllib.parse import unquote, urlsplit
 
 from wcwidth import wcswidth
 
+from assets.load.warehouse import Warehouse
+from warehouse_schema.tables import quality_finding as qf
+
 #: at most this many documents are listed one by one (every document that is not loaded is, up to this many)
 MAX_LISTED = 40
 
@@ -84,9 +87,6 @@ def document_lines(summary) -> list[tuple[str, str, str, str, str, str]]:
 def collect_warnings(summary, warehouse_url: str) -> None:
     """The soft findings of the run's documents, from the warehouse (``summary.warnings``)."""
     import sqlalchemy as sa
-
-    from assets.load.warehouse import Warehouse
-    from warehouse_schema.tables import quality_finding as qf
 
     shas = sorted(summary.documents)
     if not shas:

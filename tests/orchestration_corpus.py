@@ -11,7 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
-from pipelines.resources import HttpFetcherResource
+from assets.resources import HttpFetcherResource
 
 YICHUAN, XINAN = "410329", "410323"
 #: (region, fiscal year, department) of the sample documents the tests use

@@ -12,7 +12,7 @@ from assets.crawl.detect import REASON_FINAL_ACCOUNTS
 from assets.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchPolicy
 from assets.crawl.raw_store import RawStore
 from assets.crawl.sources import SourceConfig
-from assets.crawl.testing import LocalPortal, budget_pdf, make_pdf
+from tests.support.crawl import LocalPortal, budget_pdf, make_pdf
 from assets.records import (
     DOC_BUDGET,
     DOC_FINAL_ACCOUNTS,

@@ -13,7 +13,7 @@ from assets.crawl.crawler import crawl_source, previous_from_entries
 from assets.crawl.fetcher import Fetcher, FetchPolicy
 from assets.crawl.raw_store import RawStore
 from assets.crawl.sources import SourceConfig
-from assets.crawl.testing import LocalPortal, budget_pdf
+from tests.support.crawl import LocalPortal, budget_pdf
 from assets.records import STATUS_FAILED, STATUS_FETCHED, STATUS_REJECTED, STATUS_SKIPPED, STATUS_UNCHANGED
 
 GOOD = budget_pdf()

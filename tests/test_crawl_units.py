@@ -12,7 +12,7 @@ from assets.crawl import detect as d
 from assets.crawl.htmlpage import decode_html, file_name, link_kind, normalize_url, parse_page
 from assets.crawl.raw_store import RawStore, sniff_extension
 from assets.crawl.sources import SourceConfig, SourcesError, load_sources
-from assets.crawl.testing import budget_pdf, make_pdf
+from tests.support.crawl import budget_pdf, make_pdf
 from assets.records import DOC_BUDGET, DOC_FINAL_ACCOUNTS, DOC_OTHER
 
 # ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assets.crawl.testing import LocalPortal, budget_pdf
+from tests.support.crawl import LocalPortal, budget_pdf
 from assets.load.warehouse import Warehouse
 from orchestration_corpus import build_folders
 from pipelines.cli import main

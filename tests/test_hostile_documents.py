@@ -1,7 +1,7 @@
 """Hostile documents: every step that parses a PDF runs in a worker process under a memory cap and a time
 limit; a bomb, a hang, an encrypted file or a crash is rejected with its reason and the partition goes on.
 
-The hostile PDFs are generated here (assets/crawl/testing.py), never committed."""
+The hostile PDFs are generated here (tests/support/crawl.py), never committed."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assets.crawl import testing
+from tests.support import crawl as testing
 from assets.extract.worker import Limits, WorkerPool, extract_limited, extract_many, read_head_limited, run_limited
 
 SHA = "a" * 64

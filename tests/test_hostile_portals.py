@@ -20,7 +20,7 @@ from assets.crawl.fetcher import Fetcher, FetchPolicy
 from assets.crawl.htmlpage import parse_page
 from assets.crawl.raw_store import RawStore
 from assets.crawl.sources import SourceConfig
-from assets.crawl.testing import LocalPortal, budget_pdf, make_pdf, trickle_headers
+from tests.support.crawl import LocalPortal, budget_pdf, make_pdf, trickle_headers
 from assets.records import STATUS_FAILED, STATUS_FETCHED, STATUS_SKIPPED
 
 REPO = Path(__file__).resolve().parents[1]

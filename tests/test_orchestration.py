@@ -34,7 +34,7 @@ from assets.validate.assets import validated_documents
 from orchestration_corpus import XINAN, YICHUAN, FAST_FETCH, build_folders, data_dir, write_bad_documents
 from pipelines.backfill import job_definitions, process_partitions
 from pipelines.jobs import TAG_PORTAL_HOST, TAG_PROCESS_YEARS, TAG_TRIGGER, nightly_crawl, portal_host
-from pipelines.partitions import nightly_years, region_partitions, split_key, year_region_key
+from assets.partitions import nightly_years, region_partitions, split_key, year_region_key
 from pipelines.sensors import discover_regions, new_regions, process_after_crawl, years_to_process
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -237,7 +237,7 @@ def test_run_metadata_on_each_materialization(corpus):
 @asset_check(asset=validated_documents, blocking=True, partitions_def=validated_documents.partitions_def,
              description="test: block the load of a partition with a quarantined document")
 def no_quarantined_documents(validated_documents) -> AssetCheckResult:
-    bad = sorted(sha[:12] for sha, v in validated_documents.items() if v.status == STATUS_QUARANTINED)
+    bad = sorted(sha[:12] for sha, v in validated_documents.verdicts.items() if v.status == STATUS_QUARANTINED)
     return AssetCheckResult(passed=not bad, severity=AssetCheckSeverity.ERROR, metadata={"quarantined": len(bad)})
 
 

@@ -18,7 +18,7 @@ from conftest import PG_ADMIN_URL
 from orchestration_corpus import FAST_FETCH, YICHUAN, build_folders, data_dir
 from pipelines.backfill import job_definitions
 from pipelines.jobs import nightly_crawl
-from pipelines.partitions import split_key
+from assets.partitions import split_key
 from pipelines.sensors import process_after_crawl
 
 REPO = Path(__file__).resolve().parents[1]

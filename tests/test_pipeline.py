@@ -12,7 +12,7 @@ from dagster import DagsterInstance
 from assets.crawl.sources import load_sources
 from assets.load.warehouse import Warehouse
 from pipelines.ingest import run_ingest
-from pipelines.resources import HttpFetcherResource
+from assets.resources import HttpFetcherResource
 
 FAST_FETCH = HttpFetcherResource(min_interval_s=0.0, retries=1, backoff_base_s=0.01, respect_robots=False)
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from assets.normalize.facts import normalize_document
-from assets.validate.assets import judge_documents
+from assets.validate.verdicts import judge_documents
 from assets.validate.narrative import PreviousYear, find_quotes
 from assets.validate.quality import DocumentInput
 from assets.validate.rules import check_document, half_precision, tolerance
@@ -36,8 +36,8 @@ def seed(tmp_path_factory):
 
 
 def judge(result, pages, previous=None):
-    verdicts = judge_documents([DocumentInput(result, normalize_document(result, 2024), 2024, pages, previous)])
-    return verdicts[result.document_sha256], verdicts.evaluation
+    validation = judge_documents([DocumentInput(result, normalize_document(result, 2024), 2024, pages, previous)])
+    return validation.verdicts[result.document_sha256], validation.evaluation
 
 
 def row(result, table_type, index):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assets.crawl.testing import budget_pdf
+from tests.support.crawl import budget_pdf
 from assets.load.warehouse import Warehouse
 from pipelines.cli import main
 

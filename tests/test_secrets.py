@@ -1,5 +1,5 @@
 """A password in the warehouse URL reaches no run storage, snapshot, log, UI page or warehouse table: the URL
-travels as a ``dagster.EnvVar`` (pipelines/resources.py)."""
+travels as a ``dagster.EnvVar`` (assets/resources.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from assets.crawl.testing import budget_pdf
+from tests.support.crawl import budget_pdf
 from pipelines.cli import main
 
 pytestmark = pytest.mark.postgres

@@ -20,7 +20,7 @@ from dagster import DagsterInstance
 
 from orchestration_corpus import FAST_FETCH, YICHUAN, build_folders, data_dir
 from pipelines.backfill import job_definitions
-from pipelines.partitions import year_region_key
+from assets.partitions import year_region_key
 from pipelines.runs import execute
 
 REPO = Path(__file__).resolve().parents[1]

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from assets.load.assets import build_loads
+from assets.load.planning import build_loads
 from assets.load.reference import reference_rows
 from assets.load.warehouse import DocumentLoad, Warehouse
 from assets.normalize.codes import load_function_catalog
 from assets.normalize.facts import normalize_document
 from assets.records import DOC_BUDGET, ExtractedRow, ExtractedTable, ExtractionResult, ManifestEntry
-from assets.validate.assets import judge
+from assets.validate.verdicts import judge
 from warehouse_schema import tables as t
 
 REPO = Path(__file__).resolve().parents[1]

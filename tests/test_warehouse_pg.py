@@ -118,7 +118,7 @@ def ingested(sample_portal, tmp_path_factory):
 
     from assets.crawl.sources import load_sources
     from pipelines.ingest import run_ingest
-    from pipelines.resources import HttpFetcherResource
+    from assets.resources import HttpFetcherResource
 
     _, site, sources = sample_portal
     tmp = tmp_path_factory.mktemp("pg_e2e")

@@ -23,7 +23,9 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
-from warehouse_schema.tables import REVENUE_AMOUNT_COLUMNS
+from warehouse_schema.dictionary import apply_comments, source_text
+from warehouse_schema.tables import FACT_TABLES, REVENUE_AMOUNT_COLUMNS
+from warehouse_schema.tables import reference_state as rs
 
 ANALYST_ROLE = "budget_analyst"
 #: statement_timeout of the analyst role in the warehouse database (migration 0002; README: give each analyst
@@ -382,8 +384,6 @@ def _document_report() -> str:
     """mart.document_report: one row per document — its document set (same region, department after the
     crosswalk's renames/aliases, fiscal year), tables found, unrecognised tables, fact rows loaded, findings,
     and which data-quality suites passed / failed (validated documents only)."""
-    from warehouse_schema.tables import FACT_TABLES
-
     facts = " UNION ALL ".join(f"SELECT document_sha256 FROM core.{t.name}" for t in FACT_TABLES)
     # prefixes by SUBSTR, not LIKE '…%': views are created with exec_driver_sql, where psycopg reads % as a placeholder
     suite = """CASE WHEN SUBSTR(f.check_name, 1, 9) = 'narrative' THEN 'narrative_matches_tables'
@@ -452,8 +452,6 @@ VIEW_ORDER = list(VIEWS)
 
 def views_fingerprint() -> str:
     """Of the view definitions and of their data dictionary (the comments)."""
-    from warehouse_schema.dictionary import source_text
-
     h = hashlib.sha256()
     h.update(b"security_barrier")  # views made before the barrier are recreated
     for name in VIEW_ORDER:
@@ -470,8 +468,6 @@ def create_views(conn: sa.Connection) -> None:
     On PostgreSQL every view is a ``security_barrier``: the views filter rows (only ``loaded`` documents),
     and without the barrier the planner may run a cheap function of an analyst's WHERE clause (a
     ``RAISE NOTICE``, a cast that fails with the value in its message) on rows the view filters out."""
-    from warehouse_schema.dictionary import apply_comments
-
     barrier = " WITH (security_barrier = true)" if conn.dialect.name == "postgresql" else ""
     for name in reversed(VIEW_ORDER):
         conn.exec_driver_sql(f"DROP VIEW IF EXISTS {name}")
@@ -493,8 +489,6 @@ def grant_analyst(conn: sa.Connection) -> None:
 def sync_views(conn: sa.Connection, *, force: bool = False) -> bool:
     """Recreate the mart views when their definitions changed (fingerprint in
     ``core.reference_state``); returns whether they were recreated."""
-    from warehouse_schema.tables import reference_state as rs
-
     fp = views_fingerprint()
     current = conn.execute(sa.select(rs.c.fingerprint).where(rs.c.name == "views")).scalar()
     if current == fp and not force:

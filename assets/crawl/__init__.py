@@ -1,34 +1,12 @@
 """Crawl stage: county portals (or a local mirror / folder) → raw store + manifest entries.
 
-Public API::
+Modules (imported by name, like every stage's: a package that imported its modules here would import the
+worker, hence the extraction, whenever ``assets.crawl.detect`` is imported, a cycle)::
 
-    from assets.crawl import (
-        SourceConfig, SourcesError, load_sources,          # sources.py
-        RawStore,                                          # raw_store.py
-        Fetcher, FetchPolicy, FetchResult,                 # fetcher.py
-        PreviousFetch, CrawlStats, crawl_source, previous_from_entries,  # crawler.py
-    )
+    sources.py    SourceConfig, SourcesError, load_sources
+    raw_store.py  RawStore
+    fetcher.py    Fetcher, FetchPolicy, FetchResult, DEFAULT_USER_AGENT
+    crawler.py    PreviousFetch, CrawlStats, crawl_source, previous_from_entries
 
-``assets/crawl/assets.py`` (the Dagster asset) is the integrator's and is not
-imported here.
+``assets/crawl/assets.py`` is the Dagster definition of the stage.
 """
-
-from assets.crawl.crawler import CrawlStats, PreviousFetch, crawl_source, previous_from_entries
-from assets.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchPolicy, FetchResult
-from assets.crawl.raw_store import RawStore
-from assets.crawl.sources import SourceConfig, SourcesError, load_sources
-
-__all__ = [
-    "DEFAULT_USER_AGENT",
-    "CrawlStats",
-    "Fetcher",
-    "FetchPolicy",
-    "FetchResult",
-    "PreviousFetch",
-    "RawStore",
-    "SourceConfig",
-    "SourcesError",
-    "crawl_source",
-    "load_sources",
-    "previous_from_entries",
-]

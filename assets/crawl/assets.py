@@ -6,16 +6,18 @@ import time
 from dagster import AssetExecutionContext, Backoff, MetadataValue, RetryPolicy, asset
 
 from assets.crawl.crawler import CrawlStats, PreviousFetch, crawl_source
+from assets.failures import as_failure
+from assets.normalize.regions import region_by_code
+from assets.partitions import region_partitions
 from assets.records import ManifestEntry
-from assets.stop import Interrupted, as_failure, stop_requested
-from pipelines.partitions import region_partitions
-from pipelines.resources import (
+from assets.resources import (
     ExtractionResource,
     HttpFetcherResource,
     RawStoreResource,
     SourcesResource,
     WarehouseResource,
 )
+from assets.stop import Interrupted, stop_requested
 
 
 def source_label(config) -> str:
@@ -94,8 +96,6 @@ def crawled_documents(
 
 
 def _region_row(config) -> dict:
-    from assets.normalize.regions import region_by_code
-
     region = region_by_code(config.region_code)
     return {
         "region_code": config.region_code,

@@ -22,6 +22,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_raw
 
+from assets.normalize.regions import find_region_in_text
 from assets.records import DOC_BUDGET, DOC_FINAL_ACCOUNTS, DOC_OTHER
 
 # pdfium is not thread-safe: one document at a time in this process
@@ -421,8 +422,6 @@ def detect_region(
     """The region (``assets.normalize.regions.Region``) a document names: its title page, then the link
     text, the file name, later pages; None when none names one.  ``上海市普陀区…`` → 310107,
     ``江苏省委办公厅…`` → the province 320000 (provincial departments)."""
-    from assets.normalize.regions import find_region_in_text
-
     head = "\n".join(lines(first_page)[:15])
     for text in (head, anchor, strip_extension(file_name or ""), later_pages):
         region = find_region_in_text(text)

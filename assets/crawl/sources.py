@@ -32,6 +32,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from assets.crawl.scope import allowed_sites
+
 
 class SourcesError(ValueError):
     """The sources file is missing or invalid; the message names the entry and the problem."""
@@ -56,8 +58,6 @@ class SourceConfig:
 
     def sites(self) -> set[str]:
         """Allowed sites (``host:port``): the start URLs' and ``allowed_hosts``' (assets/crawl/scope.py)."""
-        from assets.crawl.scope import allowed_sites
-
         return allowed_sites(self.start_urls, self.allowed_hosts)
 
     def hosts(self) -> set[str]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
-from assets.extract.cells import clean_text, header_text, to_halfwidth
+from assets.extract.cells import clean_text, header_text, parse_amount, to_halfwidth
 from assets.extract.classify import Candidate, assign_types, content_profile, resolved_template, score_table
 from assets.extract.grid import (
     Piece,
@@ -271,7 +271,6 @@ def _nonzero(cell: str) -> bool:
         t = clean_text(ln)
         if ("." in t or "," in t) and t not in ("0.00", "0.0"):
             try:
-                from assets.extract.cells import parse_amount
                 a = parse_amount(t)
             except Exception:  # noqa: BLE001 - not an amount
                 continue

@@ -17,6 +17,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from assets.load.reference import department_crosswalk_rows
 from assets.normalize.departments import department_key
 from assets.records import ExtractionResult, ManifestEntry
 
@@ -26,8 +27,6 @@ MIN_NARRATIVE_CHARS = 300
 
 @lru_cache(maxsize=1)
 def _aliases() -> dict[str, str]:
-    from assets.load.reference import department_crosswalk_rows
-
     return {r["old_department_key"]: r["new_department_key"] for r in department_crosswalk_rows()}
 
 

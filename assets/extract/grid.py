@@ -24,8 +24,15 @@ from assets.extract.cells import (
     parse_amount,
     split_lines,
 )
-from assets.extract.printed_codes import CodeCarry, code_cell, code_pattern, resolve_names, split_code_name
-from assets.extract.templates import Template, canonical_path, loaded_field, map_columns, vocabulary
+from assets.extract.printed_codes import (
+    CodeCarry,
+    bare_name,
+    code_cell,
+    code_pattern,
+    resolve_names,
+    split_code_name,
+)
+from assets.extract.templates import Template, canonical_path, is_title_line, loaded_field, map_columns, vocabulary
 from assets.records import ExtractedRow
 
 CODE_FIELDS = ("class_part", "kuan_part", "xiang_part", "function_code", "unit_code", "econ_code", "gov_econ_code")
@@ -135,8 +142,6 @@ _FURNITURE = re.compile(r"(部门名称|编制部门|编制单位|预算单位|�
 def strip_page_furniture(piece: Piece) -> Piece:
     """Drop the leading rows a text-alignment parser keeps from above the table: the title line
     and the 部门名称 / 单位：万元 line.  Ruled (lattice) tables start at their top rule."""
-    from assets.extract.templates import is_title_line
-
     k = 0
     while k < len(piece.cells):
         text = "".join(clean_text(c) for c in piece.cells[k])
@@ -851,8 +856,6 @@ def _row_labels(body: list[tuple[Piece, list[str]]], field_of: dict[int, str], t
 def _label_field(label: str, tpl: Template) -> str | None:
     if not label:
         return None
-    from assets.extract.printed_codes import bare_name
-
     got = map_columns(tpl, [[bare_name(label)]])
     name = got.get(0)
     return name if name and tpl.role(_base(name)) == "amount" else None

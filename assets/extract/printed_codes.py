@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from assets.extract.cells import clean_text, to_halfwidth
+from assets.normalize.codes import load_econ_catalog, load_function_catalog, normalize_name
 
 #: a code in front of a name: "[201]", "【30101】", "2120803-", "201 " (then a name)
 _LEADING_CODE = re.compile(r"^[\[【(（]?\s*(\d{3,9})\s*[\]】)）]?\s*[-－—–:：、.．]?\s*(.*)$", re.S)
@@ -111,8 +112,6 @@ def resolve_names(names: list[str], amounts: list, content: str, year: int | Non
     when it is a 项 of the current 款.  A name that is both a 款 and a 项 ("其他…支出" at both levels) is the
     one under which the amounts add up: a 款 is followed by rows whose totals sum to its own.
     ``amounts``: each row's total (Decimal or None), for that check."""
-    from assets.normalize.codes import load_econ_catalog, load_function_catalog, normalize_name
-
     catalog = load_econ_catalog() if content == "economic" else load_function_catalog()
     out: list[Resolution] = []
     cls = kuan = None

@@ -38,6 +38,11 @@ from multiprocessing import context, forkserver, popen_forkserver, reduction, sp
 from pathlib import Path
 from typing import Any
 
+from assets.crawl.detect import PdfError, is_owner_password_only, open_pdf, read_pdf_head
+from assets.extract.document import extract_document
+from assets.extract.pdf_text import read_pages
+from assets.records import ExtractionResult
+
 MiB = 1 << 20
 GiB = 1 << 30
 
@@ -352,10 +357,6 @@ def _extract(path: str, sha256: str, max_pages: int):
 
     import pypdfium2.raw as pdfium_raw
 
-    from assets.crawl.detect import PdfError, is_owner_password_only, open_pdf
-    from assets.extract.document import extract_document
-    from assets.records import ExtractionResult
-
     try:
         pdf = open_pdf(path)
     except PdfError as exc:
@@ -385,8 +386,6 @@ def extract_many(documents: Sequence[tuple[str | Path, str]], pool: WorkerPool,
                  should_stop: Callable[[], bool] | None = None, on_result: Callable[[Any], None] | None = None) -> list:
     """Extraction of ``(path, sha256)`` pairs in the pool, in input order (``None``: not started, stopped);
     ``on_result(result)`` as each document is done."""
-    from assets.records import ExtractionResult
-
     def result_of(sha: str, o: Outcome | None):
         if o is None:
             return None
@@ -408,8 +407,6 @@ def limit_of(reason: str | None) -> str | None:
 
 
 def _head(path: str, max_pages: int, head_pages: int):
-    from assets.crawl.detect import PdfError, read_pdf_head
-
     try:
         head = read_pdf_head(path, max_pages=head_pages)
     except PdfError as exc:
@@ -431,8 +428,6 @@ def read_head_limited(path: str | Path, limits: Limits | None = None, head_pages
 
 
 def _page_texts(path: str) -> list[tuple[int, str]]:
-    from assets.extract.pdf_text import read_pages
-
     return [(p.number, p.text) for p in read_pages(path)]
 
 

@@ -27,6 +27,7 @@ from typing import Any, Iterable, Sequence
 import sqlalchemy as sa
 
 import warehouse_schema
+from assets.load.reference import fingerprint, reference_rows
 from warehouse_schema import tables as t
 
 
@@ -233,8 +234,6 @@ class Warehouse:
     def load_reference(self, *, department_crosswalk: Path | None = None, force: bool = False) -> bool:
         """Replace the reference dimensions (catalogs) in one transaction when their
         fingerprint changed; returns whether they were (re)loaded."""
-        from assets.load.reference import fingerprint, reference_rows
-
         rows = reference_rows(department_crosswalk)
         fp = fingerprint(rows)
         rs = t.reference_state

@@ -5,7 +5,7 @@ from dagster import AssetExecutionContext, asset
 
 from assets.normalize.facts import NormalizedDocument, normalize_document
 from assets.records import ExtractionResult, ManifestEntry
-from pipelines.partitions import year_region_partitions
+from assets.partitions import year_region_partitions
 
 
 @asset(

@@ -23,9 +23,6 @@ Asset checks (all ``partitions_def=year_region_partitions``):
 """
 
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
@@ -37,72 +34,27 @@ from dagster import (
     asset_check,
 )
 
-from assets.extract.document_sets import linked_narratives, unrecognised_findings
+from assets.crawl.raw_store import RawStore
+from assets.extract.document_sets import linked_narratives
+from assets.extract.worker import Limits, page_texts_limited
 from assets.normalize.facts import NormalizedDocument
-from assets.records import STATUS_LOADED, STATUS_QUARANTINED, ExtractionResult, ManifestEntry
-from assets.validate.quality import DocumentInput, Evaluation, evaluate, outcomes_of, run_frames
+from assets.partitions import year_region_partitions
+from assets.records import ExtractionResult, ManifestEntry
+from assets.resources import ExtractionResource, RawStoreResource, WarehouseResource
+from assets.validate.loadable import loadable_check
+from assets.validate.previous import previous_year
+from assets.validate.quality import DocumentInput, outcomes_of
+from assets.validate.verdicts import Validation, judge_documents
+from expectations.runner import outcome_metadata
 from expectations.suites import HARD_SUITES, SOFT_SUITES, SUITE_CHECKS
-from pipelines.partitions import year_region_partitions
-from assets.extract.worker import Limits
-from pipelines.resources import ExtractionResource, RawStoreResource, WarehouseResource
 
 
-@dataclass
-class Verdict:
-    document_sha256: str
-    status: str  # loaded | quarantined
-    findings: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def hard(self) -> list[dict[str, Any]]:
-        return [f for f in self.findings if f["severity"] == "hard"]
-
-    @property
-    def soft(self) -> list[dict[str, Any]]:
-        return [f for f in self.findings if f["severity"] == "soft"]
-
-
-class Verdicts(dict):
-    """document sha256 → :class:`Verdict`, plus the partition's GX runs (for the asset checks)."""
-
-    def __init__(self, *args, evaluation: Evaluation | None = None, **kw):
-        super().__init__(*args, **kw)
-        self.evaluation = evaluation
-
-
-def _merge(gx_findings: list[dict[str, Any]], normalize_findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """GX findings plus the normalize stage's code findings it did not already report (e.g. variant names)."""
-    seen = {(f["check_name"], f.get("table_type"), f.get("row_index")) for f in gx_findings}
-    extra = [f for f in normalize_findings if (f["check_name"], f.get("table_type"), f.get("row_index")) not in seen]
-    return list(gx_findings) + extra
-
-
-def judge_documents(docs: list[DocumentInput]) -> Verdicts:
-    """Every document's findings and whether it is quarantined (pure apart from GX)."""
-    evaluation = evaluate(docs)
-    out = Verdicts(evaluation=evaluation)
-    for d in docs:
-        sha = d.result.document_sha256
-        findings = _merge(evaluation.findings.get(sha, []), d.normalized.findings)
-        findings += unrecognised_findings(d.result)  # info: tables no template knows, recorded with their page
-        status = STATUS_QUARANTINED if any(f["severity"] == "hard" for f in findings) else STATUS_LOADED
-        out[sha] = Verdict(sha, status, findings)
-    return out
-
-
-def judge(result: ExtractionResult, normalized: NormalizedDocument, **kw) -> Verdict:
-    """One document's verdict (see :func:`judge_documents`)."""
-    return judge_documents([DocumentInput(result, normalized, **kw)])[result.document_sha256]
-
-
-def _narrative_pages(raw_store: RawStoreResource, result: ExtractionResult,
+def _narrative_pages(store: RawStore, result: ExtractionResult,
                      limits: Limits | None = None) -> list[tuple[int | None, str]] | None:
     """Text of the pages without tables, with their page numbers (None: use ``result.narrative``); read in a
     worker process under the PDF limits, as every PDF parse is."""
-    from assets.extract.worker import page_texts_limited
-
     try:
-        path = raw_store.store().path(result.document_sha256)
+        path = store.path(result.document_sha256)
     except FileNotFoundError:
         return None
     pages = page_texts_limited(path, limits)
@@ -126,9 +78,7 @@ def validated_documents(
     extraction: ExtractionResource,
     extracted_documents: dict[str, tuple[ManifestEntry, ExtractionResult]],
     normalized_documents: dict[str, NormalizedDocument],
-) -> dict[str, Verdict]:
-    from assets.validate.previous import previous_year
-
+) -> Validation:
     year = int(context.partition_key.keys_by_dimension["year"])
     region = context.partition_key.keys_by_dimension["region"]
     wh = warehouse.open()
@@ -136,13 +86,14 @@ def validated_documents(
     docs = []
     # a table PDF is checked against the 说明 of the narrative-only PDF of its document set (江苏 公开文件 / 公开表)
     linked = linked_narratives(extracted_documents)
+    store = raw_store.store()
     try:
         for sha, doc in normalized_documents.items():
             entry, result = extracted_documents[sha]
             department = result.department or entry.department
-            pages = _narrative_pages(raw_store, result, limits)
+            pages = _narrative_pages(store, result, limits)
             for other in linked.get(sha, []):
-                pages = (pages or []) + (_narrative_pages(raw_store, extracted_documents[other][1], limits) or [])
+                pages = (pages or []) + (_narrative_pages(store, extracted_documents[other][1], limits) or [])
             docs.append(DocumentInput(result, doc, year=entry.year or year, pages=pages,
                                       previous=previous_year(wh.engine, region, entry.year or year, department)))
     finally:
@@ -151,10 +102,10 @@ def validated_documents(
     runs = out.evaluation.runs
     context.add_output_metadata(
         {
-            "documents": len(out),
-            "quarantined": sum(1 for v in out.values() if v.status == STATUS_QUARANTINED),
-            "hard_findings": sum(len(v.hard) for v in out.values()),
-            "soft_findings": sum(len(v.soft) for v in out.values()),
+            "documents": len(out.verdicts),
+            "quarantined": out.quarantined,
+            "hard_findings": sum(len(v.hard) for v in out.verdicts.values()),
+            "soft_findings": sum(len(v.soft) for v in out.verdicts.values()),
             "previous_year_documents": sum(1 for d in docs if d.previous),
             "gx_seconds": MetadataValue.json({k: round(r.seconds, 3) for k, r in runs.items()}),
         }
@@ -165,10 +116,8 @@ def validated_documents(
 # --------------------------------------------------------------------------- asset checks
 
 
-def _suite_check_result(verdicts: dict[str, Verdict], suite_name: str, severity: AssetCheckSeverity) -> AssetCheckResult:
-    from expectations.runner import outcome_metadata
-
-    evaluation: Evaluation | None = getattr(verdicts, "evaluation", None)
+def _suite_check_result(validation: Validation, suite_name: str, severity: AssetCheckSeverity) -> AssetCheckResult:
+    evaluation = getattr(validation, "evaluation", None)
     if evaluation is None:  # output of an older code version: no GX runs to report
         return AssetCheckResult(passed=False, severity=severity,
                                 metadata={"error": "validated_documents carries no GX results; re-materialize it"})
@@ -180,7 +129,7 @@ def _suite_check_result(verdicts: dict[str, Verdict], suite_name: str, severity:
         passed=all(o.success for o in outcomes),
         severity=severity,
         metadata={
-            "documents": len(verdicts),
+            "documents": len(validation.verdicts),
             "documents_failing": len(failed_docs),
             "rows_validated": run.rows if run else 0,
             "expectations": MetadataValue.json(outcome_metadata(outcomes, failures)),
@@ -192,7 +141,7 @@ def _suite_check_result(verdicts: dict[str, Verdict], suite_name: str, severity:
 def _make_suite_check(suite_name: str, severity: AssetCheckSeverity):
     @asset_check(asset=validated_documents, name=suite_name, partitions_def=year_region_partitions,
                  description=SUITE_CHECKS[suite_name])
-    def _check(validated_documents: dict[str, Verdict]) -> AssetCheckResult:
+    def _check(validated_documents: Validation) -> AssetCheckResult:
         return _suite_check_result(validated_documents, suite_name, severity)
 
     return _check
@@ -201,29 +150,6 @@ def _make_suite_check(suite_name: str, severity: AssetCheckSeverity):
 SUITE_ASSET_CHECKS = [_make_suite_check(s, AssetCheckSeverity.ERROR) for s in HARD_SUITES] + [
     _make_suite_check(s, AssetCheckSeverity.WARN) for s in SOFT_SUITES
 ]
-
-
-def loadable_check(year: int, extracted: dict[str, tuple[ManifestEntry, ExtractionResult]],
-                   normalized: dict[str, NormalizedDocument], verdicts: dict[str, Verdict]) -> tuple[bool, dict]:
-    """The hard suites and the fact-key uniqueness on the documents about to be loaded (pure apart from GX)."""
-    from assets.load.assets import build_loads
-    from assets.validate.quality import build_frames, facts_frame
-    from expectations.runner import outcome_metadata
-
-    loadable = [sha for sha, v in verdicts.items() if v.status == STATUS_LOADED]
-    docs = [DocumentInput(extracted[sha][1], normalized[sha], year=extracted[sha][0].year or year) for sha in loadable]
-    frames = build_frames(docs, HARD_SUITES)
-    loads = [ld for ld in build_loads([], year, {s: extracted[s] for s in loadable}, normalized, verdicts)
-             if ld.document["status"] == STATUS_LOADED]
-    frames["fact_keys_unique"] = facts_frame(loads)
-    evaluation = run_frames(frames)
-    outcomes = [o for r in evaluation.runs.values() for o in r.outcomes]
-    failures = {k: v for per in evaluation.failures.values() for k, v in per.items()}
-    return all(o.success for o in outcomes), {
-        "documents_to_load": len(loadable),
-        "documents_quarantined": sum(1 for v in verdicts.values() if v.status == STATUS_QUARANTINED),
-        "expectations": MetadataValue.json(outcome_metadata(outcomes, failures)),
-    }
 
 
 @asset_check(
@@ -237,12 +163,13 @@ def loadable_check(year: int, extracted: dict[str, tuple[ManifestEntry, Extracti
 )
 def loadable_documents_valid(
     context: AssetCheckExecutionContext,
-    validated_documents: dict[str, Verdict],
+    validated_documents: Validation,
     extracted_documents: dict[str, tuple[ManifestEntry, ExtractionResult]],
     normalized_documents: dict[str, NormalizedDocument],
 ) -> AssetCheckResult:
     year = int(context.partition_key.keys_by_dimension["year"])
-    passed, metadata = loadable_check(year, extracted_documents, normalized_documents, validated_documents)
+    passed, metadata = loadable_check(year, extracted_documents, normalized_documents, validated_documents.verdicts)
+    metadata["expectations"] = MetadataValue.json(metadata["expectations"])
     return AssetCheckResult(passed=passed, severity=AssetCheckSeverity.ERROR, metadata=metadata)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from assets.normalize.codes import check_code
 from assets.normalize.facts import NormalizedDocument
 from assets.records import ExtractionResult
 from assets.validate.narrative import PreviousYear, narrative_comparisons, previous_year_comparisons
@@ -82,8 +83,6 @@ def _narrative_group(c: Comparison) -> str:
 
 def codes_frame(docs: list[DocumentInput]) -> Frame:
     """One row per coded fact row (as the load writes them), with its catalog status and grain."""
-    from assets.normalize.codes import check_code
-
     rows, records = [], []
     for d in docs:
         sha = d.result.document_sha256
