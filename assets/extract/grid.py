@@ -82,7 +82,7 @@ class Built:
 # --------------------------------------------------------------------------- rows that are not data
 
 
-def _is_column_numbers(row: list[str]) -> bool:
+def is_column_numbers(row: list[str]) -> bool:
     """"栏次 1 2 3 …" / "** 1 2 3" rows that number the columns."""
     cells = [c for c in (clean_text(x) for x in row) if c]
     marks = [c for c in cells if c in ("栏次", "**", "*", "甲", "乙", "丙", "栏号")]
@@ -93,7 +93,7 @@ def _is_column_numbers(row: list[str]) -> bool:
     return ints == list(range(ints[0], ints[0] + len(ints))) and (len(nums) >= 3 or marks)
 
 
-def _row_has_amount(row: list[str]) -> bool:
+def row_has_amount(row: list[str]) -> bool:
     for cell in row:
         for line in split_lines(cell):
             t = clean_text(line)
@@ -107,9 +107,9 @@ def header_row_count(cells: list[list[str]], tpl: Template | None = None) -> int
     """Leading rows that are header: no amount in them and no known data label."""
     n = 0
     for row in cells:
-        if _row_has_amount(row):
+        if row_has_amount(row):
             break
-        if _is_column_numbers(row):
+        if is_column_numbers(row):
             n += 1  # the column-number row closes the header
             break
         texts = [clean_text(c) for c in row if clean_text(c)]
@@ -206,9 +206,9 @@ def resolve_open_cells(pieces: list[Piece]) -> list[Piece]:
 def _first_text_below(piece: Piece, j: int) -> str:
     """The text of column ``j`` in the first data row of a part (its repeated header rows skipped)."""
     for row in piece.cells:
-        if j >= len(row) or _is_column_numbers(row):
+        if j >= len(row) or is_column_numbers(row):
             continue
-        if not _row_has_amount(row) and not any(split_code_name(clean_text(c), "function")[0] or is_code(c)
+        if not row_has_amount(row) and not any(split_code_name(clean_text(c), "function")[0] or is_code(c)
                                                 for c in row):
             continue  # a header row repeated on the page
         t = row[j]
@@ -419,13 +419,13 @@ def _body_rows(pieces: list[Piece], nh: int, header_keys: list[str], ncols: int,
             if skip and ["/".join(p) for p in header_paths(body[:skip], ncols)][: len(header_keys)] == header_keys[
                     : len(header_keys)]:
                 body = body[skip:]
-            elif skip and not any(_row_has_amount(r) for r in body[:skip]) and all(
-                    any(_header_word(clean_text(c)) for c in r) or _is_column_numbers(r) for r in body[:skip]):
+            elif skip and not any(row_has_amount(r) for r in body[:skip]) and all(
+                    any(_header_word(clean_text(c)) for c in r) or is_column_numbers(r) for r in body[:skip]):
                 body = body[skip:]
         else:
             body = body[nh:]
         for raw in body:
-            if not _is_column_numbers(raw):
+            if not is_column_numbers(raw):
                 out.append((piece, list(raw)))
     return out
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from assets.extract.cells import clean_text, header_text, to_halfwidth
-from assets.extract.grid import Piece, _row_has_amount
+from assets.extract.grid import Piece, row_has_amount
 from assets.extract.templates import Template, is_title_line, match_title
 
 
@@ -141,7 +141,7 @@ def refill_cells(piece: Piece, chars: list[Char]) -> Piece:
             text[r] = OPEN_BELOW
     cells = [[text.get(find((i, j)), "") for j in range(len(cols))] for i in range(len(rows))]
     # columns merging data cells down their group (a header's merged cells do not count)
-    data = [i for i, row in enumerate(cells) if _row_has_amount(row)]
+    data = [i for i, row in enumerate(cells) if row_has_amount(row)]
     vmerged = frozenset(j for i in data for j, (_, from_above) in enumerate(piece.spans[i])
                         if from_above and i - 1 in data)
     return replace(piece, cells=cells, vmerged=vmerged)
@@ -352,7 +352,7 @@ def _heads(title: Title, piece: Piece) -> bool:
         return False
     key = header_text(title.text)
     cells = "".join(header_text(c) for c in piece.cells[row]) if row < len(piece.cells) else ""
-    return bool(key) and key in cells and not any(_row_has_amount(r) for r in piece.cells[:row + 1])
+    return bool(key) and key in cells and not any(row_has_amount(r) for r in piece.cells[:row + 1])
 
 
 def align_columns(piece: Piece, ref: Piece) -> Piece | None:

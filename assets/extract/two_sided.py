@@ -15,7 +15,7 @@ import re
 from decimal import Decimal
 
 from assets.extract.cells import AmountError, clean_text, header_text, parse_amount
-from assets.extract.grid import Piece, _is_column_numbers, _row_has_amount, header_paths, unglue_cells
+from assets.extract.grid import Piece, header_paths, is_column_numbers, row_has_amount, unglue_cells
 from assets.records import ExtractedRow
 
 SIDES = ("income", "expense", "use")
@@ -50,7 +50,7 @@ def _is_amount_text(text: str) -> bool:
 def is_header_row(row: list[str]) -> bool:
     """A header row: text only, no amount, no item label ("一、…", "…合计")."""
     texts = [clean_text(c) for c in row if clean_text(c)]
-    if not texts or _row_has_amount(row):
+    if not texts or row_has_amount(row):
         return False
     for t in texts:
         if _ORDINAL.match(t) or _is_amount_text(t):
@@ -227,7 +227,7 @@ def build_two_sided(pieces: list[Piece]) -> tuple[list[ExtractedRow], list[str],
         if pi > 0:  # a continuation page
             body = _join_cut_row(_without_repeated_header(body, header_words), rows, piece.page, fields)
         for raw in body:
-            if _is_column_numbers(raw):
+            if is_column_numbers(raw):
                 continue
             values = _side_values(raw, fields, problems, f"page {piece.page} row {idx}")
             if not values:
