@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8765
 SYSTEM_PACKAGES := fonts-wqy-zenhei poppler-utils poppler-data chromium chromium-driver libreoffice-calc-nogui
 
-.PHONY: demo test ui setup system-deps venv postgres clean
+.PHONY: demo test lint ui setup system-deps venv postgres clean
 
 ## command 1: install everything, build the sample portal, ingest it into DuckDB, print the summary and a query
 demo: setup
@@ -13,6 +13,11 @@ demo: setup
 ## command 2: the whole test suite (DuckDB and the local PostgreSQL server)
 test: setup postgres
 	$(PY) -m pytest -q -p no:cacheprovider
+
+## ruff: lint (pyflakes, pycodestyle, isort, bugbear, pyupgrade, complexity ≤ 15) and format check, [tool.ruff] in pyproject.toml
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 ## the Dagster UI (dg dev) on http://127.0.0.1:3000 over the demo's data and runs (after `make demo`)
 ui: setup

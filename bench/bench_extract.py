@@ -47,6 +47,34 @@ def bare_camelot(path: Path, pages: list[int], **kwargs) -> float:
     return time.perf_counter() - started
 
 
+def camelot_times(pdf: Path, default_engine: bool) -> tuple[int, float, float]:
+    """Bare camelot on the pages extraction reads (from the first table title on): ``(pages, seconds with
+    the fast path's settings, seconds with camelot's defaults (0 unless ``default_engine``))``; no pages
+    for a document without a text layer."""
+    pages = read_pages(pdf)
+    try:
+        check_text_layer(pages)
+    except UnreadableDocument:
+        return 0, 0.0, 0.0
+    _, same = table_pages(pages)
+    fast = bare_camelot(pdf, same, flavor="lattice", engine="vector", copy_text=["h", "v"], split_text=True)
+    return len(same), fast, bare_camelot(pdf, same) if default_engine else 0.0
+
+
+def print_cells(producer: str, cells: dict[str, CellCounts], exact: int, docs: int) -> None:
+    """One producer's documents exact and its amounts' precision and recall per table type."""
+    print()
+    print(f"producer {producer}: {exact}/{docs} documents exact")
+    print(f"{'table type':30} {'truth':>7} {'extracted':>9} {'correct':>8} {'precision':>9} {'recall':>8}")
+    total = CellCounts()
+    for key in sorted(cells):
+        c = cells[key]
+        total.add(c)
+        print(f"{key:30} {c.truth:7d} {c.extracted:9d} {c.correct:8d} {c.precision:9.2%} {c.recall:8.2%}")
+    print(f"{'all amounts':30} {total.truth:7d} {total.extracted:9d} {total.correct:8d} "
+          f"{total.precision:9.2%} {total.recall:8.2%}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, help="corpus directory (built there if it has no truth/index.json)")
@@ -102,32 +130,17 @@ def main() -> int:
         flavors.update(t.flavor for t in result.tables if t.flavor)
         if result.status != "ok":
             continue
-        pages = read_pages(pdf)
-        try:
-            check_text_layer(pages)
-        except UnreadableDocument:
-            continue
-        _, same = table_pages(pages)
-        pages_camelot += len(same)
-        t_fast += bare_camelot(pdf, same, flavor="lattice", engine="vector", copy_text=["h", "v"], split_text=True)
-        if not args.no_default_camelot:
-            t_default += bare_camelot(pdf, same)
+        n, fast, default = camelot_times(pdf, not args.no_default_camelot)
+        pages_camelot += n
+        t_fast += fast
+        t_default += default
 
     print(f"documents: {len(docs)} ({dict(statuses)}), {pages_total} pages; "
           f"camelot reads {pages_camelot} of them (from the first table title on)")
     print(f"exact round trips: {sum(exact.values())}/{len(docs)} documents ("
           + ", ".join(f"{p}: {exact[p]}/{n}" for p, n in sorted(docs_of.items())) + ")")
     for producer in sorted(cells):
-        print()
-        print(f"producer {producer}: {exact[producer]}/{docs_of[producer]} documents exact")
-        print(f"{'table type':30} {'truth':>7} {'extracted':>9} {'correct':>8} {'precision':>9} {'recall':>8}")
-        total = CellCounts()
-        for key in sorted(cells[producer]):
-            c = cells[producer][key]
-            total.add(c)
-            print(f"{key:30} {c.truth:7d} {c.extracted:9d} {c.correct:8d} {c.precision:9.2%} {c.recall:8.2%}")
-        print(f"{'all amounts':30} {total.truth:7d} {total.extracted:9d} {total.correct:8d} "
-              f"{total.precision:9.2%} {total.recall:8.2%}")
+        print_cells(producer, cells[producer], exact[producer], docs_of[producer])
     if failing:
         print(f"\ndocuments that do not round-trip ({len(failing)}):")
         for line in failing:

@@ -43,19 +43,19 @@ def build_corpus(out: Path, n_docs: int) -> tuple[Path, int]:
     """Render ``n_docs`` distinct budgets into ``out/<region>/``; return (sources.yaml, pages)."""
     import pypdfium2 as pdfium
 
-    from examples.sample_portal.corpus import COUNTIES, _finish, _s
+    from examples.sample_portal.corpus import COUNTIES, doc_spec, finish_document
     from examples.sample_portal.model import generate_document
     from examples.sample_portal.render import render_pdf
     from examples.sample_portal.tables import build_tables
 
-    specs = [_s(region, dept, code, year, profile)
+    specs = [doc_spec(region, dept, code, year, profile)
              for year in YEARS for region in COUNTIES for profile, dept, code in DEPARTMENTS][:n_docs]
     totals: dict[tuple, int] = {}
     pages = 0
     for spec in specs:  # year order: each document quotes its predecessor's total
         doc = generate_document(spec, prev_total=totals.get((spec.region_code, spec.department, spec.fiscal_year - 1)))
         totals[(doc.region_code, doc.department, doc.fiscal_year)] = doc.total
-        doc = _finish(doc, spec)
+        doc = finish_document(doc, spec)
         folder = out / doc.region_code
         folder.mkdir(parents=True, exist_ok=True)
         pdf = folder / doc.attachment_name

@@ -147,55 +147,67 @@ def compare_document(conn, truth: dict) -> dict[str, Counts]:
         want = truth.get(section)
         if not want or want.get("empty"):
             continue
-        c = out.setdefault(section, Counts())
-        got = defaultdict(list)
-        for r in _rows(conn, sql, sha):
-            got[str(r["code"])].append(r)
-        for row in want.get("rows") or []:
-            code = str(row.get("code") or "")
-            c.truth += sum(1 for f in fields if row.get(f) is not None)
-            cands = got.get(code) or []
-            if section == "function_expenditure" and row.get("unit_name"):
-                cands = [r for r in cands if r.get("unit_name") == row["unit_name"]] or cands
-            if not cands:
-                c.differences.append(f"{section} {code} {row.get('name')}: missing")
-                continue
-            r = cands.pop(0)
-            got[code] = [x for x in got[code] if x is not r]
-            for f in fields:
-                w = _yuan(row.get(f), unit)
-                if _same(w, r.get(f)):
-                    c.correct += 1 if row.get(f) is not None else 0
-                else:
-                    c.differences.append(f"{section} {code} {f}: truth {w}, warehouse {r.get(f)}")
-        # precision: every amount the warehouse holds for the section (rows the truth has not count too)
-        c.extracted = c.correct + sum(1 for d in c.differences if not d.endswith(": missing"))
-        c.extracted += sum(sum(1 for f in fields if r.get(f)) for rs in got.values() for r in rs)
-        for rs in got.values():
-            for r in rs:
-                c.differences.append(f"{section} {r['code']}: extra row in the warehouse")
+        out[section] = _compare_section(section, want, _rows(conn, sql, sha), fields, unit)
     tp = truth.get("three_public")
     if tp and not tp.get("empty"):
-        c = out.setdefault("three_public", Counts())
         rows = _rows(conn, "SELECT " + ", ".join(f"{f}_yuan AS {f}" for f in THREE_PUBLIC)
                      + " FROM mart.three_public WHERE document_sha256 = :s", sha)
-        got = rows[0] if rows else {}
-        if not rows and all(not Decimal(str(tp.get(f) or 0)) for f in THREE_PUBLIC):
-            # printed as a row of zeros with "本表无数据": an empty table, no row in the warehouse
-            got = {f: Decimal(0) for f in THREE_PUBLIC}
-            rows = [got]
-        for f in THREE_PUBLIC:
-            if tp.get(f) is None:
-                continue
-            c.truth += 1
-            c.extracted += 1 if got.get(f) is not None else 0
-            if got and _same(_yuan(tp.get(f), unit), got.get(f)):
-                c.correct += 1
-            else:
-                c.differences.append(f"三公 {f}: truth {_yuan(tp.get(f), unit)}, warehouse {got.get(f)}")
-        if len(rows) != 1:
-            c.differences.append(f"三公: {len(rows)} rows in the warehouse, one expected")
+        out["three_public"] = _compare_three_public(tp, rows, unit)
     return out
+
+
+def _compare_section(section: str, want: dict, rows: list[dict], fields: tuple[str, ...], unit: str) -> Counts:
+    """A section's truth rows against the warehouse's rows, matched by code (and 单位 when the truth names it)."""
+    c = Counts()
+    got = defaultdict(list)
+    for r in rows:
+        got[str(r["code"])].append(r)
+    for row in want.get("rows") or []:
+        code = str(row.get("code") or "")
+        c.truth += sum(1 for f in fields if row.get(f) is not None)
+        cands = got.get(code) or []
+        if section == "function_expenditure" and row.get("unit_name"):
+            cands = [r for r in cands if r.get("unit_name") == row["unit_name"]] or cands
+        if not cands:
+            c.differences.append(f"{section} {code} {row.get('name')}: missing")
+            continue
+        r = cands.pop(0)
+        got[code] = [x for x in got[code] if x is not r]
+        for f in fields:
+            w = _yuan(row.get(f), unit)
+            if _same(w, r.get(f)):
+                c.correct += 1 if row.get(f) is not None else 0
+            else:
+                c.differences.append(f"{section} {code} {f}: truth {w}, warehouse {r.get(f)}")
+    # precision: every amount the warehouse holds for the section (rows the truth has not count too)
+    c.extracted = c.correct + sum(1 for d in c.differences if not d.endswith(": missing"))
+    c.extracted += sum(sum(1 for f in fields if r.get(f)) for rs in got.values() for r in rs)
+    for rs in got.values():
+        for r in rs:
+            c.differences.append(f"{section} {r['code']}: extra row in the warehouse")
+    return c
+
+
+def _compare_three_public(tp: dict, rows: list[dict], unit: str) -> Counts:
+    """The 三公 figures of the truth against the warehouse's one row."""
+    c = Counts()
+    got = rows[0] if rows else {}
+    if not rows and all(not Decimal(str(tp.get(f) or 0)) for f in THREE_PUBLIC):
+        # printed as a row of zeros with "本表无数据": an empty table, no row in the warehouse
+        got = {f: Decimal(0) for f in THREE_PUBLIC}
+        rows = [got]
+    for f in THREE_PUBLIC:
+        if tp.get(f) is None:
+            continue
+        c.truth += 1
+        c.extracted += 1 if got.get(f) is not None else 0
+        if got and _same(_yuan(tp.get(f), unit), got.get(f)):
+            c.correct += 1
+        else:
+            c.differences.append(f"三公 {f}: truth {_yuan(tp.get(f), unit)}, warehouse {got.get(f)}")
+    if len(rows) != 1:
+        c.differences.append(f"三公: {len(rows)} rows in the warehouse, one expected")
+    return c
 
 
 def compare_warehouse(engine, docs: list[dict]) -> dict[str, dict[str, Counts]]:

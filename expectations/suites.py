@@ -1,6 +1,6 @@
 """The Great Expectations suites of the validate stage, one per Dagster asset check.
 
-Each suite validates one DataFrame built by :mod:`assets.validate.frames`
+Each suite validates one DataFrame built by :mod:`assets.validate.quality`
 (every row carries an integer ``rid``; amounts and residuals are exact
 integers — 分, or 1/10000 of a percentage point — never floats):
 
@@ -20,18 +20,16 @@ GX's multicolumn-sum expectation compares with a constant, so identities are
 validated as residual columns: ``abs_residual`` (|actual − expected|) against
 ``tolerance`` (derived from the printed precision), row by row.
 
-Configuration as data: ``required_tables.yaml`` (which tables a budget must
-publish) and ``non_negative.yaml`` (which amount fields must be ≥ 0).
+Configuration as data, declared with each table type in the registry
+(``warehouse_schema/table_types.yaml``): ``required`` (which tables a budget
+must publish) and ``non_negative`` (which amount fields must be ≥ 0).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
-import yaml
-
-HERE = Path(__file__).resolve().parent
+from warehouse_schema import registry
 
 RECONCILIATION_CHECKS: dict[str, str] = {
     "total_row_equals_sum_of_details": "合计 row = Σ detail rows (each amount column)",
@@ -70,18 +68,14 @@ HARD_SUITES = ("totals_reconcile", "codes_valid_and_unique", "amounts_non_negati
 SOFT_SUITES = ("narrative_matches_tables", "previous_year_matches")
 
 
-@lru_cache(maxsize=1)
 def required_tables() -> dict[str, str]:
-    """table_type → severity (hard | soft) from required_tables.yaml."""
-    data = yaml.safe_load((HERE / "required_tables.yaml").read_text(encoding="utf-8"))
-    return {t["table_type"]: t.get("severity", "hard") for t in data["tables"]}
+    """table_type → severity (hard | soft) of its absence: the registry's ``required``."""
+    return registry.current().required_tables()
 
 
-@lru_cache(maxsize=1)
 def non_negative_fields() -> dict[str, tuple[str, ...]]:
-    """table_type → amount fields that must be ≥ 0, from non_negative.yaml."""
-    data = yaml.safe_load((HERE / "non_negative.yaml").read_text(encoding="utf-8"))
-    return {k: tuple(v) for k, v in data["tables"].items()}
+    """table_type → amount fields that must be ≥ 0: the registry's ``non_negative``."""
+    return registry.current().non_negative_fields()
 
 
 def _meta(check: str, severity: str, description: str) -> dict:
@@ -124,11 +118,11 @@ def suite(name: str):
     elif name == "amounts_non_negative":
         exps = [gxe.ExpectColumnValuesToBeBetween(
             column="amount_fen", min_value=0,
-            meta=_meta("amount_non_negative", "hard", "amounts of non_negative.yaml fields are ≥ 0"))]
+            meta=_meta("amount_non_negative", "hard", "amounts of the registry's non_negative fields are ≥ 0"))]
     elif name == "required_tables_present":
         exps = [gxe.ExpectColumnValuesToBeInSet(
             column="presence", value_set=["present", "empty"],
-            meta=_meta("required_table_present", "hard", "required_tables.yaml tables are present or explicitly empty"))]
+            meta=_meta("required_table_present", "hard", "the registry's required tables are present or explicitly empty"))]
     elif name == "fact_keys_unique":
         exps = [gxe.ExpectCompoundColumnsToBeUnique(
             column_list=["document_sha256", "table_type", "row_index"],

@@ -34,7 +34,7 @@ def test_migrations_match_the_metadata(pg_url):
             "include_name": lambda name, type_, parents: type_ != "schema" or name in t.SCHEMAS})
         diff = compare_metadata(ctx, t.metadata)
         assert diff == []
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0003"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0004"
         views = {f"mart.{r[0]}" for r in conn.exec_driver_sql(
             "SELECT table_name FROM information_schema.views WHERE table_schema = 'mart'")}
         assert views == set(VIEW_ORDER)

@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from warehouse_schema import registry
+
 HERE = Path(__file__).resolve().parent
 PATH = HERE / "dictionary.yaml"
 #: the rendered dictionary, in the repository's docs/
@@ -208,7 +210,32 @@ def render_markdown(dictionary: Dictionary | None = None) -> str:
                   "|---|---|---|"]
         lines += [f"| `{c.name}` | {c.type} | {_cell(c.description)} |" for c in view.columns]
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + core_fact_tables_markdown())
+
+
+def core_fact_tables_markdown(reg: registry.Registry | None = None) -> list[str]:
+    """The ``core`` fact tables behind the views, from the table-type registry (``table_types.yaml``)."""
+    reg = reg or registry.current()
+    lines = [
+        "# Behind the views: the `core` fact tables",
+        "",
+        "<!-- generated from warehouse_schema/table_types.yaml (the table-type registry) -->",
+        "",
+        "Declared once, with their table types, in `warehouse_schema/table_types.yaml`; the SQL schema (and its "
+        "column comments) is generated from the same declaration. Analysts read the `mart` views; these tables "
+        "are for data engineers. Every fact table starts with `document_sha256`, `table_type`, `page`, "
+        "`row_index` (its key: one row per printed row) and `row_kind` (detail | subtotal | total).",
+        "",
+    ]
+    for fact in reg.facts:
+        fed_by = [f"{t.name} (`{t.key}`)" for t in reg.types if t.fact_table == fact.name]
+        lines += [f"## core.{fact.name}", "", fact.description, "", f"Rows from: {', '.join(fed_by)}.", "",
+                  "| column | type | read from | description |", "|---|---|---|---|"]
+        for c in fact.columns:
+            source = ", ".join(f"`{f}`" for f in c.sources) or f"derived ({c.derive})"
+            lines.append(f"| `{c.name}` | {c.type} | {source} | {_cell(c.description)} |")
+        lines.append("")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

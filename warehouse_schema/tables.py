@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from warehouse_schema import registry
+
 metadata = sa.MetaData()
 
 AMOUNT = sa.Numeric(20, 2)  # 元, exact
@@ -103,10 +105,11 @@ dim_revenue_category = sa.Table(
 dim_table_template = sa.Table(
     "dim_table_template",
     metadata,
-    sa.Column("table_type", sa.Text, primary_key=True),  # TABLE_* key of assets/records.py
+    sa.Column("table_type", sa.Text, primary_key=True),  # key in warehouse_schema/table_types.yaml
     sa.Column("name_zh", sa.Text, nullable=False),  # 部门收支预算表 …
     sa.Column("kind", sa.Text, nullable=False),  # grid | two_sided | text
     sa.Column("fact_table", sa.Text),  # core fact table its rows go to (None: kept in extracted_table only)
+    sa.Column("required", sa.Text),  # hard | soft: a budget must publish it (None: optional)
     schema="core",
 )
 
@@ -254,6 +257,20 @@ extracted_table = sa.Table(
 )
 
 # -- core: facts (printed grain, 元) ------------------------------------------
+#
+# Generated from the registry (warehouse_schema/table_types.yaml, ``fact_tables``): each fact table is the
+# provenance columns, then its declared columns with their descriptions as column comments.
+
+COLUMN_TYPES = {
+    "text": sa.Text,
+    "code3": lambda: sa.String(3),
+    "code5": lambda: sa.String(5),
+    "code7": lambda: sa.String(7),
+    "code9": lambda: sa.String(9),
+    "amount": lambda: AMOUNT,
+    "bool": sa.Boolean,
+    "decimal": lambda: sa.Numeric(24, 6),
+}
 
 
 def _provenance() -> list[sa.Column]:
@@ -266,178 +283,31 @@ def _provenance() -> list[sa.Column]:
     ]
 
 
-fact_function_expenditure = sa.Table(
-    "fact_function_expenditure",
-    metadata,
-    *_provenance(),
-    sa.Column("function_code", sa.String(7)),  # 功能分类科目编码 (3/5/7 digits)
-    sa.Column("function_name", sa.Text),  # as printed
-    sa.Column("unit_code", sa.Text),  # 单位代码 (carried down from the unit's subtotal row)
-    sa.Column("unit_name", sa.Text),  # 单位名称 (idem)
-    sa.Column("total_yuan", AMOUNT),  # 合计
-    sa.Column("basic_yuan", AMOUNT),  # 基本支出
-    sa.Column("wages_yuan", AMOUNT),  # 工资福利支出
-    sa.Column("household_transfers_yuan", AMOUNT),  # 对个人和家庭的补助
-    sa.Column("goods_services_yuan", AMOUNT),  # 商品和服务支出
-    sa.Column("capital_yuan", AMOUNT),  # 资本性支出
-    sa.Column("project_yuan", AMOUNT),  # 项目支出
-    sa.Column("project_other_operating_yuan", AMOUNT),  # 项目支出/其他运转类
-    sa.Column("project_specific_yuan", AMOUNT),  # 项目支出/特定目标类
-    sa.Column("code_printed", sa.Boolean),  # false: the document prints names only, the code is the catalog's
-    sa.PrimaryKeyConstraint("document_sha256", "table_type", "row_index"),
-    schema="core",
-    comment="expenditure by 功能分类 × expense type (一般公共预算/部门/政府性基金/国有资本经营 支出表)",
-)
-
-fact_basic_economic = sa.Table(
-    "fact_basic_economic",
-    metadata,
-    *_provenance(),
-    sa.Column("econ_code", sa.String(5)),  # 部门预算支出经济分类科目编码
-    sa.Column("econ_name", sa.Text),
-    sa.Column("gov_econ_code", sa.String(5)),  # 政府预算支出经济分类科目编码
-    sa.Column("gov_econ_name", sa.Text),
-    sa.Column("total_yuan", AMOUNT),
-    sa.Column("personnel_yuan", AMOUNT),  # 人员经费
-    sa.Column("public_yuan", AMOUNT),  # 公用经费
-    sa.Column("unit_name", sa.Text),  # 单位名称 (carried down from the unit's row)
-    sa.Column("econ_code_printed", sa.String(9)),  # an extended code as printed (3010201 → econ_code 30102)
-    sa.Column("code_printed", sa.Boolean),  # false: the document prints names only, the code is the catalog's
-    sa.PrimaryKeyConstraint("document_sha256", "table_type", "row_index"),
-    schema="core",
-    comment="一般公共预算基本支出 by 经济分类 × personnel/public",
-)
-
-#: 部门收入预算表 amount columns (field of the extracted row → revenue category key)
-REVENUE_AMOUNT_COLUMNS = {
-    "total": "total",  # 合计
-    "gpb": "general_public_budget",  # 一般公共预算
-    "gov_fund": "government_fund",  # 政府性基金预算
-    "soe_capital": "state_capital",  # 国有资本经营预算
-    "special_account": "special_account",  # 财政专户管理资金
-    "institution_revenue": "institution_revenue",  # 事业收入
-    "operating_revenue": "institution_operating",  # 事业单位经营收入
-    "superior_subsidy": "superior_subsidy",  # 上级补助收入
-    "affiliated_remittance": "affiliated_remittance",  # 附属单位上缴收入
-    "other_revenue": "other_revenue",  # 其他收入
-    "unit_funds": "unit_funds",  # 单位资金
-    "carryover": "carryover",  # 上年结转
-    "fiscal_appropriation": "fiscal_allocation",  # 财政拨款 (a group some templates print)
-}
-
-fact_revenue = sa.Table(
-    "fact_revenue",
-    metadata,
-    *_provenance(),
-    sa.Column("function_code", sa.String(7)),  # 功能分类科目编码
-    sa.Column("item_name", sa.Text),  # 科目名称 / 单位名称 as printed
-    sa.Column("unit_code", sa.Text),
-    sa.Column("unit_name", sa.Text),
-    *[sa.Column(f"{field}_yuan", AMOUNT) for field in REVENUE_AMOUNT_COLUMNS],
-    sa.PrimaryKeyConstraint("document_sha256", "table_type", "row_index"),
-    schema="core",
-    comment="部门收入预算表: revenue by 功能分类 row × source column",
-)
+def _fact_table(spec: registry.FactTable) -> sa.Table:
+    return sa.Table(
+        spec.name,
+        metadata,
+        *_provenance(),
+        *[sa.Column(c.name, COLUMN_TYPES[c.type](), comment=c.description) for c in spec.columns],
+        sa.PrimaryKeyConstraint("document_sha256", "table_type", "row_index"),
+        schema="core",
+        comment=spec.description,
+    )
 
 
-def _two_sided_income() -> list[sa.Column]:
-    return [
-        sa.Column("income_item", sa.Text),  # 收入 label as printed
-        sa.Column("revenue_category", sa.Text),  # dim_revenue_category key (NULL: unclassified label)
-        sa.Column("fund_source", sa.Text),  # dim_fund_source key
-        sa.Column("income_kind", sa.Text),  # revenue | carryover | total
-        sa.Column("is_of_which", sa.Boolean),  # printed as 其中：… (a breakdown, not an addend)
-        sa.Column("income_amount_yuan", AMOUNT),
-        sa.Column("expense_item", sa.Text),  # 支出 label as printed
-        sa.Column("expense_kind", sa.Text),  # expenditure | carryover | total
-        sa.Column("class_code", sa.String(3)),  # the 类 the 支出 label names
-    ]
+#: the core fact tables, in the registry's order
+FACT_TABLES = tuple(_fact_table(spec) for spec in registry.current().facts)
+_FACTS = {table.name: table for table in FACT_TABLES}
+fact_function_expenditure = _FACTS["fact_function_expenditure"]  # read by assets/validate/previous.py
+
+#: fact_revenue amount column → its dim_revenue_category key (the mart's revenue views)
+REVENUE_AMOUNT_COLUMNS = registry.current().revenue_columns()
 
 
-fact_budget_summary = sa.Table(
-    "fact_budget_summary",
-    metadata,
-    *_provenance(),
-    *_two_sided_income(),
-    sa.Column("expense_amount_yuan", AMOUNT),
-    sa.PrimaryKeyConstraint("document_sha256", "table_type", "row_index"),
-    schema="core",
-    comment="部门收支预算表: 收入 by source (left) and 支出 by 类 (right), one row per printed row",
-)
+def fact_table(name: str) -> sa.Table:
+    """The SQLAlchemy table of a fact table of the registry."""
+    return _FACTS[name]
 
-fact_fiscal_appropriation = sa.Table(
-    "fact_fiscal_appropriation",
-    metadata,
-    *_provenance(),
-    *_two_sided_income(),
-    sa.Column("expense_total_yuan", AMOUNT),  # 合计
-    sa.Column("expense_gpb_yuan", AMOUNT),  # 一般公共预算 小计
-    sa.Column("expense_gpb_fiscal_yuan", AMOUNT),  # 一般公共预算 其中：财政拨款
-    sa.Column("expense_gov_fund_yuan", AMOUNT),  # 政府性基金
-    sa.Column("expense_soe_capital_yuan", AMOUNT),  # 国有资本经营预算
-    sa.PrimaryKeyConstraint("document_sha256", "table_type", "row_index"),
-    schema="core",
-    comment="财政拨款收支预算表, both sides, one row per printed row",
-)
-
-fact_project_expenditure = sa.Table(
-    "fact_project_expenditure",
-    metadata,
-    *_provenance(),
-    sa.Column("category", sa.Text),  # 项目类型: 特定目标类 | 其他运转类 …
-    sa.Column("project_name", sa.Text),  # as printed (unit code on unit subtotal rows)
-    sa.Column("project_unit", sa.Text),  # 项目单位
-    sa.Column("total_yuan", AMOUNT),  # 合计
-    sa.Column("gpb_yuan", AMOUNT),  # 本年拨款/一般公共预算
-    sa.Column("gov_fund_yuan", AMOUNT),
-    sa.Column("soe_capital_yuan", AMOUNT),
-    sa.Column("carryover_gpb_yuan", AMOUNT),  # 财政拨款结转结余/一般公共预算
-    sa.Column("carryover_gov_fund_yuan", AMOUNT),
-    sa.Column("carryover_soe_capital_yuan", AMOUNT),
-    sa.Column("special_account_yuan", AMOUNT),  # 财政专户管理资金
-    sa.Column("unit_funds_yuan", AMOUNT),  # 单位资金
-    sa.PrimaryKeyConstraint("document_sha256", "table_type", "row_index"),
-    schema="core",
-    comment="项目支出预算表: one row per printed project (and unit subtotal) row",
-)
-
-fact_three_public = sa.Table(
-    "fact_three_public",
-    metadata,
-    *_provenance(),
-    sa.Column("total_yuan", AMOUNT),  # “三公”经费合计
-    sa.Column("outbound_yuan", AMOUNT),  # 因公出国(境)费
-    sa.Column("vehicle_total_yuan", AMOUNT),  # 公务用车购置及运行费
-    sa.Column("vehicle_purchase_yuan", AMOUNT),  # 公务用车购置费
-    sa.Column("vehicle_operation_yuan", AMOUNT),  # 公务用车运行费
-    sa.Column("reception_yuan", AMOUNT),  # 公务接待费
-    sa.Column("operating_funds_yuan", AMOUNT),  # 机关运行经费 (printed in some 三公 tables)
-    sa.PrimaryKeyConstraint("document_sha256", "table_type", "row_index"),
-    schema="core",
-    comment="一般公共预算“三公”经费预算表",
-)
-
-fact_performance_target = sa.Table(
-    "fact_performance_target",
-    metadata,
-    *_provenance(),
-    sa.Column("project_code", sa.Text),  # 项目编码 (unit code on unit rows)
-    sa.Column("project_name", sa.Text),
-    sa.Column("category", sa.Text),  # 项目分类
-    sa.Column("project_total_yuan", AMOUNT),  # 资金总额
-    sa.Column("project_gpb_yuan", AMOUNT),  # 政府预算资金
-    sa.Column("indicator_l1", sa.Text),  # 一级指标 / 指标类别 (产出指标 …)
-    sa.Column("indicator_l2", sa.Text),  # 二级指标
-    sa.Column("indicator_l3", sa.Text),  # 三级指标 (the indicator)
-    sa.Column("target_text", sa.Text),  # 指标值 as printed: "≥91%", "相关"
-    sa.Column("target_operator", sa.Text),  # >= | <= | > | < | = (NULL when not numeric)
-    sa.Column("target_value", sa.Numeric(24, 6)),
-    sa.Column("target_unit", sa.Text),  # % | 人次 | 万元 …
-    sa.Column("description", sa.Text),  # 指标解释
-    sa.PrimaryKeyConstraint("document_sha256", "table_type", "row_index"),
-    schema="core",
-    comment="绩效目标: 部门整体 and 项目 performance indicators",
-)
 
 quality_finding = sa.Table(
     "quality_finding",
@@ -453,17 +323,6 @@ quality_finding = sa.Table(
     sa.Column("detail", sa.Text),
     sa.Index("ix_quality_finding_document", "document_sha256"),
     schema="core",
-)
-
-FACT_TABLES = (
-    fact_function_expenditure,
-    fact_basic_economic,
-    fact_revenue,
-    fact_budget_summary,
-    fact_fiscal_appropriation,
-    fact_project_expenditure,
-    fact_three_public,
-    fact_performance_target,
 )
 
 #: tables whose rows belong to one document (replaced together on reload)

@@ -301,9 +301,9 @@ VIEWS: dict[str, str] = {
                {_yuan('v.amount_yuan')} AS amount_yuan, pu.unit AS printed_unit
         FROM ({' UNION ALL '.join(
             f"SELECT document_sha256, table_type, page, row_kind, function_code, item_name, unit_name, "
-            f"'{category}' AS revenue_category, {field}_yuan AS amount_yuan "
-            f"FROM core.fact_revenue WHERE {field}_yuan IS NOT NULL AND {field}_yuan <> 0"
-            for field, category in REVENUE_AMOUNT_COLUMNS.items() if field != 'total')}) v {_LOADED.format(f='v')}
+            f"'{category}' AS revenue_category, {column} AS amount_yuan "
+            f"FROM core.fact_revenue WHERE {column} IS NOT NULL AND {column} <> 0"
+            for column, category in REVENUE_AMOUNT_COLUMNS.items() if category != 'total')}) v {_LOADED.format(f='v')}
         {_UNIT.format(f='v')}
         LEFT JOIN core.dim_revenue_category rc ON rc.revenue_category = v.revenue_category
         LEFT JOIN core.dim_fund_source fs ON fs.fund_source = rc.fund_source

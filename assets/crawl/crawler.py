@@ -43,7 +43,7 @@ from assets.crawl.detect import (
     strip_extension,
 )
 from assets.crawl.fetcher import Fetcher, FetchResult
-from assets.crawl.htmlpage import extension, file_name, link_kind, normalize_url, parse_page
+from assets.crawl.htmlpage import Page, extension, file_name, link_kind, normalize_url, parse_page
 from assets.crawl.raw_store import RawStore
 from assets.crawl.scope import file_path, folder_url, inside, mirror_root, site_of
 from assets.crawl.sources import SourceConfig
@@ -202,13 +202,7 @@ class _SourceCrawl:
                 self.stats.interrupted = True
                 break
             if self.stats.pages_fetched >= self.source.max_pages:
-                left = len({u for *_, u in heap} - visited)
-                if left:
-                    self.stats.pages_skipped_limit = left
-                    self.stats.problems.append(f"truncated: max_pages={self.source.max_pages} reached, "
-                                               f"{left} page(s) not crawled")
-                    log.warning("%s: max_pages=%d reached, %d pages not crawled", self.source.region_name,
-                                self.source.max_pages, left)
+                self._record_page_limit({u for *_, u in heap} - visited)
                 break
             depth, _, _, url = heapq.heappop(heap)
             if url in visited:
@@ -220,11 +214,7 @@ class _SourceCrawl:
             res = self.fetcher.fetch(url, allowed_hosts=self.sites, respect_robots=self.respect_robots)
             self.stats.pages_fetched += 1
             if res.error or res.content is None:
-                self.stats.pages_failed[url] = res.error or f"HTTP {res.status}"
-                log.warning("page %s: %s", url, res.error)
-                if url in starts:
-                    what = "blocked" if res.disallowed else "unreachable"
-                    self.stats.problems.append(f"start page {url} {what}: {res.error or f'HTTP {res.status}'}")
+                self._record_failed_page(url, res, url in starts)
                 continue
             self.stats.bytes_downloaded += len(res.content)
             final = normalize_url(res.final_url)
@@ -235,29 +225,52 @@ class _SourceCrawl:
                 self.prefetched[url] = res
                 self._add_doc(_DocLink(url=url, anchor=anchor, article_title=from_title, page_url=None, kind="pdf"))
                 continue
-            page = parse_page(res.content, final, res.content_type)
-            pagination = set(page.pagination)
-            for link in page.links:
-                kind = link_kind(link.url)
-                if kind in ("pdf", "attachment"):
-                    self._add_doc(
-                        _DocLink(
-                            url=link.url,
-                            anchor=link.text,
-                            article_title=page.title,
-                            page_url=final,
-                            kind=kind,
-                            on_host=self.on_host(link.url),
-                        )
+            self._follow_links(parse_page(res.content, final, res.content_type), final, depth, visited, push)
+
+    def _record_page_limit(self, left_urls: set[str]) -> None:
+        """max_pages reached with pages left to crawl: the source is truncated, said in its problems."""
+        left = len(left_urls)
+        if left:
+            self.stats.pages_skipped_limit = left
+            self.stats.problems.append(f"truncated: max_pages={self.source.max_pages} reached, "
+                                       f"{left} page(s) not crawled")
+            log.warning("%s: max_pages=%d reached, %d pages not crawled", self.source.region_name,
+                        self.source.max_pages, left)
+
+    def _record_failed_page(self, url: str, res: FetchResult, is_start: bool) -> None:
+        """A page that could not be fetched; a start page's failure is a problem of the source."""
+        self.stats.pages_failed[url] = res.error or f"HTTP {res.status}"
+        log.warning("page %s: %s", url, res.error)
+        if is_start:
+            what = "blocked" if res.disallowed else "unreachable"
+            self.stats.problems.append(f"start page {url} {what}: {res.error or f'HTTP {res.status}'}")
+
+    def _follow_links(self, page: Page, final: str, depth: int, visited: set[str],
+                      push: Callable[..., None]) -> None:
+        """A listing page's links: documents are recorded, pages on the host queued (its pagination at the
+        same depth, other pages one deeper, up to max_depth)."""
+        pagination = set(page.pagination)
+        for link in page.links:
+            kind = link_kind(link.url)
+            if kind in ("pdf", "attachment"):
+                self._add_doc(
+                    _DocLink(
+                        url=link.url,
+                        anchor=link.text,
+                        article_title=page.title,
+                        page_url=final,
+                        kind=kind,
+                        on_host=self.on_host(link.url),
                     )
-                elif kind == "page" and self.on_host(link.url) and link.url not in visited:
-                    if link.url in pagination:
-                        push(link.url, depth)
-                    elif depth + 1 <= self.source.max_depth:
-                        push(link.url, depth + 1, link.text, page.title)
-            for p in page.pagination:
-                if self.on_host(p) and p not in visited:
-                    push(p, depth)
+                )
+            elif kind == "page" and self.on_host(link.url) and link.url not in visited:
+                if link.url in pagination:
+                    push(link.url, depth)
+                elif depth + 1 <= self.source.max_depth:
+                    push(link.url, depth + 1, link.text, page.title)
+        for p in page.pagination:
+            if self.on_host(p) and p not in visited:
+                push(p, depth)
 
     def folder_docs(self) -> None:
         root = Path(self.source.folder or "")

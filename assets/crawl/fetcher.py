@@ -178,6 +178,41 @@ class _HostState:
         self.robots_lock = threading.Lock()
 
 
+def _raise_for_status(status: int, hdrs: dict[str, str], max_bytes: int) -> None:
+    """A response not to read: a status worth retrying (``_Transient``, with its Retry-After), an error
+    status or a declared length over the cap (``_Final``)."""
+    if status in RETRY_STATUSES:
+        exc = _Transient(f"HTTP {status}")
+        exc.status = status  # type: ignore[attr-defined]
+        exc.retry_after = _retry_after(hdrs.get("retry-after"))  # type: ignore[attr-defined]
+        raise exc
+    if status >= 400:
+        exc2 = _Final(f"HTTP {status}")
+        exc2.status = status  # type: ignore[attr-defined]
+        raise exc2
+    length = hdrs.get("content-length")
+    if length and length.isdigit() and int(length) > max_bytes and "content-encoding" not in hdrs:
+        exc3 = _Final(f"file too large: > {max_bytes} bytes")
+        exc3.status = status  # type: ignore[attr-defined]
+        raise exc3
+
+
+def _read_body(resp: httpx.Response, status: int, max_bytes: int, deadline: float, whole: str) -> bytes:
+    """The response body, at most ``max_bytes`` and before the request's deadline (else ``_Final``)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in resp.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            exc4 = _Final(f"file too large: > {max_bytes} bytes")
+            exc4.status = status  # type: ignore[attr-defined]
+            raise exc4
+        chunks.append(chunk)
+        if time.monotonic() >= deadline:
+            raise _Final(whole)
+    return b"".join(chunks)
+
+
 class Fetcher:
     def __init__(
         self,
@@ -385,32 +420,9 @@ class Fetcher:
                 status = resp.status_code
                 if status in REDIRECT_STATUSES or status == 304:
                     return FetchResult(url, url, status=status, headers=hdrs, not_modified=status == 304)
-                if status in RETRY_STATUSES:
-                    exc = _Transient(f"HTTP {status}")
-                    exc.status = status  # type: ignore[attr-defined]
-                    exc.retry_after = _retry_after(hdrs.get("retry-after"))  # type: ignore[attr-defined]
-                    raise exc
-                if status >= 400:
-                    exc2 = _Final(f"HTTP {status}")
-                    exc2.status = status  # type: ignore[attr-defined]
-                    raise exc2
-                length = hdrs.get("content-length")
-                if length and length.isdigit() and int(length) > max_bytes and "content-encoding" not in hdrs:
-                    exc3 = _Final(f"file too large: > {max_bytes} bytes")
-                    exc3.status = status  # type: ignore[attr-defined]
-                    raise exc3
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in resp.iter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        exc4 = _Final(f"file too large: > {max_bytes} bytes")
-                        exc4.status = status  # type: ignore[attr-defined]
-                        raise exc4
-                    chunks.append(chunk)
-                    if time.monotonic() >= deadline:
-                        raise _Final(whole)
-                return FetchResult(url, url, status=status, headers=hdrs, content=b"".join(chunks))
+                _raise_for_status(status, hdrs, max_bytes)
+                content = _read_body(resp, status, max_bytes, deadline, whole)
+                return FetchResult(url, url, status=status, headers=hdrs, content=content)
         except httpx.TimeoutException:
             if time.monotonic() >= deadline - 0.01:  # the request's deadline, not one slow read
                 raise _Final(whole) from None

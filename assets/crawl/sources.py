@@ -94,75 +94,104 @@ def _entry_error(index: int, entry: Any, problem: str) -> SourcesError:
     return SourcesError(f"{label}: {problem}")
 
 
-def _parse_entry(index: int, entry: Any, base_dir: Path) -> SourceConfig:
-    if not isinstance(entry, dict):
-        raise _entry_error(index, entry, f"expected a mapping, got {type(entry).__name__}")
-    unknown = sorted(set(map(str, entry)) - _KNOWN_KEYS)
-    if unknown:
-        raise _entry_error(index, entry, f"unknown key(s): {', '.join(unknown)}")
+class _BadField(Exception):
+    """A problem of one field of a source entry (``_parse_entry`` names the entry)."""
 
+
+def _region_code(entry: dict) -> str:
     code = entry.get("region_code")
     if code is None:
-        raise _entry_error(index, entry, "missing field 'region_code'")
+        raise _BadField("missing field 'region_code'")
     if isinstance(code, int) and not isinstance(code, bool):
         # YAML reads 410329 as an int; accept it only when it is exactly 6 digits
         code = str(code)
     if not isinstance(code, str) or not _REGION_CODE.match(code):
-        raise _entry_error(index, entry, f"bad region_code {code!r}: expected a 6-digit string such as \"410329\"")
+        raise _BadField(f"bad region_code {code!r}: expected a 6-digit string such as \"410329\"")
+    return code
 
+
+def _region_name(entry: dict) -> str:
     name = entry.get("region_name")
     if not isinstance(name, str) or not name.strip():
-        raise _entry_error(index, entry, "missing field 'region_name'")
+        raise _BadField("missing field 'region_name'")
+    return name
 
+
+def _start_urls(entry: dict) -> list[str]:
     start_urls = entry.get("start_urls") or []
     if isinstance(start_urls, str):
         start_urls = [start_urls]
     if not isinstance(start_urls, list) or not all(isinstance(u, str) and u.strip() for u in start_urls):
-        raise _entry_error(index, entry, "'start_urls' must be a list of URLs")
+        raise _BadField("'start_urls' must be a list of URLs")
     start_urls = [u.strip() for u in start_urls]
     for url in start_urls:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https", "file") or (parts.scheme != "file" and not parts.hostname):
-            raise _entry_error(index, entry, f"bad start URL {url!r}: expected http(s):// or file://")
+            raise _BadField(f"bad start URL {url!r}: expected http(s):// or file://")
+    return start_urls
 
+
+def _folder(entry: dict, base_dir: Path) -> str | None:
     folder = entry.get("folder")
     if folder is not None:
         if not isinstance(folder, str) or not folder.strip():
-            raise _entry_error(index, entry, "'folder' must be a path")
+            raise _BadField("'folder' must be a path")
         folder_path = Path(folder).expanduser()
         if not folder_path.is_absolute():
             folder_path = base_dir / folder_path
         folder = str(folder_path)
-    if not start_urls and not folder:
-        raise _entry_error(index, entry, "needs 'start_urls' or 'folder'")
+    return folder
 
+
+def _allowed_hosts(entry: dict) -> list[str]:
     allowed = entry.get("allowed_hosts") or []
     if isinstance(allowed, str):
         allowed = [allowed]
     if not isinstance(allowed, list) or not all(isinstance(h, str) for h in allowed):
-        raise _entry_error(index, entry, "'allowed_hosts' must be a list of host names")
+        raise _BadField("'allowed_hosts' must be a list of host names")
     for h in allowed:
         if not _HOST.match(h.strip()):
-            raise _entry_error(index, entry, f"bad allowed host {h!r}: expected a host name, or host:port")
+            raise _BadField(f"bad allowed host {h!r}: expected a host name, or host:port")
+    return allowed
 
+
+def _mirror_root(entry: dict, base_dir: Path) -> str | None:
     root = entry.get("mirror_root")
     if root is not None:
         if not isinstance(root, str) or not root.strip():
-            raise _entry_error(index, entry, "'mirror_root' must be a path")
+            raise _BadField("'mirror_root' must be a path")
         root_path = Path(root.removeprefix("file://")).expanduser()
         root = str(root_path if root_path.is_absolute() else base_dir / root_path)
+    return root
 
-    respect = entry.get("respect_robots", True)
-    if not isinstance(respect, bool):
-        raise _entry_error(index, entry, "'respect_robots' must be true or false")
 
+def _limits(entry: dict) -> dict[str, int]:
     ints: dict[str, int] = {}
     for key, default in (("max_pages", 200), ("max_depth", 2), ("max_documents", 1000)):
         value = entry.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise _entry_error(index, entry, f"'{key}' must be a non-negative integer")
+            raise _BadField(f"'{key}' must be a non-negative integer")
         ints[key] = value
+    return ints
 
+
+def _source_config(entry: dict, base_dir: Path) -> SourceConfig:
+    """A mapping of the sources file as a SourceConfig, its fields checked in the order they are listed."""
+    unknown = sorted(set(map(str, entry)) - _KNOWN_KEYS)
+    if unknown:
+        raise _BadField(f"unknown key(s): {', '.join(unknown)}")
+    code = _region_code(entry)
+    name = _region_name(entry)
+    start_urls = _start_urls(entry)
+    folder = _folder(entry, base_dir)
+    if not start_urls and not folder:
+        raise _BadField("needs 'start_urls' or 'folder'")
+    allowed = _allowed_hosts(entry)
+    root = _mirror_root(entry, base_dir)
+    respect = entry.get("respect_robots", True)
+    if not isinstance(respect, bool):
+        raise _BadField("'respect_robots' must be true or false")
+    ints = _limits(entry)
     return SourceConfig(
         region_code=code,
         region_name=name.strip(),
@@ -175,6 +204,15 @@ def _parse_entry(index: int, entry: Any, base_dir: Path) -> SourceConfig:
         max_documents=ints["max_documents"],
         mirror_root=root,
     )
+
+
+def _parse_entry(index: int, entry: Any, base_dir: Path) -> SourceConfig:
+    if not isinstance(entry, dict):
+        raise _entry_error(index, entry, f"expected a mapping, got {type(entry).__name__}")
+    try:
+        return _source_config(entry, base_dir)
+    except _BadField as exc:
+        raise _entry_error(index, entry, str(exc)) from None
 
 
 def load_sources(path: str | Path) -> list[SourceConfig]:

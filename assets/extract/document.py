@@ -22,7 +22,7 @@ from assets.extract.classify import Candidate, assign_types, content_profile, re
 from assets.extract.grid import (
     Piece,
     Problem,
-    _row_has_amount,
+    row_has_amount,
     build_table,
     resolve_open_cells,
     strip_page_furniture,
@@ -230,7 +230,7 @@ def _finish(open_table: _OpenTable, tpl: Template, result: ExtractionResult, pro
         table.reading["type"] = evidence
     # a page break right under the header (or within it): the header rows go on top of the next part
     while len(pieces) > 1 and _ncols(pieces[0]) == _ncols(pieces[1]) and not any(
-            _row_has_amount(r) for r in pieces[0].cells):
+            row_has_amount(r) for r in pieces[0].cells):
         pieces = [replace(pieces[1], cells=pieces[0].cells + pieces[1].cells, rows_y=None)] + pieces[2:]
     if pieces:
         if tpl.kind == "two_sided":

@@ -89,7 +89,7 @@ class Built:
 # --------------------------------------------------------------------------- rows that are not data
 
 
-def _is_column_numbers(row: list[str]) -> bool:
+def is_column_numbers(row: list[str]) -> bool:
     """"栏次 1 2 3 …" / "** 1 2 3" rows that number the columns."""
     cells = [c for c in (clean_text(x) for x in row) if c]
     marks = [c for c in cells if c in ("栏次", "**", "*", "甲", "乙", "丙", "栏号")]
@@ -100,7 +100,7 @@ def _is_column_numbers(row: list[str]) -> bool:
     return ints == list(range(ints[0], ints[0] + len(ints))) and (len(nums) >= 3 or marks)
 
 
-def _row_has_amount(row: list[str]) -> bool:
+def row_has_amount(row: list[str]) -> bool:
     for cell in row:
         for line in split_lines(cell):
             t = clean_text(line)
@@ -114,9 +114,9 @@ def header_row_count(cells: list[list[str]], tpl: Template | None = None) -> int
     """Leading rows that are header: no amount in them and no known data label."""
     n = 0
     for row in cells:
-        if _row_has_amount(row):
+        if row_has_amount(row):
             break
-        if _is_column_numbers(row):
+        if is_column_numbers(row):
             n += 1  # the column-number row closes the header
             break
         texts = [clean_text(c) for c in row if clean_text(c)]
@@ -211,9 +211,9 @@ def resolve_open_cells(pieces: list[Piece]) -> list[Piece]:
 def _first_text_below(piece: Piece, j: int) -> str:
     """The text of column ``j`` in the first data row of a part (its repeated header rows skipped)."""
     for row in piece.cells:
-        if j >= len(row) or _is_column_numbers(row):
+        if j >= len(row) or is_column_numbers(row):
             continue
-        if not _row_has_amount(row) and not any(split_code_name(clean_text(c), "function")[0] or is_code(c)
+        if not row_has_amount(row) and not any(split_code_name(clean_text(c), "function")[0] or is_code(c)
                                                 for c in row):
             continue  # a header row repeated on the page
         t = row[j]
@@ -424,13 +424,13 @@ def _body_rows(pieces: list[Piece], nh: int, header_keys: list[str], ncols: int,
             if skip and ["/".join(p) for p in header_paths(body[:skip], ncols)][: len(header_keys)] == header_keys[
                     : len(header_keys)]:
                 body = body[skip:]
-            elif skip and not any(_row_has_amount(r) for r in body[:skip]) and all(
-                    any(_header_word(clean_text(c)) for c in r) or _is_column_numbers(r) for r in body[:skip]):
+            elif skip and not any(row_has_amount(r) for r in body[:skip]) and all(
+                    any(_header_word(clean_text(c)) for c in r) or is_column_numbers(r) for r in body[:skip]):
                 body = body[skip:]
         else:
             body = body[nh:]
         for raw in body:
-            if not _is_column_numbers(raw):
+            if not is_column_numbers(raw):
                 out.append((piece, list(raw)))
     return out
 
@@ -512,13 +512,48 @@ def _year_kind(text: str, fiscal_year: int | None) -> str | None:
     return None
 
 
-def _typed_row(cells: list[str], field_of: dict[int, str], carry: CodeCarry, problems: list[Problem], page: int,
-               row_index: int, tpl: Template, fiscal_year: int | None) -> ExtractedRow | None:
-    content = tpl.content
-    code_field = tpl.code_field
-    name_field = "econ_name" if code_field == "econ_code" else "name"
+def _code_part_cell(cell: str) -> tuple[str, str | None]:
+    """A 类|款|项 part's cell: ``(digits, None)``, or ``("", label)`` for text printed there ("合计")."""
+    t = code_text(cell)
+    if t and not t.isdigit():
+        return "", clean_text(cell)
+    return t, None
+
+
+def _code_column_cell(cell: str, fld: str, content: str) -> tuple[str, str]:
+    """A code column's cell: ``(code, text printed with it)``; a 单位编码 is digits or nothing."""
+    if fld == "unit_code":
+        t = code_text(cell)
+        return (t, "") if t.isdigit() else ("", clean_text(cell))
+    return code_cell(cell, content)
+
+
+def _printed_as_text(text: str, cells: list[str], j: int, field_of: dict[int, str], tpl: Template) -> bool:
+    """The cell's text is also printed in a text or code column of the row (a name spilled into an amount)."""
+    return any(text == clean_text(c) for i, c in enumerate(cells)
+               if i != j and tpl.role(_base(field_of.get(i) or "")) in ("text", "unit", "code", "code_part"))
+
+
+def _amount_cell(cells: list[str], j: int, fld: str, field_of: dict[int, str], tpl: Template,
+                 problems: list[Problem], page: int, row_index: int) -> Decimal | None:
+    """An amount column's cell: its amount, or None (unreadable text is a finding unless the row prints it
+    as text too)."""
+    t = clean_text(cells[j])
+    try:
+        return parse_amount(t)
+    except AmountError as exc:
+        if t and not _printed_as_text(t, cells, j, field_of, tpl):
+            problems.append(Problem(SOFT if not loaded_field(tpl, fld) else HARD, page,
+                                    f"page {page} row {row_index}: {fld}: {exc}"))
+        return None
+
+
+def _read_cells(cells: list[str], field_of: dict[int, str], tpl: Template, problems: list[Problem], page: int,
+                row_index: int) -> tuple[dict[str, object], list[str], dict[str, str]]:
+    """The row's cells by the role of their field: ``(values, labels, parts)``: the values by field, the text
+    printed in code columns ("合计" merged over 类|款|项), and the 类|款|项 parts."""
     values: dict[str, object] = {}
-    labels: list[str] = []  # text printed in code columns ("合计" merged over 类|款|项)
+    labels: list[str] = []
     parts: dict[str, str] = {}
     for j, cell in enumerate(cells):
         fld = field_of.get(j)
@@ -526,15 +561,12 @@ def _typed_row(cells: list[str], field_of: dict[int, str], carry: CodeCarry, pro
             continue
         role = tpl.role(_base(fld))
         if role == "code_part":
-            t = code_text(cell)
-            if t and not t.isdigit():
-                labels.append(clean_text(cell))
-                t = ""
+            t, label = _code_part_cell(cell)
+            if label is not None:
+                labels.append(label)
             parts[fld] = t
         elif role == "code":
-            code, rest = code_cell(cell, content if fld != "unit_code" else "unit")
-            if fld == "unit_code":
-                code, rest = (code_text(cell), "") if code_text(cell).isdigit() else ("", clean_text(cell))
+            code, rest = _code_column_cell(cell, fld, tpl.content)
             if rest:
                 labels.append(rest)
             values[fld] = code
@@ -543,36 +575,41 @@ def _typed_row(cells: list[str], field_of: dict[int, str], carry: CodeCarry, pro
             if t or fld not in values:
                 values[fld] = t
         else:
-            t = clean_text(cell)
-            try:
-                amount = parse_amount(t)
-            except AmountError as exc:
-                if t and not any(t == clean_text(c) for i, c in enumerate(cells)
-                                 if i != j and tpl.role(_base(field_of.get(i) or "")) in ("text", "unit", "code",
-                                                                                          "code_part")):
-                    problems.append(Problem(SOFT if not loaded_field(tpl, fld) else HARD, page,
-                                            f"page {page} row {row_index}: {fld}: {exc}"))
-                amount = None
+            amount = _amount_cell(cells, j, fld, field_of, tpl, problems, page, row_index)
             if amount is not None:
                 values[fld] = amount
-    if not any(v not in ("", None) for v in values.values()) and not any(parts.values()) and not labels:
-        return None
+    return values, labels, parts
 
-    # the code: split 类|款|项 parts, a code column, or a code printed in front of the name
+
+def _set_code_and_name(values: dict[str, object], parts: dict[str, str], labels: list[str], carry: CodeCarry,
+                       tpl: Template, name_field: str) -> None:
+    """The code: split 类|款|项 parts, a code column, or a code printed in front of the name; the name: the
+    text printed in code columns when no name column says it."""
+    content, code_field = tpl.content, tpl.code_field
     if parts:
         composed = carry.compose(parts.get("class_part", ""), parts.get("kuan_part", ""), parts.get("xiang_part", ""))
         if composed and not values.get(code_field):
             values[code_field] = composed
     if labels and not values.get(name_field) and not values.get("item"):
         values[name_field] = "".join(dict.fromkeys(labels))
-    if tpl.content in ("function", "economic") and not values.get(code_field):
+    if content in ("function", "economic") and not values.get(code_field):
         code, rest = split_code_name(str(values.get(name_field) or ""), content)
         if code:
             values[code_field] = code
             values[name_field] = rest
-    code = str(values.get(code_field) or "")
-    if code_field not in values and tpl.content in ("function", "economic"):
+    if code_field not in values and content in ("function", "economic"):
         values[code_field] = ""
+
+
+def _typed_row(cells: list[str], field_of: dict[int, str], carry: CodeCarry, problems: list[Problem], page: int,
+               row_index: int, tpl: Template, fiscal_year: int | None) -> ExtractedRow | None:
+    code_field = tpl.code_field
+    name_field = "econ_name" if code_field == "econ_code" else "name"
+    values, labels, parts = _read_cells(cells, field_of, tpl, problems, page, row_index)
+    if not any(v not in ("", None) for v in values.values()) and not any(parts.values()) and not labels:
+        return None
+    _set_code_and_name(values, parts, labels, carry, tpl, name_field)
+    code = str(values.get(code_field) or "")
     name = str(values.get(name_field) or values.get("item") or values.get("project_name") or "")
     unit_text = str(values.get("unit_name") or "")
     has_amount = any(isinstance(v, Decimal) for k, v in values.items() if ":" not in k)

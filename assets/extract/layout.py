@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from assets.extract.cells import clean_text, header_text, to_halfwidth
-from assets.extract.grid import Piece, _row_has_amount
+from assets.extract.grid import Piece, row_has_amount
 from assets.extract.templates import Template, is_title_line, match_title
 
 
@@ -46,7 +47,16 @@ class Title:
     bottom: float
 
 
-Char = tuple[str, float, float, float, float]  # (ch, left, bottom, right, top), displayed page coordinates
+class Char(NamedTuple):
+    """A printed char and its tight glyph box, in the coordinates of the page as displayed."""
+
+    ch: str
+    left: float
+    bottom: float
+    right: float
+    top: float
+
+
 #: the text of a merged cell that runs past the foot of its page and prints nothing there (an office suite
 #: prints it in the part on the next page): resolved by :func:`assets.extract.grid.resolve_open_cells`
 OPEN_BELOW = "\u2193"
@@ -76,7 +86,7 @@ def page_chars(path: str | Path, numbers: list[int] | None = None) -> dict[int, 
                         continue
                     left, bottom, right, top = _displayed(textpage.get_charbox(i), turn, width, height)
                     if top >= bottom and 0 <= (top + bottom) / 2 <= height and 0 <= (left + right) / 2 <= width:
-                        chars.append((ch, left, bottom, right, top))
+                        chars.append(Char(ch, left, bottom, right, top))
                 out[n] = chars
             finally:
                 textpage.close()
@@ -124,8 +134,8 @@ def refill_cells(piece: Piece, chars: list[Char]) -> Piece:
     regions: dict[tuple[int, int], list[Char]] = {}
     top, bottom = rows[0][0], rows[-1][1]
     left, right = cols[0][0], cols[-1][1]
-    for c in chars:
-        cx, cy = (c[1] + c[3]) / 2, (c[2] + c[4]) / 2
+    for c in map(Char._make, chars):
+        cx, cy = (c.left + c.right) / 2, (c.bottom + c.top) / 2
         if not (bottom <= cy <= top and left <= cx <= right):
             continue
         i = next((k for k, (t, b) in enumerate(rows) if b <= cy <= t), None)
@@ -141,7 +151,7 @@ def refill_cells(piece: Piece, chars: list[Char]) -> Piece:
             text[r] = OPEN_BELOW
     cells = [[text.get(find((i, j)), "") for j in range(len(cols))] for i in range(len(rows))]
     # columns merging data cells down their group (a header's merged cells do not count)
-    data = [i for i, row in enumerate(cells) if _row_has_amount(row)]
+    data = [i for i, row in enumerate(cells) if row_has_amount(row)]
     vmerged = frozenset(j for i in data for j, (_, from_above) in enumerate(piece.spans[i])
                         if from_above and i - 1 in data)
     return replace(piece, cells=cells, vmerged=vmerged)
@@ -176,22 +186,22 @@ def _displayed(box: tuple[float, float, float, float], turn: int, width: float, 
     return box
 
 
-def group_lines(chars: list[tuple[str, float, float, float, float]]) -> list[Line]:
+def group_lines(chars: list[Char] | list[tuple[str, float, float, float, float]]) -> list[Line]:
     """Chars ``(ch, left, bottom, right, top)`` → lines top-down, each split at wide horizontal gaps."""
-    rows: list[list[tuple[str, float, float, float, float]]] = []
+    rows: list[list[Char]] = []
     extent: list[list[float]] = []  # [bottom, top] of each row
-    for c in sorted(chars, key=lambda c: -(c[2] + c[4]) / 2):
+    for c in sorted(map(Char._make, chars), key=lambda c: -(c.bottom + c.top) / 2):
         # the char overlaps the line so far by half the smaller height: flat glyphs ("一", "、") and
         # quotes (“三公”) have boxes far thinner than the line, and off its centre
         k = next((k for k in range(len(rows) - 1, max(len(rows) - 4, -1), -1)
-                  if _overlap(extent[k], (c[2], c[4]))), None)
+                  if _overlap(extent[k], (c.bottom, c.top))), None)
         if k is not None:
             rows[k].append(c)
-            extent[k][0] = min(extent[k][0], c[2])
-            extent[k][1] = max(extent[k][1], c[4])
+            extent[k][0] = min(extent[k][0], c.bottom)
+            extent[k][1] = max(extent[k][1], c.top)
         else:
             rows.append([c])
-            extent.append([c[2], c[4]])
+            extent.append([c.bottom, c.top])
     lines: list[Line] = []
     # a row started by a quote mark and the row of its line's other chars are one line
     merged: list[list] = []
@@ -205,11 +215,11 @@ def group_lines(chars: list[tuple[str, float, float, float, float]]) -> list[Lin
             merged_extent.append(list(ext))
     rows = merged
     for row in rows:
-        row.sort(key=lambda c: c[1])
-        size = max(c[4] - c[2] for c in row)
+        row.sort(key=lambda c: c.left)
+        size = max(c.top - c.bottom for c in row)
         run = [row[0]]
         for c in row[1:]:
-            if c[1] - run[-1][3] > 1.5 * size:
+            if c.left - run[-1].right > 1.5 * size:
                 lines.append(_line(run))
                 run = []
             run.append(c)
@@ -222,9 +232,9 @@ def _overlap(a: list[float] | tuple[float, float], b: tuple[float, float]) -> bo
     return shared >= 0.5 * max(min(a[1] - a[0], b[1] - b[0]), 0.01)
 
 
-def _line(run) -> Line:
-    return Line("".join(c[0] for c in run), max(c[4] for c in run), min(c[2] for c in run),
-                min(c[1] for c in run), max(c[3] for c in run))
+def _line(run: list[Char]) -> Line:
+    return Line("".join(c.ch for c in run), max(c.top for c in run), min(c.bottom for c in run),
+                min(c.left for c in run), max(c.right for c in run))
 
 
 #: titles of published tables no template knows (recorded as unrecognised, with their page)
@@ -352,7 +362,7 @@ def _heads(title: Title, piece: Piece) -> bool:
         return False
     key = header_text(title.text)
     cells = "".join(header_text(c) for c in piece.cells[row]) if row < len(piece.cells) else ""
-    return bool(key) and key in cells and not any(_row_has_amount(r) for r in piece.cells[:row + 1])
+    return bool(key) and key in cells and not any(row_has_amount(r) for r in piece.cells[:row + 1])
 
 
 def align_columns(piece: Piece, ref: Piece) -> Piece | None:

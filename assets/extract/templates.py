@@ -1,4 +1,7 @@
-"""The national template's table types and their vocabulary (``table_types.yaml``), interpreted.
+"""The national template's table types and their vocabulary, interpreted.
+
+The table types are declared once, in the registry (``warehouse_schema/table_types.yaml``, read by
+:mod:`warehouse_schema.registry`); this module reads their extraction part.
 
 The words are data; this module only reads them:
 
@@ -13,13 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
-
-import yaml
-
 from assets.extract.cells import header_text, to_halfwidth
-
-TYPES_FILE = Path(__file__).with_name("table_types.yaml")
+from warehouse_schema import registry
 #: a title must score this much for its type to be taken from it
 MIN_TITLE_SCORE = 3
 
@@ -96,7 +94,6 @@ class FieldSpec:
     name: str
     patterns: tuple[Pattern, ...]
     role: str = "amount"  # code | code_part | text | unit | amount | year
-    load: bool = True
 
 
 @dataclass(frozen=True)
@@ -155,7 +152,7 @@ class Vocabulary:
 
 @lru_cache(maxsize=1)
 def _raw() -> dict:
-    return yaml.safe_load(TYPES_FILE.read_text(encoding="utf-8"))
+    return registry.current().data
 
 
 @lru_cache(maxsize=1)
@@ -218,8 +215,7 @@ def load_templates() -> tuple[Template, ...]:
     out = []
     for key, spec in _raw()["types"].items():
         fields = tuple(
-            FieldSpec(name, tuple(_pattern(p) for p in f.get("patterns", ())), f.get("role", "amount"),
-                      bool(f.get("load", True)))
+            FieldSpec(name, tuple(_pattern(p) for p in f.get("patterns", ())), f.get("role", "amount"))
             for name, f in (spec.get("fields") or {}).items()
         )
         columns = tuple(
@@ -435,8 +431,9 @@ def _map_rules(tpl: Template, paths: list[list[str]]) -> dict[int, str]:
 
 
 def loaded_field(tpl: Template, name: str) -> bool:
-    """A field the warehouse keeps (not a qualified column, not a ``load: false`` one)."""
+    """A field the warehouse keeps: not a qualified column, and read by a column of the type's fact table
+    (the registry's ``fact_tables``); every field of a type without a fact table counts."""
     if ":" in name:
         return False
-    spec = tpl.spec(name)
-    return spec is None or spec.load
+    loaded = registry.current().loaded_fields(tpl.key)
+    return loaded is None or name in loaded

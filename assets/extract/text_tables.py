@@ -70,6 +70,38 @@ def read_facts(head: list[list[str]], tpl: Template) -> dict[str, object]:
     return facts
 
 
+def _record_values(raw: list[str], field_of: dict[int, str], tpl: Template, problems: list[str],
+                   where: str) -> dict[str, object]:
+    """A record row's values by field: amounts (an unreadable one is a problem) and non-empty texts."""
+    values: dict[str, object] = {}
+    for j, cell in enumerate(raw):
+        fld = field_of.get(j)
+        if fld is None:
+            continue
+        text = clean_text(cell)
+        if fld in tpl.amount_fields:
+            try:
+                amount = parse_amount(text)
+            except AmountError as exc:
+                problems.append(f"{where}: {fld}: {exc}")
+                amount = None
+            if amount is not None:
+                values[fld] = amount
+        elif text:
+            values[fld] = text
+    return values
+
+
+def _fill_down(values: dict[str, object], previous: dict[str, object], tpl: Template) -> None:
+    """Merged cells left blank below their first row (by the extractor or a page break): outer levels
+    first; a level printed on this row starts a new group."""
+    for fld in tpl.fill_down:
+        if fld in values:
+            break
+        if fld in previous:
+            values[fld] = previous[fld]
+
+
 def build_text_table(pieces: list[Piece], tpl: Template) -> tuple[list[ExtractedRow], list[str], dict, list[str]]:
     """Records of a (possibly multi-page) text table: rows, field names, table facts, problems."""
     problems: list[str] = []
@@ -92,33 +124,12 @@ def build_text_table(pieces: list[Piece], tpl: Template) -> tuple[list[Extracted
             if not field_of:
                 head.append(raw)
                 continue
-            values: dict[str, object] = {}
-            for j, cell in enumerate(raw):
-                fld = field_of.get(j)
-                if fld is None:
-                    continue
-                text = clean_text(cell)
-                if fld in tpl.amount_fields:
-                    try:
-                        amount = parse_amount(text)
-                    except AmountError as exc:
-                        problems.append(f"page {piece.page} row {idx}: {fld}: {exc}")
-                        amount = None
-                    if amount is not None:
-                        values[fld] = amount
-                elif text:
-                    values[fld] = text
+            values = _record_values(raw, field_of, tpl, problems, f"page {piece.page} row {idx}")
             if not values:
                 continue
             kind = _kind(values, tpl)
             if kind == "text" and previous.get("_kind") == "text":
-                # merged cells left blank below their first row (by the extractor or a page break):
-                # outer levels first; a level printed on this row starts a new group
-                for fld in tpl.fill_down:
-                    if fld in values:
-                        break
-                    if fld in previous:
-                        values[fld] = previous[fld]
+                _fill_down(values, previous, tpl)
             rows.append(ExtractedRow(page=piece.page, row_index=idx, values=values, kind=kind, raw=list(raw),
                                      table_index=piece.table_index))
             previous = dict(values, _kind=kind)

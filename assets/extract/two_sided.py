@@ -12,9 +12,10 @@ column → ``<side>_amount``.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from assets.extract.cells import AmountError, clean_text, header_text, parse_amount
-from assets.extract.grid import Piece, _is_column_numbers, _row_has_amount, header_paths, unglue_cells
+from assets.extract.grid import Piece, header_paths, is_column_numbers, row_has_amount, unglue_cells
 from assets.records import ExtractedRow
 
 SIDES = ("income", "expense", "use")
@@ -49,7 +50,7 @@ def _is_amount_text(text: str) -> bool:
 def is_header_row(row: list[str]) -> bool:
     """A header row: text only, no amount, no item label ("一、…", "…合计")."""
     texts = [clean_text(c) for c in row if clean_text(c)]
-    if not texts or _row_has_amount(row):
+    if not texts or row_has_amount(row):
         return False
     for t in texts:
         if _ORDINAL.match(t) or _is_amount_text(t):
@@ -145,15 +146,75 @@ def _rest_of_row(raw: list[str], previous: ExtractedRow, fields: dict[int, str])
     return any(fields.get(j, "").endswith("_item") for j, _ in texts)
 
 
+def _header_rows(first: list[list[str]]) -> int:
+    """How many of the first page's rows are header rows (at most 4)."""
+    nh = 0
+    while nh < min(len(first), 4) and is_header_row(first[nh]):
+        nh += 1
+    return nh
+
+
+def _without_repeated_header(body: list[list[str]], header_words: set[str]) -> list[list[str]]:
+    """A continuation page's body without its repeated header rows (the first page's header words)."""
+    k = 0
+    while k < min(len(body), 4) and is_header_row(body[k]) and all(
+            clean_text(c) in header_words for c in body[k] if clean_text(c)):
+        k += 1
+    return body[k:]
+
+
+def _join_cut_row(body: list[list[str]], rows: list[ExtractedRow], page: int,
+                  fields: dict[int, str]) -> list[list[str]]:
+    """The page break cut a row ("八、社会保障和就" | "业支出", "当 年 收 入" | "小计"): the tail printed
+    first on the continuation page is joined to the previous row's labels; returns the rest of the body."""
+    if not (body and rows and rows[-1].page != page and _rest_of_row(body[0], rows[-1], fields)):
+        return body
+    for j, cell in enumerate(body[0]):
+        fld = fields.get(j, "")
+        if clean_text(cell) and fld.endswith("_item"):
+            rows[-1].values[fld] = f"{rows[-1].values[fld]}{clean_text(cell)}"
+    return body[1:]
+
+
+def _side_amount(cell: str, raw: list[str], fld: str, fields: dict[int, str], problems: list[str],
+                 where: str) -> Decimal | None:
+    """An amount cell of a side; unreadable text is a problem unless it copies a label of the row."""
+    try:
+        return parse_amount(clean_text(cell))
+    except AmountError as exc:
+        # a label merged over the item and amount columns ("当年支出小计" spanning 功能分类's
+        # 名称 and 金额), copied into each by camelot: not an amount, not a problem
+        if not any(clean_text(cell) == clean_text(c) for i, c in enumerate(raw)
+                   if fields.get(i, "").endswith("_item")):
+            problems.append(f"{where}: {fld}: {exc}")
+        return None
+
+
+def _side_values(raw: list[str], fields: dict[int, str], problems: list[str], where: str) -> dict[str, object]:
+    """A body row's values by field: the labels (``*_item``) and the amounts of both sides."""
+    values: dict[str, object] = {}
+    for j, cell in enumerate(raw):
+        fld = fields.get(j)
+        if not fld:
+            continue
+        if fld.endswith("_item"):
+            t = clean_text(repair_ordinal(cell))
+            if t:
+                values[fld] = t
+        else:
+            a = _side_amount(cell, raw, fld, fields, problems, where)
+            if a is not None:
+                values[fld] = a
+    return values
+
+
 def build_two_sided(pieces: list[Piece]) -> tuple[list[ExtractedRow], list[str], list[str]]:
     """Rows of a two-sided table; returns rows, field names by column, problems."""
     problems: list[str] = []
     pieces = [Piece(p.page, [unglue_cells(r) for r in p.cells], p.table_index, p.flavor, p.accuracy) for p in pieces]
     first = pieces[0].cells
     ncols = max((len(r) for p in pieces for r in p.cells), default=0)
-    nh = 0
-    while nh < min(len(first), 4) and is_header_row(first[nh]):
-        nh += 1
+    nh = _header_rows(first)
     paths = header_paths(first[:nh], ncols)
     header_words = {clean_text(c) for r in first[:nh] for c in r}
     body_all = first[nh:] + [r for p in pieces[1:] for r in p.cells]
@@ -163,43 +224,12 @@ def build_two_sided(pieces: list[Piece]) -> tuple[list[ExtractedRow], list[str],
     idx = 0
     for pi, piece in enumerate(pieces):
         body = piece.cells[nh:] if pi == 0 else piece.cells
-        if pi > 0:  # a continuation page: its repeated header rows (the first page's header words)
-            k = 0
-            while k < min(len(body), 4) and is_header_row(body[k]) and all(
-                    clean_text(c) in header_words for c in body[k] if clean_text(c)):
-                k += 1
-            body = body[k:]
-            if body and rows and rows[-1].page != piece.page and _rest_of_row(body[0], rows[-1], fields):
-                # the page break cut a row: "八、社会保障和就" | "业支出", "当 年 收 入" | "小计"
-                for j, cell in enumerate(body[0]):
-                    fld = fields.get(j, "")
-                    if clean_text(cell) and fld.endswith("_item"):
-                        rows[-1].values[fld] = f"{rows[-1].values[fld]}{clean_text(cell)}"
-                body = body[1:]
+        if pi > 0:  # a continuation page
+            body = _join_cut_row(_without_repeated_header(body, header_words), rows, piece.page, fields)
         for raw in body:
-            if _is_column_numbers(raw):
+            if is_column_numbers(raw):
                 continue
-            values: dict[str, object] = {}
-            for j, cell in enumerate(raw):
-                fld = fields.get(j)
-                if not fld:
-                    continue
-                if fld.endswith("_item"):
-                    t = clean_text(repair_ordinal(cell))
-                    if t:
-                        values[fld] = t
-                else:
-                    try:
-                        a = parse_amount(clean_text(cell))
-                    except AmountError as exc:
-                        # a label merged over the item and amount columns ("当年支出小计" spanning 功能分类's
-                        # 名称 and 金额), copied into each by camelot: not an amount, not a problem
-                        if not any(clean_text(cell) == clean_text(c) for i, c in enumerate(raw)
-                                   if fields.get(i, "").endswith("_item")):
-                            problems.append(f"page {piece.page} row {idx}: {fld}: {exc}")
-                        a = None
-                    if a is not None:
-                        values[fld] = a
+            values = _side_values(raw, fields, problems, f"page {piece.page} row {idx}")
             if not values:
                 continue
             items = [v for k, v in values.items() if k.endswith("_item")]

@@ -2,7 +2,7 @@
 
 Sources: ``assets/normalize/catalogs`` (function codes + crosswalk, economic codes
 部门/政府 + correspondence, revenue categories, administrative divisions),
-``assets/extract/table_types.yaml`` (table types) and
+the table-type registry (``warehouse_schema/table_types.yaml``) and
 ``warehouse_schema/reference`` (fund sources, budget phases, department crosswalk).
 
 :func:`reference_rows` returns every reference table's rows;
@@ -20,11 +20,10 @@ from typing import Any
 
 import yaml
 
-from assets.extract.templates import load_templates
 from assets.normalize.codes import CodeEntry, load_econ_catalog, load_function_catalog, load_revenue_categories
 from assets.normalize.departments import department_key
-from assets.normalize.facts import FACT_TABLE_OF
 from assets.normalize.regions import all_regions
+from warehouse_schema import registry
 
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE_DIR = REPO / "warehouse_schema" / "reference"
@@ -104,8 +103,10 @@ def department_crosswalk_rows(path: Path | None = None) -> list[dict[str, Any]]:
 
 
 def table_template_rows() -> list[dict[str, Any]]:
-    return [{"table_type": t.key, "name_zh": t.name, "kind": t.kind, "fact_table": t.fact_table}
-            for t in sorted(load_templates(), key=lambda t: t.key)]
+    """core.dim_table_template: every table type of the registry."""
+    return [{"table_type": t.key, "name_zh": t.name, "kind": t.kind, "fact_table": t.fact_table,
+             "required": t.required}
+            for t in sorted(registry.current().types, key=lambda t: t.key)]
 
 
 def reference_rows(department_crosswalk: Path | None = None) -> dict[str, list[dict[str, Any]]]:

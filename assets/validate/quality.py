@@ -22,13 +22,14 @@ from assets.validate.narrative import PreviousYear, narrative_comparisons, previ
 from assets.validate.rules import FEN_PER_UNIT, Comparison, _label, document_comparisons
 from expectations.runner import ExpectationOutcome, SuiteRun, run_suite
 from expectations.suites import HARD_SUITES, SOFT_SUITES, non_negative_fields, required_tables, suite
+from warehouse_schema import registry
 
-TABLE_NAMES = {
-    "income_expenditure_summary": "部门收支预算表", "revenue": "部门收入预算表", "expenditure": "部门支出预算表",
-    "fiscal_appropriation": "财政拨款收支预算表", "gpb_expenditure": "一般公共预算支出预算表",
-    "gpb_basic_expenditure": "一般公共预算基本支出预算表", "three_public": "一般公共预算“三公”经费预算表",
-    "gov_fund_expenditure": "政府性基金预算支出预算表", "soe_capital_expenditure": "国有资本经营预算支出预算表",
-}
+def table_name(table_type: str) -> str:
+    """The canonical Chinese title of a table type (the registry's ``name``)."""
+    try:
+        return registry.current().table_type(table_type).name
+    except KeyError:
+        return table_type
 
 
 @dataclass
@@ -167,7 +168,7 @@ def tables_frame(docs: list[DocumentInput]) -> Frame:
             records.append({"required_table_present": {
                 "document_sha256": sha, "check_name": "required_table_present", "severity": severity,
                 "expected": table_type, "actual": presence, "page": None, "row_index": None, "table_type": table_type,
-                "detail": f"required table {TABLE_NAMES.get(table_type, table_type)} ({table_type}) not found in the "
+                "detail": f"required table {table_name(table_type)} ({table_type}) not found in the "
                           "document (neither printed with rows nor marked empty)"}})
     return Frame(pd.DataFrame(rows, columns=["rid", "document_sha256", "table_type", "presence"]), records)
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from assets.normalize.facts import UNIT_FACTORS
 from assets.records import (
@@ -28,17 +29,15 @@ from assets.records import (
     TABLE_GPB_EXPENDITURE,
     TABLE_INCOME_EXPENDITURE,
     TABLE_REVENUE,
-    TABLE_THREE_PUBLIC,
     ExtractedRow,
     ExtractedTable,
     ExtractionResult,
 )
+from warehouse_schema import registry
 
 HALF_CENT = Decimal("0.005")
 ZERO = Decimal(0)
-FUNCTION_TABLE_TYPES = ("gpb_expenditure", "expenditure", "gov_fund_expenditure", "soe_capital_expenditure")
-#: 分 per printed unit (exact integer residuals for the GX suites)
-#: 分 per printed unit, from the normalize stage's unit factors (one table of units for the project)
+#: 分 per printed unit (exact integer residuals for the GX suites), from the normalize stage's unit factors (one table of units for the project)
 FEN_PER_UNIT = {unit: int(factor * 100) for unit, factor in UNIT_FACTORS.items()}
 #: ticks per percentage point (percentages are compared in 1/10000 of a point)
 TICKS_PER_PCT = 10_000
@@ -389,16 +388,25 @@ def _total_row(t: ExtractedTable) -> ExtractedRow | None:
 # --------------------------------------------------------------------------- per document
 
 
+#: rule name (the registry's ``rules:`` of a table type) → the within-table identities it checks
+TABLE_RULES: dict[str, Callable[[ExtractedTable], list[Comparison]]] = {
+    "function_totals": function_table_comparisons,
+    "basic_totals": basic_table_comparisons,
+    "three_public_parts": three_public_comparisons,
+}
+
+
 def table_comparisons(result: ExtractionResult) -> list[Comparison]:
-    """Within-table identities of every table of the document."""
+    """Within-table identities of every table of the document, as the registry declares them per type."""
+    reg = registry.current()
     out: list[Comparison] = []
     for table in result.tables:
-        if table.table_type in FUNCTION_TABLE_TYPES:
-            out.extend(function_table_comparisons(table))
-        elif table.table_type == TABLE_GPB_BASIC:
-            out.extend(basic_table_comparisons(table))
-        elif table.table_type == TABLE_THREE_PUBLIC:
-            out.extend(three_public_comparisons(table))
+        try:
+            rules = reg.table_type(table.table_type).rules
+        except KeyError:  # an unrecognised table
+            continue
+        for rule in rules:
+            out.extend(TABLE_RULES[rule](table))
     return out
 
 

@@ -86,9 +86,13 @@ YC, XA, LC, MJ = "410329", "410323", "410324", "410308"
 _NAMES = {c: COUNTIES[c].region_name for c in COUNTIES}
 
 
-def _s(region: str, dept: str, code: str, year: int, profile: str, *variants: str, **kw) -> DocSpec:
+def doc_spec(region: str, dept: str, code: str, year: int, profile: str, *variants: str, **kw) -> DocSpec:
+    """A document of a county's department (its name prefixed with the county's) with its layout variants."""
     return DocSpec(region_code=region, region_name=_NAMES[region], department=f"{_NAMES[region]}{dept}",
                    unit_code=code, fiscal_year=year, profile=profile, variants=list(variants), **kw)
+
+
+_s = doc_spec  # the short name the corpus lists below are written with
 
 
 AGRI_UNITS = ["伊川县农业农村局机关", "伊川县农业技术推广中心", "伊川县动物疫病预防控制中心", "伊川县农村经营管理站"]
@@ -197,7 +201,7 @@ def corpus_specs(name: str = "small") -> list[DocSpec | str]:
     ]
 
 
-def _finish(doc: Document, spec: DocSpec | None) -> Document:
+def finish_document(doc: Document, spec: DocSpec | None) -> Document:
     """Variant tags every document carries, dates and attachment names."""
     v = doc.variants
 
@@ -257,7 +261,7 @@ def build_corpus(name: str = "small") -> list[Document]:
             doc = generate_document(spec, prev_total=prev if spec.doc_type == "budget" else None)
         if doc.doc_type == "budget":
             totals[(doc.region_code, doc.department, doc.fiscal_year)] = doc.total
-        docs[i] = _finish(doc, None if is_seed(spec) else spec)
+        docs[i] = finish_document(doc, None if is_seed(spec) else spec)
     return [docs[i] for i in range(len(specs))]
 
 

@@ -462,46 +462,51 @@ def _gen_unit(rng: random.Random, spec: DocSpec, prof: DeptProfile, code: str, n
     return Unit(code, name, ordered, projects)
 
 
+# the economic classification of wages charged to a function code of its own (社会保障缴费, 住房公积金 …)
+_WAGE_ECON = {"2080505": "30108", "2080506": "30109", "2101101": "30110", "2101102": "30110",
+              "2101199": "30112", "2210201": "30113"}
+_GOODS_CODES = ["30201", "30205", "30206", "30207", "30211", "30213", "30215", "30216",
+                "30217", "30228", "30229", "30231", "30239", "30299"]
+
+
+def _wage_amounts(r: FuncRow, u: Unit, q: int) -> list[tuple[str, int]]:
+    """A row's wages by economic code: one code for a function code of its own, else split over the 款."""
+    if r.code in _WAGE_ECON:
+        return [(_WAGE_ECON[r.code], r.wages)]
+    if not r.wages:
+        return []
+    has_hf = any(x.code == "2210201" for x in u.rows)
+    codes = ["30101", "30102", "30103", "30107", "30199"] + ([] if has_hf else ["30113"])
+    ws = [0.30, 0.25, 0.04, 0.22, 0.19] + ([0.10] if not has_hf else [])
+    return list(zip(codes, _split(r.wages, ws, q)))
+
+
+def _household_amounts(r: FuncRow, q: int) -> list[tuple[str, int]]:
+    if not r.household:
+        return []
+    if r.code in ("2080501", "2080502"):
+        a, b = _split(r.household, [0.85, 0.15], q)
+        return [("30302", a), ("30305", b)]
+    return [("30399", r.household)]
+
+
+def _goods_amounts(r: FuncRow, rng: random.Random, q: int) -> list[tuple[str, int]]:
+    if not r.goods:
+        return []
+    ws = [rng.uniform(0.2, 1.0) for _ in _GOODS_CODES]
+    return list(zip(_GOODS_CODES, _split(r.goods, ws, q)))
+
+
 def _econ_rows(units: list[Unit], unit_kind: str, rng: random.Random, q: int) -> list[EconRow]:
     amounts: dict[str, int] = {}
-
-    def add(c: str, v: int) -> None:
-        if v:
-            amounts[c] = amounts.get(c, 0) + v
-
-    goods_codes = ["30201", "30205", "30206", "30207", "30211", "30213", "30215", "30216",
-                   "30217", "30228", "30229", "30231", "30239", "30299"]
     for u in units:
         for r in u.rows:
-            if r.code in ("2080505",):
-                add("30108", r.wages)
-            elif r.code == "2080506":
-                add("30109", r.wages)
-            elif r.code in ("2101101", "2101102"):
-                add("30110", r.wages)
-            elif r.code == "2101199":
-                add("30112", r.wages)
-            elif r.code == "2210201":
-                add("30113", r.wages)
-            elif r.wages:
-                has_hf = any(x.code == "2210201" for x in u.rows)
-                codes = ["30101", "30102", "30103", "30107", "30199"] + ([] if has_hf else ["30113"])
-                ws = [0.30, 0.25, 0.04, 0.22, 0.19] + ([0.10] if not has_hf else [])
-                for c, v in zip(codes, _split(r.wages, ws, q)):
-                    add(c, v)
-            if r.household:
-                if r.code in ("2080501", "2080502"):
-                    a, b = _split(r.household, [0.85, 0.15], q)
-                    add("30302", a)
-                    add("30305", b)
-                else:
-                    add("30399", r.household)
-            if r.goods:
-                ws = [rng.uniform(0.2, 1.0) for _ in goods_codes]
-                for c, v in zip(goods_codes, _split(r.goods, ws, q)):
-                    add(c, v)
-            if r.capital:
-                add("31002", r.capital)
+            capital = [("31002", r.capital)] if r.capital else []
+            # in this order: the goods split draws from rng
+            for c, v in (_wage_amounts(r, u, q) + _household_amounts(r, q) + _goods_amounts(r, rng, q)
+                         + capital):
+                if v:
+                    amounts[c] = amounts.get(c, 0) + v
     out = []
     for c in sorted(amounts):
         g = gov_econ_code(c, unit_kind)

@@ -217,43 +217,63 @@ def printed_grid(doc: Document, t: TableData) -> Grid:
     if has_layout(doc, t, "header_synonyms"):
         _header_synonyms(g)
     if has_layout(doc, t, "column_numbers") and t.key in NUMBERED_TABLES and g.header:
-        row = [""] * len(g.header[0])
-        names = sorted(t.left_cols)
-        if names:
-            row[names[0]] = "栏次"
-        for i, c in enumerate(sorted(t.right_cols)):
-            row[c] = str(i + 1)
-        g.header.append(row)
+        _add_column_numbers(g, t)
     if not _split_codes(doc, t):
         return g
     if has_layout(doc, t, "header_codes_low") and len(g.header) == 3:
-        g.header[0][:3] = ["科目编码", "", ""]
-        g.header[1][:3] = ["", "", ""]
-        g.header[2][:3] = ["类", "款", "项"]
-        g.header_spans = [s for s in g.header_spans if s[0] > 2] + [(0, 0, 2, 1)]
+        _header_codes_low(g)
     codes = [r.get("function_code", "") for r in t.truth_rows] if len(t.truth_rows) == len(g.body) else []
     if has_layout(doc, t, "codes_own_level") and codes:
-        for row, code in zip(g.body, codes):
-            if len(code) == 7:
-                row[0] = row[1] = ""
-            elif len(code) == 5:
-                row[0] = ""
+        _codes_own_level(g, codes)
     if has_layout(doc, t, "codes_merged") and codes:
-        orig = [list(r) for r in g.body]
-        for col in (0, 1):
-            i = 0
-            while i < len(orig):
-                key = tuple(orig[i][: col + 1])
-                j = i
-                if orig[i][col]:
-                    while j + 1 < len(orig) and tuple(orig[j + 1][: col + 1]) == key:
-                        j += 1
-                if j > i:
-                    g.body_spans.append((col, i, col, j))
-                    for k in range(i + 1, j + 1):
-                        g.body[k][col] = ""
-                i = j + 1
+        _codes_merged(g)
     return g
+
+
+def _add_column_numbers(g: Grid, t: TableData) -> None:
+    """A header row numbering the amount columns (栏次 1 2 3 …)."""
+    row = [""] * len(g.header[0])
+    names = sorted(t.left_cols)
+    if names:
+        row[names[0]] = "栏次"
+    for i, c in enumerate(sorted(t.right_cols)):
+        row[c] = str(i + 1)
+    g.header.append(row)
+
+
+def _header_codes_low(g: Grid) -> None:
+    """科目编码 over the three code columns, 类 / 款 / 项 on the header's last row."""
+    g.header[0][:3] = ["科目编码", "", ""]
+    g.header[1][:3] = ["", "", ""]
+    g.header[2][:3] = ["类", "款", "项"]
+    g.header_spans = [s for s in g.header_spans if s[0] > 2] + [(0, 0, 2, 1)]
+
+
+def _codes_own_level(g: Grid, codes: list[str]) -> None:
+    """Each code part printed on its own level's row only (a 项 row prints its 项, a 款 row its 款 and 项)."""
+    for row, code in zip(g.body, codes):
+        if len(code) == 7:
+            row[0] = row[1] = ""
+        elif len(code) == 5:
+            row[0] = ""
+
+
+def _codes_merged(g: Grid) -> None:
+    """类 and 款 cells merged down the rows that share them."""
+    orig = [list(r) for r in g.body]
+    for col in (0, 1):
+        i = 0
+        while i < len(orig):
+            key = tuple(orig[i][: col + 1])
+            j = i
+            if orig[i][col]:
+                while j + 1 < len(orig) and tuple(orig[j + 1][: col + 1]) == key:
+                    j += 1
+            if j > i:
+                g.body_spans.append((col, i, col, j))
+                for k in range(i + 1, j + 1):
+                    g.body[k][col] = ""
+            i = j + 1
 
 
 #: header words some templates print instead (the same columns)
@@ -401,7 +421,34 @@ def table_sheet(wb: Workbook, doc: Document, t: TableData, name: str) -> None:
     fmt = _number_format(doc, t.unit)
     plain, bold = Font(name=FONT, size=SIZE), Font(name=FONT, size=SIZE, bold=True)
 
-    # title, 部门名称 / 单位
+    _write_title(sh, doc, t, ncol, plain)
+    h0 = 3
+    _write_header(sh, grid, ncol, widths, h0, plain)
+    b0 = h0 + len(grid.header)
+    _write_body(sh, grid, t, ncol, widths, b0, fmt, (plain, bold), wrap_amounts)
+    end = b0 + len(grid.body) - 1
+
+    # notes under the table
+    r = end + 1
+    for note in t.notes:
+        r += 1
+        sh.put(r, 0, note, Font(name=FONT, size=9), Alignment(horizontal="left", vertical="top", wrap_text=True))
+        sh.merge(0, r, ncol - 1, r)
+        sh.want(r, r, _height(line_count(note, sum(widths), 9), 9))
+    sh.finish_heights(_height(1, SIZE))
+
+    if "multipage_no_header" in doc.variants:
+        titles = None
+    elif "multipage_repeat_title" in doc.variants:
+        titles = f"1:{b0 - 1}"
+    else:
+        titles = f"{h0}:{b0 - 1}" if grid.header else None
+    _page_setup(ws, _orientation(doc, t), titles)
+    ws.print_area = f"A1:{get_column_letter(ncol)}{max(r, end)}"
+
+
+def _write_title(sh: _Sheet, doc: Document, t: TableData, ncol: int, plain: Font) -> None:
+    """Rows 1 and 2: the title, 部门名称 and 单位."""
     sh.put(1, 0, t.title, Font(name=TITLE_FONT, size=TITLE_SIZE, bold=True),
            Alignment(horizontal="center", vertical="center"))
     sh.merge(0, 1, ncol - 1, 1)
@@ -412,8 +459,9 @@ def table_sheet(wb: Workbook, doc: Document, t: TableData, name: str) -> None:
     sh.put(2, split, f"单位：{t.unit}", plain, Alignment(horizontal="right", vertical="center"))
     sh.merge(split, 2, ncol - 1, 2)
 
-    # header
-    h0 = 3
+
+def _write_header(sh: _Sheet, grid: Grid, ncol: int, widths: list[float], h0: int, plain: Font) -> None:
+    """The header rows from row ``h0``, merged as printed, each row as high as its text needs."""
     center = Alignment(horizontal="center", vertical="center", wrap_text=True)
     covered = {(c, r) for c0, r0, c1, r1 in grid.header_spans
                for r in range(r0, r1 + 1) for c in range(c0, c1 + 1) if (c, r) != (c0, r0)}
@@ -430,9 +478,14 @@ def table_sheet(wb: Workbook, doc: Document, t: TableData, name: str) -> None:
         for c, x in enumerate(row):
             if x and (c, r) not in covered and not any(s[0] == c and s[1] == r for s in grid.header_spans):
                 sh.want(h0 + r, h0 + r, _height(line_count(x, widths[c], SIZE), SIZE))
-    b0 = h0 + len(grid.header)
 
-    # body
+
+def _write_body(sh: _Sheet, grid: Grid, t: TableData, ncol: int, widths: list[float], b0: int, fmt: str,
+                fonts: tuple[Font, Font], wrap_amounts: bool) -> None:
+    """The body rows from row ``b0``: amounts as numbers in ``fmt`` (as text that wraps when
+    ``wrap_amounts``), labels left, merged as printed; ``fonts``: plain and bold (``t.bold_rows``)."""
+    plain, bold = fonts
+    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
     left = Alignment(horizontal="left", vertical="center", wrap_text=True)
     right = Alignment(horizontal="right", vertical="center")
     right_wrap = Alignment(horizontal="right", vertical="center", wrap_text=True)
@@ -461,25 +514,7 @@ def table_sheet(wb: Workbook, doc: Document, t: TableData, name: str) -> None:
                     sh.want(b0 + i, b0 + i, _height(line_count(x, widths[c], SIZE), SIZE))
     for c0, r0, c1, r1 in grid.body_spans:
         sh.merge(c0, b0 + r0, c1, b0 + r1)
-    end = b0 + len(grid.body) - 1
 
-    # notes under the table
-    r = end + 1
-    for note in t.notes:
-        r += 1
-        sh.put(r, 0, note, Font(name=FONT, size=9), Alignment(horizontal="left", vertical="top", wrap_text=True))
-        sh.merge(0, r, ncol - 1, r)
-        sh.want(r, r, _height(line_count(note, sum(widths), 9), 9))
-    sh.finish_heights(_height(1, SIZE))
-
-    if "multipage_no_header" in doc.variants:
-        titles = None
-    elif "multipage_repeat_title" in doc.variants:
-        titles = f"1:{b0 - 1}"
-    else:
-        titles = f"{h0}:{b0 - 1}" if grid.header else None
-    _page_setup(ws, _orientation(doc, t), titles)
-    ws.print_area = f"A1:{get_column_letter(ncol)}{max(r, end)}"
 
 
 # ---------------------------------------------------------------------------
