@@ -17,7 +17,8 @@ def documents_of_year(entries: list[ManifestEntry], year: int) -> list[ManifestE
     """The budget documents of one fiscal year, one entry per content version (sha256)."""
     seen: dict[str, ManifestEntry] = {}
     for e in entries:
-        if e.sha256 and e.year == year and e.doc_type == DOC_BUDGET and e.status not in (STATUS_REJECTED, STATUS_FAILED):
+        if (e.sha256 and e.year == year and e.doc_type == DOC_BUDGET
+                and e.status not in (STATUS_REJECTED, STATUS_FAILED)):
             seen.setdefault(e.sha256, e)
     return list(seen.values())
 

@@ -131,7 +131,8 @@ def build_loads(
         doc = normalized[sha]
         facts = {name: unique_rows(name, rows) for name, rows in doc.facts.items()}
         findings = [dict(f, document_sha256=sha) for f in verdict.findings]
-        loads.append(DocumentLoad(document_row(entry, result, verdict.status, reason), table_rows(result), facts, findings))
+        loads.append(DocumentLoad(document_row(entry, result, verdict.status, reason), table_rows(result), facts,
+                                  findings))
     # documents of the year that were not extracted: 决算, other files, rejected downloads
     seen = set(extracted)
     for entry in crawled:

@@ -56,10 +56,10 @@ from assets.normalize.facts import NormalizedDocument
 from assets.partitions import year_partitions, year_region_partitions
 from assets.records import ExtractionResult, ManifestEntry
 from assets.resources import ExtractionResource, RawStoreResource, WarehouseResource
+from assets.tables import table_key
 from assets.validate.loadable import loadable_check
 from assets.validate.previous import previous_year
 from assets.validate.quality import DocumentInput, outcomes_of
-from assets.tables import table_key
 from assets.validate.verdicts import Validation, compare_with_previous_year, judge_documents
 from expectations.runner import outcome_metadata
 from expectations.suites import HARD_SUITES, SOFT_SUITES, SUITE_CHECKS
@@ -72,9 +72,10 @@ PREVIOUS_CHECK_PREFIX = "previous_year_change"
 #: the suites validated_documents runs before the load
 BEFORE_LOAD_SUITES = tuple(s for s in HARD_SUITES + SOFT_SUITES if s != PREVIOUS_SUITE)
 #: a year × region partition reads the core tables of its year and of the year before (same region)
+YEARS = year_partitions.get_partition_keys()
 THIS_AND_PREVIOUS_YEAR = MultiPartitionMapping({
     "year": DimensionPartitionMapping("year", StaticPartitionMapping({
-        y: {y, str(int(y) + 1)} & set(year_partitions.get_partition_keys()) for y in year_partitions.get_partition_keys()
+        y: {y, str(int(y) + 1)} & set(YEARS) for y in YEARS  # upstream year → the downstream years reading it
     })),
     "region": DimensionPartitionMapping("region", IdentityPartitionMapping()),
 })
