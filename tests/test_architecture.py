@@ -3,8 +3,9 @@
 * **domain** modules (parsing, normalisation, rules, load planning: every module of ``assets/`` that is not a
   Dagster definition, and ``expectations/``, ``warehouse_schema/``) import no ``dagster*`` and nothing from
   ``pipelines``;
-* **Dagster definition** modules (``assets/<stage>/assets.py``, ``assets/partitions.py``, ``assets/resources.py``,
-  the asset-check modules) import the domain, never ``pipelines``;
+* **Dagster definition** modules (``assets/<stage>/assets.py`` and ``checks.py``, and the shared
+  ``assets/partitions.py``, ``assets/resources.py``, ``assets/tables.py``, ``assets/failures.py``) import the
+  domain, never ``pipelines``;
 * ``pipelines/`` composes them (definitions, jobs, schedules, sensors, CLI);
 * nothing in production imports ``tests`` or reportlab (test support lives in ``tests/support/``);
 * no import of our own packages inside a function (a hidden cycle): they are at the top of the module.
@@ -23,7 +24,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PRODUCTION = ("assets", "expectations", "warehouse_schema", "pipelines")
 OURS = {"assets", "expectations", "warehouse_schema", "pipelines", "examples", "tests", "bench"}
-#: the Dagster definition modules of assets/ (besides assets/<stage>/assets.py)
+#: the Dagster definition modules of a stage: its assets, and its asset checks when they live apart
+DEFINITION_FILES = {"assets.py", "checks.py"}
+#: the Dagster definition modules of assets/ shared by the stages
 DEFINITION_MODULES = {"assets.partitions", "assets.resources", "assets.failures", "assets.tables"}
 #: third-party libraries production never imports (dev dependencies)
 DEV_ONLY = {"reportlab", "pytest", "tests"}
@@ -83,18 +86,12 @@ def production_modules() -> list[Path]:
     return sorted(p for pkg in PRODUCTION for p in (REPO / pkg).rglob("*.py") if "__pycache__" not in p.parts)
 
 
-def is_check_module(path: Path) -> bool:
-    """A module that defines asset checks (``@asset_check`` / ``AssetCheckSpec``) is a Dagster definition."""
-    text = path.read_text(encoding="utf-8")
-    return "asset_check" in text and "from dagster" in text
-
-
 def kind_of(path: Path) -> str:
     module = module_name(path)
     top = module.split(".")[0]
     if top == "pipelines":
         return "composition"
-    if top == "assets" and (path.name == "assets.py" or module in DEFINITION_MODULES or is_check_module(path)):
+    if top == "assets" and (path.name in DEFINITION_FILES or module in DEFINITION_MODULES):
         return "definition"
     return "domain"
 
