@@ -6,7 +6,7 @@ From that one file come
   fingerprint includes the file, so a changed description re-applies them);
 * the column schema of the views' Dagster assets (``pipelines/definitions.py``);
 * ``docs/data-dictionary.md`` (:func:`render_markdown`): ``python -m warehouse_schema.dictionary --write``
-  rewrites it, ``--check`` exits 1 when it is stale (tests/test_dictionary.py does the same).
+  rewrites it, ``--check`` exits 1 when it is stale (tests/integration/test_dictionary.py does the same).
 
 Column types are logical (``text``, ``integer``, ``bigint``, ``boolean``, ``decimal(p,s)``); the tests
 compare them with what each engine reports for the views.

@@ -21,7 +21,7 @@ from pipelines.jobs import nightly_crawl
 from assets.partitions import split_key
 from pipelines.sensors import process_after_crawl
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from pipelines import conventions
 from pipelines.definitions import ALL_ASSETS, MART_VIEWS, defs
 from warehouse_schema.dictionary import load
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 

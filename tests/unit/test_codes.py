@@ -25,7 +25,7 @@ from assets.normalize.codes import (
 from assets.normalize.departments import department_key, normalize_department_name
 from assets.normalize.regions import find_region_in_text, region_by_code
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
