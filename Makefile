@@ -19,6 +19,10 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+## the fast lane: the unit tests only (no PostgreSQL, no browser; about a minute)
+test-fast: setup
+	$(PY) -m pytest -q -p no:cacheprovider tests/unit
+
 ## the Dagster UI (dg dev) on http://127.0.0.1:3000 over the demo's data and runs (after `make demo`)
 ui: setup
 	mkdir -p .dagster_home && { [ -f .dagster_home/dagster.yaml ] || cp deploy/dagster.local.yaml .dagster_home/dagster.yaml; }

@@ -47,13 +47,17 @@ def build(portal: LocalPortal, n_docs: int) -> str:
             portal.add(
                 f"/zwgk/bmys/2024/t2024_{k}.html",
                 f'<html><head><meta charset="utf-8"><title>伊川县第{k}单位2024年部门预算公开</title></head>'
-                f'<body><h1>伊川县第{k}单位2024年部门预算公开</h1><a href="/uploads/P0202403{k:08d}.pdf">附件1</a></body></html>',
+                f"<body><h1>伊川县第{k}单位2024年部门预算公开</h1><a "
+                f'href="/uploads/P0202403{k:08d}.pdf">附件1</a></body></html>',
             )
             body = template.replace(MARK, f"BENCHDOC-{k:06d}".encode())
             portal.add(f"/uploads/P0202403{k:08d}.pdf", body, last_modified="Fri, 15 Mar 2024 08:00:00 GMT")
         pager = f'<script>createPageHTML({n_pages}, {page}, "index", "html");</script>'
         name = "index.html" if page == 0 else f"index_{page}.html"
-        portal.add(f"/zwgk/bmys/{name}", f'<html><head><meta charset="utf-8"></head><body><ul>{"".join(items)}</ul>{pager}</body></html>')
+        portal.add(
+            f"/zwgk/bmys/{name}",
+            f'<html><head><meta charset="utf-8"></head><body><ul>{"".join(items)}</ul>{pager}</body></html>',
+        )
     portal.add("/robots.txt", "User-agent: *\nDisallow: /admin/\n", content_type="text/plain")
     return portal.url("/zwgk/bmys/index.html")
 
@@ -64,7 +68,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=4)
     args = ap.parse_args()
 
-    policy = FetchPolicy(timeout=10, retries=2, backoff_base=0.05, min_interval=0.0, max_per_host=args.workers, workers=args.workers)
+    policy = FetchPolicy(
+        timeout=10, retries=2, backoff_base=0.05, min_interval=0.0, max_per_host=args.workers, workers=args.workers
+    )
     with LocalPortal() as portal, tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         start = build(portal, args.docs)
@@ -89,7 +95,9 @@ def main() -> None:
             results.append(entries)
             previous = previous_from_entries(entries)
         first, second = results
-        assert len(first) == args.docs and all(e.status == "fetched" and e.department == "伊川县政务服务中心" for e in first)
+        assert len(first) == args.docs and all(
+            e.status == "fetched" and e.department == "伊川县政务服务中心" for e in first
+        )
         assert len({e.sha256 for e in first}) == args.docs
         assert all(e.status == "unchanged" for e in second)
 

@@ -71,17 +71,26 @@ def print_cells(producer: str, cells: dict[str, CellCounts], exact: int, docs: i
         c = cells[key]
         total.add(c)
         print(f"{key:30} {c.truth:7d} {c.extracted:9d} {c.correct:8d} {c.precision:9.2%} {c.recall:8.2%}")
-    print(f"{'all amounts':30} {total.truth:7d} {total.extracted:9d} {total.correct:8d} "
-          f"{total.precision:9.2%} {total.recall:8.2%}")
+    print(
+        f"{'all amounts':30} {total.truth:7d} {total.extracted:9d} {total.correct:8d} "
+        f"{total.precision:9.2%} {total.recall:8.2%}"
+    )
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, help="corpus directory (built there if it has no truth/index.json)")
-    ap.add_argument("--corpus", default="both", choices=["both", "full", "xlsx", "small"],
-                    help="both: the reportlab full corpus and the xlsx (LibreOffice) corpus")
-    ap.add_argument("--no-default-camelot", action="store_true",
-                    help="skip timing camelot with its default (combined) engine, ≈0.2 s/page")
+    ap.add_argument(
+        "--corpus",
+        default="both",
+        choices=["both", "full", "xlsx", "small"],
+        help="both: the reportlab full corpus and the xlsx (LibreOffice) corpus",
+    )
+    ap.add_argument(
+        "--no-default-camelot",
+        action="store_true",
+        help="skip timing camelot with its default (combined) engine, ≈0.2 s/page",
+    )
     ap.add_argument("--show", type=int, default=20, help="differences to print")
     args = ap.parse_args()
 
@@ -96,8 +105,10 @@ def main() -> int:
         st = office.STATS
         if st["converted"] or st["cached"]:
             per = f", {st['seconds'] / st['converted']:.2f}s per workbook" if st["converted"] else ""
-            print(f"LibreOffice: {st['converted']} workbooks converted in {st['starts']} starts, "
-                  f"{st['seconds']:.1f}s{per}; {st['cached']} PDFs from the cache ({office.cache_dir()})")
+            print(
+                f"LibreOffice: {st['converted']} workbooks converted in {st['starts']} starts, "
+                f"{st['seconds']:.1f}s{per}; {st['cached']} PDFs from the cache ({office.cache_dir()})"
+            )
     docs = json.loads(index.read_text(encoding="utf-8"))["documents"]
 
     # warm up imports (camelot, playa, pdfium) outside the timings
@@ -122,8 +133,9 @@ def main() -> int:
         docs_of[producer] += 1
         exact[producer] += cmp.exact
         if not cmp.exact:
-            failing.append(f"{producer:9} {d['doc_id']:24} {len(cmp.differences):4d} differences  "
-                           f"{','.join(d['variants'])}")
+            failing.append(
+                f"{producer:9} {d['doc_id']:24} {len(cmp.differences):4d} differences  {','.join(d['variants'])}"
+            )
         differences += [f"{d['doc_id']} {','.join(d['variants'])}: {x}" for x in cmp.differences]
         for key, c in cmp.cells.items():
             cells.setdefault(producer, {}).setdefault(key, CellCounts()).add(c)
@@ -135,10 +147,15 @@ def main() -> int:
         t_fast += fast
         t_default += default
 
-    print(f"documents: {len(docs)} ({dict(statuses)}), {pages_total} pages; "
-          f"camelot reads {pages_camelot} of them (from the first table title on)")
-    print(f"exact round trips: {sum(exact.values())}/{len(docs)} documents ("
-          + ", ".join(f"{p}: {exact[p]}/{n}" for p, n in sorted(docs_of.items())) + ")")
+    print(
+        f"documents: {len(docs)} ({dict(statuses)}), {pages_total} pages; "
+        f"camelot reads {pages_camelot} of them (from the first table title on)"
+    )
+    print(
+        f"exact round trips: {sum(exact.values())}/{len(docs)} documents ("
+        + ", ".join(f"{p}: {exact[p]}/{n}" for p, n in sorted(docs_of.items()))
+        + ")"
+    )
     for producer in sorted(cells):
         print_cells(producer, cells[producer], exact[producer], docs_of[producer])
     if failing:
@@ -147,13 +164,19 @@ def main() -> int:
             print("  ", line)
     print()
     print(f"flavors of the extracted tables: {dict(flavors)}")
-    print(f"extraction: {pages_total} pages in {t_extract:.2f}s = {pages_total / t_extract:.1f} pages/s "
-          f"({t_extract / len(docs):.2f}s per document)")
-    print(f"bare camelot.read_pdf, same pages, fast-path settings (lattice, engine=vector): {t_fast:.2f}s "
-          f"→ extraction / bare = {t_extract / t_fast:.2f}×")
+    print(
+        f"extraction: {pages_total} pages in {t_extract:.2f}s = {pages_total / t_extract:.1f} pages/s "
+        f"({t_extract / len(docs):.2f}s per document)"
+    )
+    print(
+        f"bare camelot.read_pdf, same pages, fast-path settings (lattice, engine=vector): {t_fast:.2f}s "
+        f"→ extraction / bare = {t_extract / t_fast:.2f}×"
+    )
     if not args.no_default_camelot:
-        print(f"bare camelot.read_pdf, same pages, camelot defaults (lattice, engine=combined): {t_default:.2f}s "
-              f"→ extraction / bare = {t_extract / t_default:.2f}×")
+        print(
+            f"bare camelot.read_pdf, same pages, camelot defaults (lattice, engine=combined): {t_default:.2f}s "
+            f"→ extraction / bare = {t_extract / t_default:.2f}×"
+        )
     if differences:
         print(f"\n{len(differences)} differences, first {args.show}:")
         for line in differences[: args.show]:

@@ -29,12 +29,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support import crawl as testing  # noqa: E402
 from assets.crawl.crawler import CrawlStats, crawl_source  # noqa: E402
 from assets.crawl.fetcher import Fetcher, FetchPolicy  # noqa: E402
 from assets.crawl.raw_store import RawStore  # noqa: E402
 from assets.crawl.sources import SourceConfig  # noqa: E402
 from assets.extract.worker import Limits, extract_limited, read_head_limited, run_limited  # noqa: E402
+from tests.support import crawl as testing  # noqa: E402
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -114,8 +114,7 @@ def main() -> None:
     # a worker runs functions it imports by name: this script's, as module bench_hostile
     unbounded = importlib.import_module("bench_hostile")._unbounded_head
     run_limited(unbounded, str(pages), limits=Limits())  # start the forkserver before measuring
-    print(f"limits: {Limits()}   bomb {bomb.stat().st_size // 1024} KB, 2,000 pages "
-          f"{pages.stat().st_size // 1024} KB")
+    print(f"limits: {Limits()}   bomb {bomb.stat().st_size // 1024} KB, 2,000 pages {pages.stat().st_size // 1024} KB")
     print(f"{'input':<62} {'time':>9} {'peak memory':>12}   outcome")
 
     big = tmp / "bomb_2g.pdf"
@@ -140,13 +139,18 @@ def main() -> None:
     row("2,000-page PDF: extraction", m, result.reason)
     with TreePeak() as m:
         result = extract_limited(tabled, "x" * 64, Limits(max_pages=5000, seconds=5))
-    row("2,000 pages of tables: extraction, no page limit, 5 s limit", m,
-        result.reason or f"{result.status}: {len(result.tables)} tables")
+    row(
+        "2,000 pages of tables: extraction, no page limit, 5 s limit",
+        m,
+        result.reason or f"{result.status}: {len(result.tables)} tables",
+    )
 
     with testing.LocalPortal() as portal:
         url = testing.trickle_headers(portal, "/slow.pdf", testing.budget_pdf(), interval=1.0, lines=90)
-        with TreePeak() as m, Fetcher(FetchPolicy(timeout=30, max_duration=5, min_interval=0,
-                                                  respect_robots=False)) as fetcher:
+        with (
+            TreePeak() as m,
+            Fetcher(FetchPolicy(timeout=30, max_duration=5, min_interval=0, respect_robots=False)) as fetcher,
+        ):
             res = fetcher.fetch(url)
         row("trickled headers (1 line/s, 90 lines): fetch, 5 s deadline", m, res.error or "fetched")
 
@@ -160,8 +164,11 @@ def main() -> None:
         stats = CrawlStats()
         with TreePeak() as m, Fetcher(FetchPolicy(min_interval=0, respect_robots=False)) as fetcher:
             entries = crawl_source(source, fetcher=fetcher, store=RawStore(tmp / "raw"), previous={}, stats=stats)
-        row(f"{args.links:,} PDF links on one page: crawl", m,
-            f"{len(entries)} fetched; {'; '.join(stats.problems) or 'no cap reached'}")
+        row(
+            f"{args.links:,} PDF links on one page: crawl",
+            m,
+            f"{len(entries)} fetched; {'; '.join(stats.problems) or 'no cap reached'}",
+        )
 
 
 if __name__ == "__main__":

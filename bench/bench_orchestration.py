@@ -48,8 +48,12 @@ def build_corpus(out: Path, n_docs: int) -> tuple[Path, int]:
     from examples.sample_portal.render import render_pdf
     from examples.sample_portal.tables import build_tables
 
-    specs = [doc_spec(region, dept, code, year, profile)
-             for year in YEARS for region in COUNTIES for profile, dept, code in DEPARTMENTS][:n_docs]
+    specs = [
+        doc_spec(region, dept, code, year, profile)
+        for year in YEARS
+        for region in COUNTIES
+        for profile, dept, code in DEPARTMENTS
+    ][:n_docs]
     totals: dict[tuple, int] = {}
     pages = 0
     for spec in specs:  # year order: each document quotes its predecessor's total
@@ -64,8 +68,11 @@ def build_corpus(out: Path, n_docs: int) -> tuple[Path, int]:
     lines = ["sources:"]
     for code, county in COUNTIES.items():
         if (out / code).is_dir():
-            lines += [f'  - region_code: "{code}"', f"    region_name: {county.region_name}",
-                      f"    folder: {out / code}"]
+            lines += [
+                f'  - region_code: "{code}"',
+                f"    region_name: {county.region_name}",
+                f"    folder: {out / code}",
+            ]
     (out / "sources.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return out / "sources.yaml", pages
 
@@ -94,8 +101,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--docs", type=int, default=100)
     ap.add_argument("--workers", default="1,2")
-    ap.add_argument("--warehouse", default="duckdb", help="duckdb, or a PostgreSQL admin URL "
-                    "(postgresql+psycopg://postgres@127.0.0.1:5432/test): a fresh database per configuration")
+    ap.add_argument(
+        "--warehouse",
+        default="duckdb",
+        help="duckdb, or a PostgreSQL admin URL "
+        "(postgresql+psycopg://postgres@127.0.0.1:5432/test): a fresh database per configuration",
+    )
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args()
 
@@ -108,8 +119,10 @@ def main() -> None:
         started = time.monotonic()
         sources, pages = build_corpus(root / "corpus", args.docs)
         n_pdf = len(list((root / "corpus").rglob("*.pdf")))
-        print(f"corpus: {n_pdf} generated budgets, {pages} pages, {len(load_sources(sources))} regions, years "
-              f"{YEARS[0]}-{YEARS[-1]} (generated in {time.monotonic() - started:.1f} s)")
+        print(
+            f"corpus: {n_pdf} generated budgets, {pages} pages, {len(load_sources(sources))} regions, years "
+            f"{YEARS[0]}-{YEARS[-1]} (generated in {time.monotonic() - started:.1f} s)"
+        )
         print(f"machine: {os.cpu_count()} CPUs, load average before: {os.getloadavg()[0]:.2f}")
         base = None
         for workers in [int(w) for w in args.workers.split(",")]:
@@ -118,17 +131,26 @@ def main() -> None:
             try:
                 Warehouse(url).ensure_schema()
                 t0 = time.monotonic()
-                summary = run_backfill(str(sources), load_sources(sources), years=YEARS, data_dir=str(data),
-                                       warehouse_url=url, workers=workers, respect_robots=False)
+                summary = run_backfill(
+                    str(sources),
+                    load_sources(sources),
+                    years=YEARS,
+                    data_dir=str(data),
+                    warehouse_url=url,
+                    workers=workers,
+                    respect_robots=False,
+                )
                 wall = time.monotonic() - t0
                 statuses: dict[str, int] = {}
                 for d in summary.documents.values():
                     statuses[d["status"]] = statuses.get(d["status"], 0) + 1
                 base = base or wall
-                print(f"workers={workers}: {wall:7.1f} s wall   {n_pdf / wall:5.2f} documents/s   "
-                      f"{pages / wall:5.1f} pages/s   speed-up {base / wall:4.2f}×   "
-                      f"partitions {len(summary.partitions)}   failed runs {len(summary.failed_runs)}   "
-                      f"documents {dict(sorted(statuses.items()))}   load average {os.getloadavg()[0]:.2f}")
+                print(
+                    f"workers={workers}: {wall:7.1f} s wall   {n_pdf / wall:5.2f} documents/s   "
+                    f"{pages / wall:5.1f} pages/s   speed-up {base / wall:4.2f}×   "
+                    f"partitions {len(summary.partitions)}   failed runs {len(summary.failed_runs)}   "
+                    f"documents {dict(sorted(statuses.items()))}   load average {os.getloadavg()[0]:.2f}"
+                )
             finally:
                 drop()
     finally:

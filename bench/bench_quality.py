@@ -70,8 +70,10 @@ def main() -> None:
         rows = sum(r.rows for r in runs.values())
         gx = sum(r.seconds for r in runs.values())
         per = ", ".join(f"{k} {r.rows} rows {r.seconds:.3f} s" for k, r in runs.items())
-        print(f"{n:>4} documents: {total:.2f} s ({total / n * 1000:.0f} ms/document), {rows} frame rows, "
-              f"GX {gx:.2f} s — {per}")
+        print(
+            f"{n:>4} documents: {total:.2f} s ({total / n * 1000:.0f} ms/document), {rows} frame rows, "
+            f"GX {gx:.2f} s — {per}"
+        )
 
 
 if __name__ == "__main__":

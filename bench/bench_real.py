@@ -53,17 +53,25 @@ def ingest(entries, tmp: Path) -> tuple[sa.Engine, float]:
 
 def _documents(engine) -> dict[str, sa.Row]:
     with engine.connect() as conn:
-        return {r.document_sha256: r for r in conn.execute(sa.text(
-            "SELECT d.document_sha256, d.status, d.status_reason, d.fiscal_year, d.region_code, "
-            "(SELECT COUNT(*) FROM mart.quality_findings f WHERE f.document_sha256 = d.document_sha256 "
-            " AND f.severity = 'hard') AS hard FROM mart.documents d"))}
+        return {
+            r.document_sha256: r
+            for r in conn.execute(
+                sa.text(
+                    "SELECT d.document_sha256, d.status, d.status_reason, d.fiscal_year, d.region_code, "
+                    "(SELECT COUNT(*) FROM mart.quality_findings f WHERE f.document_sha256 = d.document_sha256 "
+                    " AND f.severity = 'hard') AS hard FROM mart.documents d"
+                )
+            )
+        }
 
 
 def _manifest_status(engine) -> dict[str, tuple[str, str]]:
     """Files that reached no partition (no year, another region …): their status in raw.manifest."""
     with engine.connect() as conn:
-        return {r.sha256: (r.status, r.reason) for r in conn.execute(sa.text(
-            "SELECT sha256, status, reason FROM raw.manifest WHERE sha256 IS NOT NULL"))}
+        return {
+            r.sha256: (r.status, r.reason)
+            for r in conn.execute(sa.text("SELECT sha256, status, reason FROM raw.manifest WHERE sha256 IS NOT NULL"))
+        }
 
 
 def report_statuses(entries, engine) -> None:
@@ -89,8 +97,13 @@ def report_statuses(entries, engine) -> None:
             if d is not None and d.status == "loaded" and d.hard == 0:
                 clean += 1
                 clean_city[e.region_name][0] += 1
-        if e.kind in NEGATIVE_KINDS and d is not None and d.status == "loaded" and d.fiscal_year == 2026 \
-                and d.region_code == e.region_code:
+        if (
+            e.kind in NEGATIVE_KINDS
+            and d is not None
+            and d.status == "loaded"
+            and d.fiscal_year == 2026
+            and d.region_code == e.region_code
+        ):
             wrongly_loaded.append(e.path)
     print("\ndocuments by status (each distinct file of a city once)")
     for city, counts in sorted(by_city.items()):
@@ -106,13 +119,19 @@ def report_statuses(entries, engine) -> None:
 
 def report_findings_and_tables(engine) -> None:
     with engine.connect() as conn:
-        hard = conn.execute(sa.text(
-            "SELECT check_name, table_type, COUNT(*) AS n, COUNT(DISTINCT document_sha256) AS docs "
-            "FROM mart.quality_findings WHERE severity = 'hard' GROUP BY 1, 2 ORDER BY 3 DESC")).all()
-        tables = conn.execute(sa.text(
-            "SELECT t.table_type, COUNT(*) AS n, SUM(CASE WHEN t.is_empty THEN 1 ELSE 0 END) AS empty "
-            "FROM core.extracted_table t JOIN core.document d USING (document_sha256) "
-            "WHERE d.status IN ('loaded', 'quarantined') GROUP BY 1 ORDER BY 2 DESC")).all()
+        hard = conn.execute(
+            sa.text(
+                "SELECT check_name, table_type, COUNT(*) AS n, COUNT(DISTINCT document_sha256) AS docs "
+                "FROM mart.quality_findings WHERE severity = 'hard' GROUP BY 1, 2 ORDER BY 3 DESC"
+            )
+        ).all()
+        tables = conn.execute(
+            sa.text(
+                "SELECT t.table_type, COUNT(*) AS n, SUM(CASE WHEN t.is_empty THEN 1 ELSE 0 END) AS empty "
+                "FROM core.extracted_table t JOIN core.document d USING (document_sha256) "
+                "WHERE d.status IN ('loaded', 'quarantined') GROUP BY 1 ORDER BY 2 DESC"
+            )
+        ).all()
     print("\nhard findings by check")
     for r in hard or []:
         print(f"  {r.n:>4} in {r.docs:>2} documents  {r.check_name} ({r.table_type})")
@@ -139,8 +158,10 @@ def report_truth(engine, only: str = "") -> None:
     for t in held:
         print(f"  not in the mart ({status.get(t['sha256'], 'missing')}): {t['_file']}")
     for name, (t, ok, ext) in sorted(per_section.items()):
-        print(f"  {name:<22} amounts {t:>5}  correct {ok:>5}  precision {100 * ok / max(ext, 1):6.2f} %  "
-              f"recall {100 * ok / max(t, 1):6.2f} %")
+        print(
+            f"  {name:<22} amounts {t:>5}  correct {ok:>5}  precision {100 * ok / max(ext, 1):6.2f} %  "
+            f"recall {100 * ok / max(t, 1):6.2f} %"
+        )
     for f, sections in report.items():
         diffs = [d for c in sections.values() for d in c.differences]
         if diffs:
@@ -182,17 +203,28 @@ def report_speed(entries, only: str) -> None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 t = time.perf_counter()
-                camelot.read_pdf(str(path), pages=",".join(map(str, pages)), flavor="lattice", engine="vector",
-                                 copy_text=["h", "v"], split_text=True, suppress_stdout=True)
+                camelot.read_pdf(
+                    str(path),
+                    pages=",".join(map(str, pages)),
+                    flavor="lattice",
+                    engine="vector",
+                    copy_text=["h", "v"],
+                    split_text=True,
+                    suppress_stdout=True,
+                )
                 bare += time.perf_counter() - t
     finally:
         doc._camelot_tables = original
     total_pages = sum(e.pages for e in budgets.values())
     print(f"\nextraction speed ({len(budgets)} readable budgets, {total_pages} pages, {pages_read} table pages)")
-    print(f"  extract_document: {ours:.1f} s = {total_pages / ours:.1f} pages/s of document, "
-          f"{pages_read / ours:.1f} table pages/s")
-    print(f"  bare camelot.read_pdf (lattice, vector, same settings) on the same {pages_read} pages: {bare:.1f} s = "
-          f"{pages_read / bare:.1f} pages/s")
+    print(
+        f"  extract_document: {ours:.1f} s = {total_pages / ours:.1f} pages/s of document, "
+        f"{pages_read / ours:.1f} table pages/s"
+    )
+    print(
+        f"  bare camelot.read_pdf (lattice, vector, same settings) on the same {pages_read} pages: {bare:.1f} s = "
+        f"{pages_read / bare:.1f} pages/s"
+    )
     print(f"  ratio extract_document / bare camelot: {ours / bare:.2f}")
 
 
@@ -202,8 +234,10 @@ def main() -> None:
     ap.add_argument("--skip-speed", action="store_true")
     args = ap.parse_args()
     entries = [e for e in manifest() if args.only in e.path]
-    print(f"real corpus: {corpus_dir()}  files {len(entries)}  "
-          f"readable budgets {len({e.sha256 for e in entries if e.kind == 'budget'})} distinct")
+    print(
+        f"real corpus: {corpus_dir()}  files {len(entries)}  "
+        f"readable budgets {len({e.sha256 for e in entries if e.kind == 'budget'})} distinct"
+    )
     with tempfile.TemporaryDirectory(prefix="bench_real_") as tmp:
         engine, seconds = ingest(entries, Path(tmp))
         pages = sum(e.pages for e in {(e.city, e.sha256): e for e in entries}.values())

@@ -46,9 +46,18 @@ class Entry:
 def manifest(root: Path | None = None) -> list[Entry]:
     root = root or corpus_dir()
     with open(root / "MANIFEST.tsv", encoding="utf-8") as fh:
-        return [Entry(r["path"], r["region_code"], r["region_name"], r["kind"], r["why"], r["sha256"],
-                      int(r["pages"]) if r["pages"].isdigit() else 0)
-                for r in csv.DictReader(fh, delimiter="\t")]
+        return [
+            Entry(
+                r["path"],
+                r["region_code"],
+                r["region_name"],
+                r["kind"],
+                r["why"],
+                r["sha256"],
+                int(r["pages"]) if r["pages"].isdigit() else 0,
+            )
+            for r in csv.DictReader(fh, delimiter="\t")
+        ]
 
 
 def truths() -> list[dict]:
@@ -131,10 +140,14 @@ def _rows(conn, sql: str, sha: str) -> list[dict]:
 SECTIONS = {
     "function_expenditure": (
         "SELECT function_code AS code, unit_name, total_yuan AS total, basic_yuan AS basic, project_yuan AS project "
-        "FROM mart.expenditure_by_function WHERE document_sha256 = :s", ("total", "basic", "project")),
+        "FROM mart.expenditure_by_function WHERE document_sha256 = :s",
+        ("total", "basic", "project"),
+    ),
     "basic_economic": (
         "SELECT econ_code AS code, total_yuan AS total, personnel_yuan AS personnel, public_yuan AS public "
-        "FROM mart.basic_expenditure_by_economic WHERE document_sha256 = :s", ("total", "personnel", "public")),
+        "FROM mart.basic_expenditure_by_economic WHERE document_sha256 = :s",
+        ("total", "personnel", "public"),
+    ),
 }
 THREE_PUBLIC = ("total", "outbound", "vehicle_total", "vehicle_purchase", "vehicle_operation", "reception")
 
@@ -150,8 +163,13 @@ def compare_document(conn, truth: dict) -> dict[str, Counts]:
         out[section] = _compare_section(section, want, _rows(conn, sql, sha), fields, unit)
     tp = truth.get("three_public")
     if tp and not tp.get("empty"):
-        rows = _rows(conn, "SELECT " + ", ".join(f"{f}_yuan AS {f}" for f in THREE_PUBLIC)
-                     + " FROM mart.three_public WHERE document_sha256 = :s", sha)
+        rows = _rows(
+            conn,
+            "SELECT "
+            + ", ".join(f"{f}_yuan AS {f}" for f in THREE_PUBLIC)
+            + " FROM mart.three_public WHERE document_sha256 = :s",
+            sha,
+        )
         out["three_public"] = _compare_three_public(tp, rows, unit)
     return out
 

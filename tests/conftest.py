@@ -1,4 +1,14 @@
-"""Shared fixtures: the sample portal served on 127.0.0.1, warehouses on DuckDB and PostgreSQL."""
+"""Shared fixtures: the sample portal served on 127.0.0.1, warehouses on DuckDB and PostgreSQL.
+
+Test kinds are told apart by folder, and each test gets its folder's marker:
+
+* ``tests/unit/``: domain logic without servers (parsing, codes, rules, the registry, the import direction);
+  ``make test-fast`` runs these (about a minute);
+* ``tests/integration/``: stages against real services (DuckDB and PostgreSQL warehouses, HTTP portals on
+  127.0.0.1, Dagster runs, the CLI);
+* ``tests/system/``: the whole pipeline over the real corpus, the real samples and the generated corpora, and
+  the UI in headless Chromium.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +27,18 @@ warnings.filterwarnings("ignore", message=".*(beta|preview).*", category=Warning
 
 REPO = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = os.environ.get("BUDGET_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+TEST_KINDS = ("unit", "integration", "system")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test with the kind its folder names (``-m unit``, ``-m "not system"`` …)."""
+    for item in items:
+        kind = next((k for k in TEST_KINDS if f"/tests/{k}/" in str(item.path)), None)
+        if kind is None:
+            raise pytest.UsageError(f"{item.nodeid}: a test lives in tests/unit, tests/integration or tests/system")
+        item.add_marker(getattr(pytest.mark, kind))
 
 
 def real_samples_dir() -> Path:

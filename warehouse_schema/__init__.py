@@ -17,8 +17,17 @@ import sqlalchemy as sa
 from warehouse_schema.tables import SCHEMAS, metadata
 from warehouse_schema.views import ANALYST_ROLE, VIEW_ORDER, VIEWS, sync_views
 
-__all__ = ["ANALYST_ROLE", "SCHEMAS", "VIEWS", "VIEW_ORDER", "metadata", "create_all", "schema_lock",
-           "alembic_config", "migrate"]
+__all__ = [
+    "ANALYST_ROLE",
+    "SCHEMAS",
+    "VIEWS",
+    "VIEW_ORDER",
+    "metadata",
+    "create_all",
+    "schema_lock",
+    "alembic_config",
+    "migrate",
+]
 
 HERE = Path(__file__).resolve().parent
 #: session-level advisory lock key serialising schema work on one PostgreSQL database
@@ -97,17 +106,23 @@ def migrate(engine: sa.Engine, revision: str = "head") -> None:
 def add_missing_columns(conn: sa.Connection) -> list[str]:
     """DuckDB files made by an older version: add the nullable columns the metadata has
     gained (information_schema, not SQLAlchemy reflection). Returns the columns added."""
-    have = {(s, t, c) for s, t, c in conn.exec_driver_sql(
-        "SELECT table_schema, table_name, column_name FROM information_schema.columns "
-        f"WHERE table_schema IN ({', '.join(repr(s) for s in SCHEMAS)})")}
+    have = {
+        (s, t, c)
+        for s, t, c in conn.exec_driver_sql(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            f"WHERE table_schema IN ({', '.join(repr(s) for s in SCHEMAS)})"
+        )
+    }
     added = []
     for table in metadata.sorted_tables:
         for col in table.columns:
             if (table.schema, table.name, col.name) in have:
                 continue
             if not col.nullable and col.server_default is None:
-                raise RuntimeError(f"{table.fullname}.{col.name} is NOT NULL without a default: "
-                                   "rebuild this DuckDB warehouse (re-run the ingest into a new file)")
+                raise RuntimeError(
+                    f"{table.fullname}.{col.name} is NOT NULL without a default: "
+                    "rebuild this DuckDB warehouse (re-run the ingest into a new file)"
+                )
             ddl = col.type.compile(dialect=conn.dialect)
             conn.exec_driver_sql(f"ALTER TABLE {table.fullname} ADD COLUMN {col.name} {ddl}")
             added.append(f"{table.fullname}.{col.name}")

@@ -6,7 +6,7 @@ From that one file come
   fingerprint includes the file, so a changed description re-applies them);
 * the column schema of the views' Dagster assets (``pipelines/definitions.py``);
 * ``docs/data-dictionary.md`` (:func:`render_markdown`): ``python -m warehouse_schema.dictionary --write``
-  rewrites it, ``--check`` exits 1 when it is stale (tests/test_dictionary.py does the same).
+  rewrites it, ``--check`` exits 1 when it is stale (tests/integration/test_dictionary.py does the same).
 
 Column types are logical (``text``, ``integer``, ``bigint``, ``boolean``, ``decimal(p,s)``); the tests
 compare them with what each engine reports for the views.
@@ -113,7 +113,9 @@ def parse(data: dict) -> Dictionary:
             elif name.endswith("_yuan") and not description:
                 stem = name[: -len("_yuan")]
                 if stem not in amounts:
-                    raise DictionaryError(f"{view_name}.{name}: no {stem}_wan amount before it to take its description from")
+                    raise DictionaryError(
+                        f"{view_name}.{name}: no {stem}_wan amount before it to take its description from"
+                    )
                 kind, description = kind or YUAN, _amount_text(amounts[stem], "yuan", stem)
             if not description:
                 raise DictionaryError(f"{view_name}.{name}: no description (give one, or add it to `columns:`)")
@@ -206,8 +208,7 @@ def render_markdown(dictionary: Dictionary | None = None) -> str:
         lines.append(f"* [`{view.name}`](#{_anchor(view.name)}): {view.description}")
     lines.append("")
     for view in d.views.values():
-        lines += [f"## {view.name}", "", view.description, "", "| column | type | description |",
-                  "|---|---|---|"]
+        lines += [f"## {view.name}", "", view.description, "", "| column | type | description |", "|---|---|---|"]
         lines += [f"| `{c.name}` | {c.type} | {_cell(c.description)} |" for c in view.columns]
         lines.append("")
     return "\n".join(lines + core_fact_tables_markdown())
@@ -229,8 +230,16 @@ def core_fact_tables_markdown(reg: registry.Registry | None = None) -> list[str]
     ]
     for fact in reg.facts:
         fed_by = [f"{t.name} (`{t.key}`)" for t in reg.types if t.fact_table == fact.name]
-        lines += [f"## core.{fact.name}", "", fact.description, "", f"Rows from: {', '.join(fed_by)}.", "",
-                  "| column | type | read from | description |", "|---|---|---|---|"]
+        lines += [
+            f"## core.{fact.name}",
+            "",
+            fact.description,
+            "",
+            f"Rows from: {', '.join(fed_by)}.",
+            "",
+            "| column | type | read from | description |",
+            "|---|---|---|---|",
+        ]
         for c in fact.columns:
             source = ", ".join(f"`{f}`" for f in c.sources) or f"derived ({c.derive})"
             lines.append(f"| `{c.name}` | {c.type} | {source} | {_cell(c.description)} |")

@@ -33,9 +33,21 @@ REGISTRY_FILE = Path(__file__).with_name("table_types.yaml")
 #: column types of the declaration → (SQL type name, length); see warehouse_schema/tables.py
 COLUMN_TYPES = ("text", "code3", "code5", "code7", "code9", "amount", "bool", "decimal")
 #: named derivations a fact column may use (implemented in assets/normalize/facts.py DERIVATIONS)
-DERIVATIONS = ("unit_name", "code_printed", "basic_total", "none", "revenue_category", "fund_source",
-               "income_kind", "is_of_which", "expense_kind", "class_code", "target_operator", "target_value",
-               "target_unit")
+DERIVATIONS = (
+    "unit_name",
+    "code_printed",
+    "basic_total",
+    "none",
+    "revenue_category",
+    "fund_source",
+    "income_kind",
+    "is_of_which",
+    "expense_kind",
+    "class_code",
+    "target_operator",
+    "target_value",
+    "target_unit",
+)
 #: which printed rows become facts (assets/normalize/facts.py ROW_FILTERS)
 ROW_FILTERS = ("all", "total_with_amounts", "indicators")
 #: steps after a table's rows are built (assets/normalize/facts.py)
@@ -155,9 +167,15 @@ def _column(table: str, name: str, spec: dict[str, Any]) -> FactColumn:
         raise RegistryError(f"{where}: give exactly one of `from` and `derive`")
     if "derive" in spec and spec["derive"] not in DERIVATIONS:
         raise RegistryError(f"{where}: unknown derivation {spec['derive']!r}")
-    return FactColumn(name=name, type=spec["type"], description=str(spec["description"]),
-                      sources=_tuple(spec.get("from")), derive=spec.get("derive"), reads=_tuple(spec.get("reads")),
-                      revenue_category=spec.get("revenue_category"))
+    return FactColumn(
+        name=name,
+        type=spec["type"],
+        description=str(spec["description"]),
+        sources=_tuple(spec.get("from")),
+        derive=spec.get("derive"),
+        reads=_tuple(spec.get("reads")),
+        revenue_category=spec.get("revenue_category"),
+    )
 
 
 def _fact_table(name: str, spec: dict[str, Any]) -> FactTable:
@@ -173,8 +191,7 @@ def _fact_table(name: str, spec: dict[str, Any]) -> FactTable:
     columns = tuple(_column(name, c, s) for c, s in (spec.get("columns") or {}).items())
     if not columns:
         raise RegistryError(f"fact_tables.{name}: no columns")
-    return FactTable(name=name, description=str(spec.get("description") or ""), columns=columns, rows=rows,
-                     after=after)
+    return FactTable(name=name, description=str(spec.get("description") or ""), columns=columns, rows=rows, after=after)
 
 
 def _fields_of(spec: dict[str, Any]) -> tuple[str, ...]:
@@ -201,8 +218,16 @@ def _table_type(key: str, spec: dict[str, Any], facts: dict[str, FactTable]) -> 
     for rule in rules:
         if rule not in TABLE_RULES:
             raise RegistryError(f"{where}: unknown rule {rule!r}")
-    return TableType(key=key, name=str(spec.get("name") or key), kind=spec.get("kind", "grid"), fact_table=fact,
-                     required=required, non_negative=non_negative, rules=rules, fields=fields)
+    return TableType(
+        key=key,
+        name=str(spec.get("name") or key),
+        kind=spec.get("kind", "grid"),
+        fact_table=fact,
+        required=required,
+        non_negative=non_negative,
+        rules=rules,
+        fields=fields,
+    )
 
 
 def parse(data: dict[str, Any]) -> Registry:
@@ -217,8 +242,9 @@ def parse(data: dict[str, Any]) -> Registry:
         if all(t.kind == "grid" for t in fed[name]):  # two-sided tables' fields come from their item header
             missing = sorted(f for f in table.fields if f not in known and f not in ROW_ANNOTATIONS)
             if missing:
-                raise RegistryError(f"fact_tables.{name}: reads fields no table type feeding it declares: "
-                                    f"{', '.join(missing)}")
+                raise RegistryError(
+                    f"fact_tables.{name}: reads fields no table type feeding it declares: {', '.join(missing)}"
+                )
     return Registry(data=data, types=types, facts=tuple(facts.values()))
 
 

@@ -9,7 +9,7 @@ Schemas:
 * ``mart`` – the analysts' views (see :mod:`warehouse_schema.views`).
 
 PostgreSQL gets these tables through the Alembic migrations in
-``warehouse_schema/migrations`` (``tests/test_warehouse_pg.py`` checks that the
+``warehouse_schema/migrations`` (``tests/integration/test_warehouse_pg.py`` checks that the
 migrated schema equals this metadata); DuckDB through ``metadata.create_all``.
 Never reflect against DuckDB (duckdb-engine's reflection is broken on this
 stack): code always uses these Table objects.

@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -110,7 +110,9 @@ class _DocLink:
     path: Path | None = None  # the local file of a folder source (its url is folder:<region>/<relative path>)
 
 
-_GENERIC_ANCHOR = re.compile(r"^(附件\s*\d*[:：]?|下载|点击下载|点击查看|查看|在线预览|预览|原文|pdf|PDF|全文|详见附件|附件下载)?$")
+_GENERIC_ANCHOR = re.compile(
+    r"^(附件\s*\d*[:：]?|下载|点击下载|点击查看|查看|在线预览|预览|原文|pdf|PDF|全文|详见附件|附件下载)?$"
+)
 
 
 def _meaningful(anchor: str | None, url: str) -> bool:
@@ -124,7 +126,7 @@ def _meaningful(anchor: str | None, url: str) -> bool:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class _SourceCrawl:
@@ -232,10 +234,12 @@ class _SourceCrawl:
         left = len(left_urls)
         if left:
             self.stats.pages_skipped_limit = left
-            self.stats.problems.append(f"truncated: max_pages={self.source.max_pages} reached, "
-                                       f"{left} page(s) not crawled")
-            log.warning("%s: max_pages=%d reached, %d pages not crawled", self.source.region_name,
-                        self.source.max_pages, left)
+            self.stats.problems.append(
+                f"truncated: max_pages={self.source.max_pages} reached, {left} page(s) not crawled"
+            )
+            log.warning(
+                "%s: max_pages=%d reached, %d pages not crawled", self.source.region_name, self.source.max_pages, left
+            )
 
     def _record_failed_page(self, url: str, res: FetchResult, is_start: bool) -> None:
         """A page that could not be fetched; a start page's failure is a problem of the source."""
@@ -245,8 +249,7 @@ class _SourceCrawl:
             what = "blocked" if res.disallowed else "unreachable"
             self.stats.problems.append(f"start page {url} {what}: {res.error or f'HTTP {res.status}'}")
 
-    def _follow_links(self, page: Page, final: str, depth: int, visited: set[str],
-                      push: Callable[..., None]) -> None:
+    def _follow_links(self, page: Page, final: str, depth: int, visited: set[str], push: Callable[..., None]) -> None:
         """A listing page's links: documents are recorded, pages on the host queued (its pagination at the
         same depth, other pages one deeper, up to max_depth)."""
         pagination = set(page.pagination)
@@ -282,8 +285,16 @@ class _SourceCrawl:
             if path.is_file() and path.suffix.lower() == ".pdf":
                 rel_parent = path.parent.relative_to(root)
                 title = " / ".join(rel_parent.parts) or None
-                self._add_doc(_DocLink(url=folder_url(self.source.region_code, root, path), anchor=path.stem,
-                                       article_title=title, kind="pdf", from_folder=True, path=path))
+                self._add_doc(
+                    _DocLink(
+                        url=folder_url(self.source.region_code, root, path),
+                        anchor=path.stem,
+                        article_title=title,
+                        kind="pdf",
+                        from_folder=True,
+                        path=path,
+                    )
+                )
 
     # -- documents --------------------------------------------------------------
     def process(self, link: _DocLink) -> ManifestEntry:
@@ -294,14 +305,24 @@ class _SourceCrawl:
             return self._entry(link, status=STATUS_FAILED, reason=f"internal error: {type(exc).__name__}: {exc}")
 
     def _entry(self, link: _DocLink, **kw: object) -> ManifestEntry:
-        title = strip_extension(link.anchor) if _meaningful(link.anchor, link.url) else (link.article_title or link.anchor or None)
+        title = (
+            strip_extension(link.anchor)
+            if _meaningful(link.anchor, link.url)
+            else (link.article_title or link.anchor or None)
+        )
         entry = ManifestEntry(url=link.url, region_code=self.source.region_code, fetched_at=_now(), title=title)
         for k, v in kw.items():
             setattr(entry, k, v)
         return entry
 
-    def _describe(self, entry: ManifestEntry, link: _DocLink, data: bytes | None, content_type: str | None,
-                  path: Path | None = None) -> None:
+    def _describe(
+        self,
+        entry: ManifestEntry,
+        link: _DocLink,
+        data: bytes | None,
+        content_type: str | None,
+        path: Path | None = None,
+    ) -> None:
         """Fill doc_type/year/department/page_count and the status/reason the content implies."""
         name = file_name(link.url)
         rejection = check_pdf(data or b"", content_type) if data is not None else None
@@ -310,8 +331,19 @@ class _SourceCrawl:
             # the first pages are parsed in a worker process under the PDF limits (a bomb is rejected)
             with self.pdf_slot:
                 head, rejection = read_head_limited(path, self.limits)
-        det = detect(head, anchor=link.anchor, file_name=name, article_title=link.article_title, region_name=self.source.region_name)
-        entry.doc_type, entry.year, entry.department, entry.page_count = det.doc_type, det.year, det.department, det.page_count
+        det = detect(
+            head,
+            anchor=link.anchor,
+            file_name=name,
+            article_title=link.article_title,
+            region_name=self.source.region_name,
+        )
+        entry.doc_type, entry.year, entry.department, entry.page_count = (
+            det.doc_type,
+            det.year,
+            det.department,
+            det.page_count,
+        )
         region = national = None
         if head is not None:
             national = national_body(head.first_page, "\n".join(head.pages))
@@ -321,12 +353,16 @@ class _SourceCrawl:
             entry.status, entry.reason = STATUS_REJECTED, rejection
         elif national is not None:
             entry.status, entry.year = STATUS_SKIPPED, None  # no partition of this source processes it
-            entry.reason = (f"document of a national body ({national}), not of a local department of "
-                            f"{self.source.region_name} ({self.source.region_code})")
+            entry.reason = (
+                f"document of a national body ({national}), not of a local department of "
+                f"{self.source.region_name} ({self.source.region_code})"
+            )
         elif region is not None and region.code != self.source.region_code:
             entry.status, entry.year = STATUS_SKIPPED, None
-            entry.reason = (f"document of {region.full_name} ({region.code}), not of this source's region "
-                            f"{self.source.region_name} ({self.source.region_code})")
+            entry.reason = (
+                f"document of {region.full_name} ({region.code}), not of this source's region "
+                f"{self.source.region_name} ({self.source.region_code})"
+            )
         elif det.doc_type == DOC_FINAL_ACCOUNTS:
             entry.status, entry.reason = STATUS_SKIPPED, REASON_FINAL_ACCOUNTS
         elif det.doc_type != DOC_BUDGET:
@@ -341,12 +377,21 @@ class _SourceCrawl:
             parts = urlsplit(link.url)
             if parts.scheme == "file":
                 return self._entry(link, status=STATUS_SKIPPED, reason="link outside the mirror root: not read")
-            return self._entry(link, status=STATUS_SKIPPED,
-                               reason=f"link off the allowed hosts ({parts.netloc or link.url}): not requested")
+            return self._entry(
+                link,
+                status=STATUS_SKIPPED,
+                reason=f"link off the allowed hosts ({parts.netloc or link.url}): not requested",
+            )
         if link.kind != "pdf":
             ext = extension(link.url) or "unknown type"
             entry = self._entry(link)
-            det = detect(None, anchor=link.anchor, file_name=file_name(link.url), article_title=link.article_title, region_name=self.source.region_name)
+            det = detect(
+                None,
+                anchor=link.anchor,
+                file_name=file_name(link.url),
+                article_title=link.article_title,
+                region_name=self.source.region_name,
+            )
             entry.doc_type, entry.year, entry.department = det.doc_type, det.year, det.department
             entry.status, entry.reason = STATUS_SKIPPED, f"not a PDF ({ext})"
             return entry
@@ -362,7 +407,9 @@ class _SourceCrawl:
                 allowed_hosts=self.sites,
                 respect_robots=self.respect_robots,
             )
-        entry = self._entry(link, http_status=res.status, content_type=res.content_type, etag=res.etag, last_modified=res.last_modified)
+        entry = self._entry(
+            link, http_status=res.status, content_type=res.content_type, etag=res.etag, last_modified=res.last_modified
+        )
         if res.disallowed:
             entry.status, entry.reason = STATUS_SKIPPED, REASON_ROBOTS
             return entry
@@ -377,8 +424,9 @@ class _SourceCrawl:
             entry.sha256, entry.is_new, entry.bytes = usable_prev.sha256, False, len(data)
             entry.etag = entry.etag or usable_prev.etag
             entry.last_modified = entry.last_modified or usable_prev.last_modified
-            self._describe(entry, link, data, entry.content_type or "application/pdf",
-                           self.store.path(usable_prev.sha256))  # type: ignore[arg-type]
+            self._describe(
+                entry, link, data, entry.content_type or "application/pdf", self.store.path(usable_prev.sha256)
+            )  # type: ignore[arg-type]
             entry.status = STATUS_UNCHANGED
             return entry
         data = res.content or b""
@@ -438,10 +486,16 @@ def crawl_source(
     links = list(crawl.docs.values())
     if len(links) > source.max_documents:
         stats.documents_skipped_limit = len(links) - source.max_documents
-        stats.problems.append(f"truncated: max_documents={source.max_documents} reached, "
-                              f"{stats.documents_skipped_limit} attachment(s) not fetched")
-        log.warning("%s: max_documents=%d reached, %d attachments not fetched", source.region_name,
-                    source.max_documents, stats.documents_skipped_limit)
+        stats.problems.append(
+            f"truncated: max_documents={source.max_documents} reached, "
+            f"{stats.documents_skipped_limit} attachment(s) not fetched"
+        )
+        log.warning(
+            "%s: max_documents=%d reached, %d attachments not fetched",
+            source.region_name,
+            source.max_documents,
+            stats.documents_skipped_limit,
+        )
         links = links[: source.max_documents]
     stop = should_stop or (lambda: False)
 

@@ -58,9 +58,9 @@ class PdfHead:
 
 def _looks_html(head: bytes) -> bool:
     h = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return h.startswith((b"<!doctype", b"<html", b"<head", b"<body", b"<meta", b"<title", b"<script", b"<!--", b"<?xml")) or (
-        b"<html" in h[:1024] or b"<body" in h[:1024]
-    )
+    return h.startswith(
+        (b"<!doctype", b"<html", b"<head", b"<body", b"<meta", b"<title", b"<script", b"<!--", b"<?xml")
+    ) or (b"<html" in h[:1024] or b"<body" in h[:1024])
 
 
 def check_pdf(data: bytes, content_type: str | None = None) -> str | None:
@@ -182,7 +182,21 @@ def detect_doc_type(
 # ---------------------------------------------------------------------------
 # fiscal year
 
-_CN_DIGIT = {"〇": 0, "零": 0, "○": 0, "Ｏ": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGIT = {
+    "〇": 0,
+    "零": 0,
+    "○": 0,
+    "Ｏ": 0,
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _YEAR_PATTERNS = [
     # 2024年 / 2024 年度
     re.compile(r"(?<![\d.])(?P<y4>20\d{2})\s*年"),
@@ -274,7 +288,17 @@ def detect_year(
 # ---------------------------------------------------------------------------
 # department
 
-_HEADER_LABELS = ["部门名称", "预算主管部门", "主管部门名称", "主管部门", "编制部门", "编制单位", "单位名称", "预算单位", "部门"]
+_HEADER_LABELS = [
+    "部门名称",
+    "预算主管部门",
+    "主管部门名称",
+    "主管部门",
+    "编制部门",
+    "编制单位",
+    "单位名称",
+    "预算单位",
+    "部门",
+]
 _HEADER_VALUE = r"\s*[:：]\s*(?P<v>[^\s:：,，;；|]{2,40}?)(?=\s|$|金额单位|单位\s*[:：]|[,，;；|])"
 _HEADER_RES = [re.compile(r"(?<![\u4e00-\u9fff])" + re.escape(label) + _HEADER_VALUE, re.M) for label in _HEADER_LABELS]
 _HEADER_RES[-1] = re.compile(r"(?<![\u4e00-\u9fff])部门" + _HEADER_VALUE, re.M)
@@ -288,7 +312,7 @@ _YEAR_TOKEN = re.compile(r"(20\d{2}|[〇零○Ｏ一二三四五六七八九]{4}
 _TITLE_KEYWORD = re.compile(r"(部门|单位|部门（单位）|部门\(单位\))?(预算|决算)")
 _HIGHER_REGION = re.compile(r"^(?:[\u4e00-\u9fff]{2,3}省)?[\u4e00-\u9fff]{2,4}市(?=[\u4e00-\u9fff]{1,3}(?:县|区|旗))")
 _LEADING_NOISE = re.compile(r"^(附件\s*\d*\s*[:：、.\-_]?|关于|公开|[（(]?\d+[)）.、])+")
-# archive file names "jiangsu__江苏省政协办公厅__江苏省政协办公厅2019年度部门预算": the last "__" part names the document
+# archive file names "jiangsu__江苏省政协办公厅__江苏省政协办公厅2019年度部门预算": the last "__" part names it
 _ARCHIVE_PREFIX = re.compile(r"^.*__")
 
 

@@ -131,7 +131,9 @@ class _DeadlineStream(httpcore.NetworkStream):
         self.inner.close()
 
     def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
-        return _DeadlineStream(self.inner.start_tls(ssl_context, server_hostname, _left(timeout, httpcore.ConnectTimeout)))
+        return _DeadlineStream(
+            self.inner.start_tls(ssl_context, server_hostname, _left(timeout, httpcore.ConnectTimeout))
+        )
 
     def get_extra_info(self, info: str):
         return self.inner.get_extra_info(info)
@@ -142,12 +144,14 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self.inner = inner
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        return _DeadlineStream(self.inner.connect_tcp(host, port, _left(timeout, httpcore.ConnectTimeout),
-                                                      local_address, socket_options))
+        return _DeadlineStream(
+            self.inner.connect_tcp(host, port, _left(timeout, httpcore.ConnectTimeout), local_address, socket_options)
+        )
 
     def connect_unix_socket(self, path, timeout=None, socket_options=None):
-        return _DeadlineStream(self.inner.connect_unix_socket(path, _left(timeout, httpcore.ConnectTimeout),
-                                                              socket_options))
+        return _DeadlineStream(
+            self.inner.connect_unix_socket(path, _left(timeout, httpcore.ConnectTimeout), socket_options)
+        )
 
     def sleep(self, seconds: float) -> None:
         self.inner.sleep(seconds)
@@ -295,7 +299,9 @@ class Fetcher:
 
     def _load_robots(self, robots_url: str) -> RobotFileParser | None:
         """robots.txt of a host; None (= everything allowed) when absent or unreadable."""
-        result = self._fetch_once_with_retries(robots_url, {}, max_bytes=512 * 1024, retries=min(1, self.policy.retries))
+        result = self._fetch_once_with_retries(
+            robots_url, {}, max_bytes=512 * 1024, retries=min(1, self.policy.retries)
+        )
         if result.error or result.content is None or result.status != 200:
             if result.status in (401, 403):
                 log.info("robots.txt %s: HTTP %s, treating as allow-all", robots_url, result.status)
@@ -333,7 +339,12 @@ class Fetcher:
         while True:
             if respect and not self.allowed_by_robots(current):
                 return FetchResult(
-                    url, current, error="disallowed by robots.txt", disallowed=True, redirects=redirects, attempts=total_attempts
+                    url,
+                    current,
+                    error="disallowed by robots.txt",
+                    disallowed=True,
+                    redirects=redirects,
+                    attempts=total_attempts,
                 )
             result = self._fetch_once_with_retries(current, headers, max_bytes=self.policy.max_bytes)
             total_attempts += result.attempts
@@ -347,7 +358,14 @@ class Fetcher:
             target = urljoin(current, location.strip()).split("#", 1)[0]
             redirects.append(target)
             if target in seen:
-                return FetchResult(url, target, status=result.status, error="redirect loop", redirects=redirects, attempts=total_attempts)
+                return FetchResult(
+                    url,
+                    target,
+                    status=result.status,
+                    error="redirect loop",
+                    redirects=redirects,
+                    attempts=total_attempts,
+                )
             if len(redirects) > self.policy.max_redirects:
                 return FetchResult(
                     url,
@@ -359,7 +377,13 @@ class Fetcher:
                 )
             tparts = urlsplit(target)
             if tparts.scheme not in ("http", "https"):
-                return FetchResult(url, target, status=result.status, error=f"redirect to unsupported URL {target}", redirects=redirects)
+                return FetchResult(
+                    url,
+                    target,
+                    status=result.status,
+                    error=f"redirect to unsupported URL {target}",
+                    redirects=redirects,
+                )
             if allowed is not None and site_of(target) not in allowed:
                 return FetchResult(
                     url,
@@ -403,7 +427,6 @@ class Fetcher:
                     self._sleep(delay)
 
     def _attempt(self, url: str, headers: dict[str, str], max_bytes: int) -> FetchResult:
-        timeout = self.policy.timeout
         deadline = time.monotonic() + self.policy.max_duration
         token = _DEADLINE.set(deadline)
         try:
@@ -468,7 +491,14 @@ class Fetcher:
             if since is not None and int(st.st_mtime) <= since:
                 return FetchResult(url, url, status=304, headers=headers, not_modified=True, attempts=1)
         if st.st_size > self.policy.max_bytes:
-            return FetchResult(url, url, status=200, headers=headers, error=f"file too large: > {self.policy.max_bytes} bytes", attempts=1)
+            return FetchResult(
+                url,
+                url,
+                status=200,
+                headers=headers,
+                error=f"file too large: > {self.policy.max_bytes} bytes",
+                attempts=1,
+            )
         try:
             data = path.read_bytes()
         except OSError as exc:

@@ -183,7 +183,11 @@ class _LinkParser(HTMLParser):
             text = _clean("".join(parts)) or _clean(title_attr)
             # list pages cut long titles ("伊川县政务服务中心2024年部门…") and keep the full one in title=""
             full = _clean(title_attr)
-            if full and len(full) > len(text) and (text.endswith(("...", "…", "..")) or full.startswith(text.rstrip(".…"))):
+            if (
+                full
+                and len(full) > len(text)
+                and (text.endswith(("...", "…", "..")) or full.startswith(text.rstrip(".…")))
+            ):
                 text = full
             if href:
                 self.links.append((href, text, "a"))
@@ -244,7 +248,12 @@ def parse_page(data: bytes, url: str, content_type: str | None = None) -> Page:
     except Exception:  # noqa: BLE001 - html.parser is lenient; never let one page stop a crawl
         pass
     base = urljoin(url, parser.base) if parser.base else url
-    title = _clean(parser.meta_title or "") or _clean("".join(parser.h_parts)) or _clean("".join(parser.title_parts)) or None
+    title = (
+        _clean(parser.meta_title or "")
+        or _clean("".join(parser.h_parts))
+        or _clean("".join(parser.title_parts))
+        or None
+    )
     links: list[Link] = []
     seen: set[str] = set()
     for href, anchor, tag in parser.links:
@@ -302,7 +311,21 @@ DOCUMENT_EXTENSIONS = {
     ".txt",
     ".rtf",
 }
-PAGE_EXTENSIONS = {"", ".html", ".htm", ".shtml", ".shtm", ".jsp", ".jspx", ".php", ".asp", ".aspx", ".do", ".action", ".xhtml"}
+PAGE_EXTENSIONS = {
+    "",
+    ".html",
+    ".htm",
+    ".shtml",
+    ".shtm",
+    ".jsp",
+    ".jspx",
+    ".php",
+    ".asp",
+    ".aspx",
+    ".do",
+    ".action",
+    ".xhtml",
+}
 IGNORED_EXTENSIONS = {
     ".jpg",
     ".jpeg",

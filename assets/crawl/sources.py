@@ -106,7 +106,7 @@ def _region_code(entry: dict) -> str:
         # YAML reads 410329 as an int; accept it only when it is exactly 6 digits
         code = str(code)
     if not isinstance(code, str) or not _REGION_CODE.match(code):
-        raise _BadField(f"bad region_code {code!r}: expected a 6-digit string such as \"410329\"")
+        raise _BadField(f'bad region_code {code!r}: expected a 6-digit string such as "410329"')
     return code
 
 

@@ -26,12 +26,45 @@ CONTENT_CONTRADICTS = -8
 
 _FUNCTION_CODE = re.compile(r"^[\[【]?(2\d{2}|2\d{4}|2\d{6})[\]】]?(?!\d)")
 _ECONOMIC_CODE = re.compile(r"^[\[【]?([35]\d{2}|[35]\d{4}|[35]\d{6})[\]】]?(?!\d)")
-_FUNCTION_NAMES = ("一般公共服务支出", "社会保障和就业支出", "卫生健康支出", "住房保障支出", "教育支出", "科学技术支出",
-                   "城乡社区支出", "农林水支出", "交通运输支出", "公共安全支出", "节能环保支出", "行政运行",
-                   "行政事业单位养老支出", "住房公积金", "行政单位医疗", "事业单位医疗")
-_ECONOMIC_NAMES = ("工资福利支出", "商品和服务支出", "对个人和家庭的补助", "资本性支出", "基本工资", "津贴补贴", "奖金",
-                   "办公费", "印刷费", "差旅费", "退休费", "绩效工资", "机关事业单位基本养老保险缴费", "职业年金缴费",
-                   "职工基本医疗保险缴费", "其他工资福利支出", "其他商品和服务支出", "工会经费", "福利费")
+_FUNCTION_NAMES = (
+    "一般公共服务支出",
+    "社会保障和就业支出",
+    "卫生健康支出",
+    "住房保障支出",
+    "教育支出",
+    "科学技术支出",
+    "城乡社区支出",
+    "农林水支出",
+    "交通运输支出",
+    "公共安全支出",
+    "节能环保支出",
+    "行政运行",
+    "行政事业单位养老支出",
+    "住房公积金",
+    "行政单位医疗",
+    "事业单位医疗",
+)
+_ECONOMIC_NAMES = (
+    "工资福利支出",
+    "商品和服务支出",
+    "对个人和家庭的补助",
+    "资本性支出",
+    "基本工资",
+    "津贴补贴",
+    "奖金",
+    "办公费",
+    "印刷费",
+    "差旅费",
+    "退休费",
+    "绩效工资",
+    "机关事业单位基本养老保险缴费",
+    "职业年金缴费",
+    "职工基本医疗保险缴费",
+    "其他工资福利支出",
+    "其他商品和服务支出",
+    "工会经费",
+    "福利费",
+)
 
 
 @dataclass
@@ -132,8 +165,11 @@ def assign_types(cands: list[Candidate]) -> None:
             continue
         tpl = template(key)
         if tpl.unique and key in taken:
-            alt = tpl.demote_to if tpl.demote_to and (not template(tpl.demote_to).unique or
-                                                       tpl.demote_to not in taken) else None
+            alt = (
+                tpl.demote_to
+                if tpl.demote_to and (not template(tpl.demote_to).unique or tpl.demote_to not in taken)
+                else None
+            )
             key = alt or best_type(c, taken | {key})
             if key is None:
                 continue

@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
-from assets.extract.cells import clean_text, header_text, parse_amount, to_halfwidth
+from assets.crawl.detect import REASON_FINAL_ACCOUNTS, detect_doc_type
+from assets.extract.cells import clean_text, parse_amount, to_halfwidth
 from assets.extract.classify import Candidate, assign_types, content_profile, resolved_template, score_table
 from assets.extract.grid import (
     Piece,
     Problem,
-    row_has_amount,
     build_table,
     resolve_open_cells,
+    row_has_amount,
     strip_page_furniture,
 )
 from assets.extract.layout import (
@@ -50,11 +51,10 @@ from assets.extract.pdf_text import (
     read_pages,
     title_lines,
 )
-from assets.extract.templates import Template, is_title_line, match_title, title_key
-from assets.extract.vector_rules import install as install_vector_rules
+from assets.extract.templates import Template, match_title, title_key
 from assets.extract.text_tables import build_text_table
 from assets.extract.two_sided import build_two_sided
-from assets.crawl.detect import REASON_FINAL_ACCOUNTS, detect_doc_type
+from assets.extract.vector_rules import install as install_vector_rules
 from assets.records import DOC_FINAL_ACCOUNTS, TABLE_GPB_EXPENDITURE, ExtractedTable, ExtractionResult
 
 log = logging.getLogger(__name__)
@@ -62,8 +62,10 @@ log = logging.getLogger(__name__)
 #: bump when extraction changes so cached results are recomputed
 EXTRACTOR_VERSION = "9"
 #: a PDF without template tables: often the narrative (说明) half of a document set (assets/extract/document_sets.py)
-REASON_NO_TABLE = ("no budget table found (no page carries a template table title): narrative only, or the tables "
-                   "are another PDF of the same department and year")
+REASON_NO_TABLE = (
+    "no budget table found (no page carries a template table title): narrative only, or the tables "
+    "are another PDF of the same department and year"
+)
 #: below this camelot accuracy a page is retried with another flavor
 MIN_ACCURACY = 80.0
 
@@ -136,8 +138,9 @@ def _best(pieces: list[Piece]) -> float:
 
 
 def _better(got: list[Piece], have: list[Piece]) -> bool:
-    return bool(got) and (not have or _best(got) > _best(have)
-                          or (_glued(have) and not _glued(got) and _best(got) >= _best(have) - 5))
+    return bool(got) and (
+        not have or _best(got) > _best(have) or (_glued(have) and not _glued(got) and _best(got) >= _best(have) - 5)
+    )
 
 
 def _retried(have: list[Piece], got: list[Piece]) -> list[Piece]:
@@ -198,16 +201,28 @@ def _camelot_tables(path: Path, pages: list[int], flavor: str, engine: str | Non
         if flavor == "lattice" and rows_y and cols_x:
             spans = [[(bool(c.hspan and not c.left), bool(c.vspan and not c.top)) for c in row] for row in t.cells]
         out.setdefault(page, []).append(
-            Piece(page=page, cells=cells, table_index=len(out.get(page, [])), flavor=label,
-                  accuracy=float(report.get("accuracy") or 0.0),
-                  bbox=tuple(float(v) for v in bbox) if bbox is not None else None, rows_y=rows_y,
-                  cols_x=cols_x, spans=spans)
+            Piece(
+                page=page,
+                cells=cells,
+                table_index=len(out.get(page, [])),
+                flavor=label,
+                accuracy=float(report.get("accuracy") or 0.0),
+                bbox=tuple(float(v) for v in bbox) if bbox is not None else None,
+                rows_y=rows_y,
+                cols_x=cols_x,
+                spans=spans,
+            )
         )
     return out
 
 
-def _finish(open_table: _OpenTable, tpl: Template, result: ExtractionResult, problems: list[Problem],
-            evidence: list[str] | None = None) -> None:
+def _finish(
+    open_table: _OpenTable,
+    tpl: Template,
+    result: ExtractionResult,
+    problems: list[Problem],
+    evidence: list[str] | None = None,
+) -> None:
     page = open_table.page
     pieces = [strip_page_furniture(p) for p in open_table.pieces]
     pieces = resolve_open_cells([p for p in pieces if p.cells])
@@ -229,8 +244,11 @@ def _finish(open_table: _OpenTable, tpl: Template, result: ExtractionResult, pro
     if evidence:
         table.reading["type"] = evidence
     # a page break right under the header (or within it): the header rows go on top of the next part
-    while len(pieces) > 1 and _ncols(pieces[0]) == _ncols(pieces[1]) and not any(
-            row_has_amount(r) for r in pieces[0].cells):
+    while (
+        len(pieces) > 1
+        and _ncols(pieces[0]) == _ncols(pieces[1])
+        and not any(row_has_amount(r) for r in pieces[0].cells)
+    ):
         pieces = [replace(pieces[1], cells=pieces[0].cells + pieces[1].cells, rows_y=None)] + pieces[2:]
     if pieces:
         if tpl.kind == "two_sided":
@@ -254,8 +272,14 @@ def _finish(open_table: _OpenTable, tpl: Template, result: ExtractionResult, pro
     elif not any(_has_amount(r.values) for r in table.rows):
         raw_amounts = any(_nonzero(c) for p in pieces for r in p.cells for c in r)
         if raw_amounts and not table.note and tpl.kind == "grid" and tpl.fact_table:
-            problems.append(_problem("hard", table.pages[0], tpl.key,
-                                     f"{tpl.name}: prints amounts (page {table.pages[0]}) but none was read"))
+            problems.append(
+                _problem(
+                    "hard",
+                    table.pages[0],
+                    tpl.key,
+                    f"{tpl.name}: prints amounts (page {table.pages[0]}) but none was read",
+                )
+            )
         table.empty = True
         table.rows = []
     result.tables.append(table)
@@ -284,8 +308,9 @@ def _has_amount(values: dict) -> bool:
     return any(isinstance(v, Decimal) and v != 0 for v in values.values())
 
 
-def table_pages(pages: list[PageText], lines: dict[int, list[Line]] | None = None
-                ) -> tuple[dict[int, list[Title]], list[int]]:
+def table_pages(
+    pages: list[PageText], lines: dict[int, list[Line]] | None = None
+) -> tuple[dict[int, list[Title]], list[int]]:
     """The titles of each page (table of contents excepted) and the pages handed to camelot:
     every page from the first titled one on (tables run over untitled continuation pages).
     ``lines``: each page's positioned lines (:func:`assets.extract.layout.page_lines`)."""
@@ -316,9 +341,15 @@ def _region_text(lines: list[Line] | None, title: Title, titles: list[Title], pa
     return "\n".join(ln.text for ln in lines if floor < (ln.top + ln.bottom) / 2 <= title.top + 1)
 
 
-def _assemble(candidates: list[int], titled: dict[int, list[Title]], grids: dict[int, list[Piece]],
-              by_number: dict[int, PageText], lines: dict[int, list[Line]] | None, result: ExtractionResult,
-              narrative: list[str]) -> list[_OpenTable]:
+def _assemble(
+    candidates: list[int],
+    titled: dict[int, list[Title]],
+    grids: dict[int, list[Piece]],
+    by_number: dict[int, PageText],
+    lines: dict[int, list[Line]] | None,
+    result: ExtractionResult,
+    narrative: list[str],
+) -> list[_OpenTable]:
     """Titles and tables top-down over the pages: each table goes to the title above it on its page; a
     table above the first title of a page continues the table open from the page before (a table that
     breaks across pages, its columns aligned by x position when camelot found other rules there); the
@@ -335,8 +366,15 @@ def _assemble(candidates: list[int], titled: dict[int, list[Title]], grids: dict
         current = None
 
     def untitled(piece: Piece, after: str | None) -> None:
-        result.unrecognised.append({"title": None, "page": piece.page, "table_index": piece.table_index,
-                                    "rows": len(piece.cells), "after": after})
+        result.unrecognised.append(
+            {
+                "title": None,
+                "page": piece.page,
+                "table_index": piece.table_index,
+                "rows": len(piece.cells),
+                "after": after,
+            }
+        )
 
     for n in candidates:
         page = by_number[n]
@@ -350,8 +388,12 @@ def _assemble(candidates: list[int], titled: dict[int, list[Title]], grids: dict
         for ev in events:
             if isinstance(ev, Title):
                 region = _region_text(lines.get(n) if lines else None, ev, titles, page)
-                if (current is not None and current.pieces and current.pieces[-1].page < n
-                        and title_key(ev.text) == title_key(current.title)):
+                if (
+                    current is not None
+                    and current.pieces
+                    and current.pieces[-1].page < n
+                    and title_key(ev.text) == title_key(current.title)
+                ):
                     current.texts.append(region)  # the title printed again: the table goes on
                     titled_here = False
                     continue
@@ -370,8 +412,7 @@ def _assemble(candidates: list[int], titled: dict[int, list[Title]], grids: dict
                 untitled(piece, current.title)  # a table of another shape under the same title
             elif _ncols(piece) <= _ncols(current.pieces[0]) and (aligned := align_columns(piece, current.pieces[0])):
                 current.pieces.append(aligned)
-            elif _ncols(piece) > _ncols(current.pieces[0]) and all(
-                    align_columns(p, piece) for p in current.pieces):
+            elif _ncols(piece) > _ncols(current.pieces[0]) and all(align_columns(p, piece) for p in current.pieces):
                 # the part before the break had fewer rules (a header row of merged cells alone at the foot
                 # of the page): put it on the continuation's finer columns
                 current.pieces = [align_columns(p, piece) for p in current.pieces] + [piece]
@@ -395,19 +436,32 @@ def _build_tables(opened: list[_OpenTable], result: ExtractionResult, problems: 
     table no type fits, or a second copy of a type that exists once, is recorded with its pages."""
     cands = [_candidate(o) for o in opened]
     assign_types(cands)
-    for o, c in zip(opened, cands):
+    for o, c in zip(opened, cands, strict=False):
         tpl = resolved_template(c)
         if not o.pieces and not empty_table_note(o.text or o.page.text):
             continue
         if tpl is None:
             if o.pieces:
-                result.unrecognised.append({"title": o.title, "page": o.page.number,
-                                            "pages": sorted({p.page for p in o.pieces}), "tables": len(o.pieces),
-                                            "scores": dict(c.ranked()[:3])})
+                result.unrecognised.append(
+                    {
+                        "title": o.title,
+                        "page": o.page.number,
+                        "pages": sorted({p.page for p in o.pieces}),
+                        "tables": len(o.pieces),
+                        "scores": dict(c.ranked()[:3]),
+                    }
+                )
             continue
         if tpl.kind == "record":
-            result.unrecognised.append({"title": o.title, "page": o.page.number, "type": tpl.key,
-                                        "pages": sorted({p.page for p in o.pieces}), "tables": len(o.pieces)})
+            result.unrecognised.append(
+                {
+                    "title": o.title,
+                    "page": o.page.number,
+                    "type": tpl.key,
+                    "pages": sorted({p.page for p in o.pieces}),
+                    "tables": len(o.pieces),
+                }
+            )
             continue
         _finish(o, tpl, result, problems, c.evidence.get(tpl.key))
 
@@ -420,8 +474,9 @@ def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
         pages = read_pages(path)
         check_text_layer(pages)
     except UnreadableDocument as exc:
-        return ExtractionResult(document_sha256=sha256, page_count=len(pages), tables=[], status="rejected",
-                                reason=str(exc))
+        return ExtractionResult(
+            document_sha256=sha256, page_count=len(pages), tables=[], status="rejected", reason=str(exc)
+        )
 
     result = ExtractionResult(document_sha256=sha256, page_count=len(pages), tables=[])
     first_text = "\n".join(p.text for p in pages[:2])
@@ -475,7 +530,8 @@ def extract_document(path: str | Path, sha256: str) -> ExtractionResult:
         names = Counter(t.department for t in result.tables if t.department)
         result.department = names.most_common(1)[0][0] if names else None
     result.budget_level, result.parent_department, result.level_evidence = budget_level(
-        [p.text for p in pages[:4]], result.department)
+        [p.text for p in pages[:4]], result.department
+    )
     result.units = _units(result)
     if not result.tables:  # titles over no readable table: the 说明 of a set whose tables are another PDF
         result.status, result.reason = "rejected", REASON_NO_TABLE
@@ -490,8 +546,11 @@ def _join_basic_by_function(result: ExtractionResult, problems: list[dict]) -> N
     if gpb is None or basic is None or basic.empty or "basic_total" in gpb.columns:
         return
     field_name = "basic_total" if "basic_total" in basic.columns else "total"
-    amounts = {str(r.values.get("function_code")): r.values.get(field_name) for r in basic.rows
-               if r.values.get("function_code") and isinstance(r.values.get(field_name), Decimal)}
+    amounts = {
+        str(r.values.get("function_code")): r.values.get(field_name)
+        for r in basic.rows
+        if r.values.get("function_code") and isinstance(r.values.get(field_name), Decimal)
+    }
     total = next((r.values.get(field_name) for r in basic.rows if r.kind == "total"), None)
     codes = set()
     for row in gpb.rows:
@@ -506,10 +565,17 @@ def _join_basic_by_function(result: ExtractionResult, problems: list[dict]) -> N
     gpb.columns = gpb.columns + ["basic_total"]
     missing = sorted(set(amounts) - codes)
     for code in missing:
-        problems.append(_problem("hard", basic.pages[0], TABLE_GPB_EXPENDITURE,
-                                 f"{basic.title}: code {code} has 基本支出 but no row in {gpb.title}"))
-    gpb.reading["basic_joined"] = (f"基本支出 joined by code from {basic.title} (p. {basic.pages[0]}): "
-                                   f"{len(amounts) - len(missing)} codes")
+        problems.append(
+            _problem(
+                "hard",
+                basic.pages[0],
+                TABLE_GPB_EXPENDITURE,
+                f"{basic.title}: code {code} has 基本支出 but no row in {gpb.title}",
+            )
+        )
+    gpb.reading["basic_joined"] = (
+        f"基本支出 joined by code from {basic.title} (p. {basic.pages[0]}): {len(amounts) - len(missing)} codes"
+    )
 
 
 def _units(result: ExtractionResult) -> list[str]:
@@ -550,8 +616,14 @@ def document_title(lines: list[str]) -> str | None:
 
 
 def _title_candidate(line: str) -> bool:
-    return (2 <= len(line) <= 40 and not _AMOUNT_IN_LINE.search(line) and "：" not in to_halfwidth(line)
-            and ":" not in to_halfwidth(line) and match_title(line) is None and "目录" not in line)
+    return (
+        2 <= len(line) <= 40
+        and not _AMOUNT_IN_LINE.search(line)
+        and "：" not in to_halfwidth(line)
+        and ":" not in to_halfwidth(line)
+        and match_title(line) is None
+        and "目录" not in line
+    )
 
 
 def year_from_text(text: str) -> int | None:

@@ -83,18 +83,41 @@ def unrecognised_findings(result: ExtractionResult) -> list[dict[str, Any]]:
     for u in result.unrecognised:
         if u.get("problem"):
             # hard: the reading would lose or misplace amounts of a table the warehouse keeps
-            out.append({"check_name": "extraction_problem", "severity": u.get("severity", "info"), "expected": None,
-                        "actual": None, "page": u.get("page"), "row_index": None, "table_type": u.get("table_type"),
-                        "detail": str(u["problem"])})
+            out.append(
+                {
+                    "check_name": "extraction_problem",
+                    "severity": u.get("severity", "info"),
+                    "expected": None,
+                    "actual": None,
+                    "page": u.get("page"),
+                    "row_index": None,
+                    "table_type": u.get("table_type"),
+                    "detail": str(u["problem"]),
+                }
+            )
             continue
         title = u.get("title")
         if u.get("type"):
             detail = f"table {title!r} on page {u.get('page')} ({u['type']}): recognised, recorded, not loaded"
         elif title:
-            detail = f"table {title!r} on page {u.get('page')}: no template of the national format, recorded, not loaded"
+            detail = (
+                f"table {title!r} on page {u.get('page')}: no template of the national format, recorded, not loaded"
+            )
         else:
-            detail = (f"untitled table (index {u.get('table_index')}, {u.get('rows')} rows) on page {u.get('page')} "
-                      f"after {u.get('after')!r}: recorded, not loaded")
-        out.append({"check_name": "unrecognised_table", "severity": "info", "expected": None, "actual": title,
-                    "page": u.get("page"), "row_index": None, "table_type": None, "detail": detail})
+            detail = (
+                f"untitled table (index {u.get('table_index')}, {u.get('rows')} rows) on page {u.get('page')} "
+                f"after {u.get('after')!r}: recorded, not loaded"
+            )
+        out.append(
+            {
+                "check_name": "unrecognised_table",
+                "severity": "info",
+                "expected": None,
+                "actual": title,
+                "page": u.get("page"),
+                "row_index": None,
+                "table_type": None,
+                "detail": detail,
+            }
+        )
     return out

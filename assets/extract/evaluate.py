@@ -22,8 +22,19 @@ from assets.records import ExtractedRow, ExtractedTable, ExtractionResult
 _AMOUNT = re.compile(r"^-?\d+\.\d{2}$")
 #: truth keys of a table that are not table-level facts
 _TABLE_KEYS = {"title", "unit", "pages", "empty", "rows", "note", "defect_detail"}
-_LABEL_KEYS = ("function_code", "econ_code", "unit_code", "project_code", "name", "econ_name", "project_name",
-               "income_item", "expense_item", "indicator_l3", "indicator")
+_LABEL_KEYS = (
+    "function_code",
+    "econ_code",
+    "unit_code",
+    "project_code",
+    "name",
+    "econ_name",
+    "project_name",
+    "income_item",
+    "expense_item",
+    "indicator_l3",
+    "indicator",
+)
 
 
 @dataclass
@@ -74,8 +85,7 @@ def _same(truth_value: Any, got: Any) -> bool:
     return isinstance(truth_value, str) and str(got) == truth_value
 
 
-def compare_rows(table_type: str, truth_rows: list[dict], rows: list[ExtractedRow],
-                 out: Comparison) -> CellCounts:
+def compare_rows(table_type: str, truth_rows: list[dict], rows: list[ExtractedRow], out: Comparison) -> CellCounts:
     counts = CellCounts()
     counts.truth = sum(1 for t in truth_rows for v in t.values() if is_truth_amount(v))
     counts.extracted = sum(1 for r in rows for v in r.values.values() if isinstance(v, Decimal))
@@ -85,7 +95,7 @@ def compare_rows(table_type: str, truth_rows: list[dict], rows: list[ExtractedRo
     pairs: list[tuple[int | None, int | None]] = []
     for op, a0, a1, b0, b1 in matcher.get_opcodes():
         if op == "equal":
-            pairs += list(zip(range(a0, a1), range(b0, b1)))
+            pairs += list(zip(range(a0, a1), range(b0, b1), strict=False))
         else:  # replace / delete / insert: pair what can be paired, in order
             n = max(a1 - a0, b1 - b0)
             for k in range(n):
@@ -101,7 +111,9 @@ def compare_rows(table_type: str, truth_rows: list[dict], rows: list[ExtractedRo
             continue
         want = {k: v for k, v in truth_rows[ti].items() if v != ""}  # an empty truth text is no value
         if got.kind != want.get("kind"):
-            out.differences.append(f"{table_type} row {ti}: kind {got.kind!r}, truth {want.get('kind')!r}: {_show(values)}")
+            out.differences.append(
+                f"{table_type} row {ti}: kind {got.kind!r}, truth {want.get('kind')!r}: {_show(values)}"
+            )
         for key in sorted(set(want) | set(values)):
             if key == "kind":
                 continue
@@ -127,7 +139,9 @@ def compare_document(result: ExtractionResult, truth: dict) -> Comparison:
     if "scanned" in variants or "cid_font" in variants:
         want = "scanned" if "scanned" in variants else "(cid:"
         if result.status != "rejected" or want not in (result.reason or ""):
-            out.differences.append(f"document: expected rejection mentioning {want!r}, got {result.status} {result.reason!r}")
+            out.differences.append(
+                f"document: expected rejection mentioning {want!r}, got {result.status} {result.reason!r}"
+            )
         return out
     if truth.get("doc_type") != "budget":
         if result.status != "skipped":

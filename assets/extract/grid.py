@@ -28,7 +28,6 @@ from assets.extract.printed_codes import (
     CodeCarry,
     bare_name,
     code_cell,
-    code_pattern,
     resolve_names,
     split_code_name,
 )
@@ -36,8 +35,18 @@ from assets.extract.templates import Template, canonical_path, is_title_line, lo
 from assets.records import ExtractedRow
 
 CODE_FIELDS = ("class_part", "kuan_part", "xiang_part", "function_code", "unit_code", "econ_code", "gov_econ_code")
-TEXT_FIELDS = ("name", "econ_name", "gov_econ_name", "category", "project_name", "project_unit", "unit_name", "item",
-               "year", "performance_text")
+TEXT_FIELDS = (
+    "name",
+    "econ_name",
+    "gov_econ_name",
+    "category",
+    "project_name",
+    "project_unit",
+    "unit_name",
+    "item",
+    "year",
+    "performance_text",
+)
 NAME_FIELDS = ("name", "econ_name", "item", "project_name")
 _TOTAL_NAMES = re.compile(r"^(合计|总计|本年.*合计|.*合计|.*总计|小计)$")
 #: the value of a row's code after a table's codes are resolved from names
@@ -90,7 +99,7 @@ class Built:
 
 
 def is_column_numbers(row: list[str]) -> bool:
-    """"栏次 1 2 3 …" / "** 1 2 3" rows that number the columns."""
+    """ "栏次 1 2 3 …" / "** 1 2 3" rows that number the columns."""
     cells = [c for c in (clean_text(x) for x in row) if c]
     marks = [c for c in cells if c in ("栏次", "**", "*", "甲", "乙", "丙", "栏号")]
     nums = [c for c in cells if c not in marks]
@@ -122,8 +131,15 @@ def header_row_count(cells: list[list[str]], tpl: Template | None = None) -> int
         texts = [clean_text(c) for c in row if clean_text(c)]
         if texts and n > 0 and _TOTAL_NAMES.match(texts[0]) and all(is_amount_or_blank(t) for t in texts[1:]):
             break  # a 合计 row with every amount blank: data of an empty table
-        if texts and n > 0 and (is_code(texts[0]) and len(code_text(texts[0])) >= 3 or
-                                split_code_name(texts[0], tpl.content if tpl else "function")[0]):
+        if (
+            texts
+            and n > 0
+            and (
+                is_code(texts[0])
+                and len(code_text(texts[0])) >= 3
+                or split_code_name(texts[0], tpl.content if tpl else "function")[0]
+            )
+        ):
             break
         n += 1
         if n >= 6:
@@ -132,8 +148,26 @@ def header_row_count(cells: list[list[str]], tpl: Template | None = None) -> int
 
 
 def _header_word(text: str) -> bool:
-    return any(w in text for w in ("支出", "经费", "收入", "项目", "金额", "科目", "编码", "名称", "预算", "类", "款", "项",
-                                   "合计", "单位", "年度"))
+    return any(
+        w in text
+        for w in (
+            "支出",
+            "经费",
+            "收入",
+            "项目",
+            "金额",
+            "科目",
+            "编码",
+            "名称",
+            "预算",
+            "类",
+            "款",
+            "项",
+            "合计",
+            "单位",
+            "年度",
+        )
+    )
 
 
 _FURNITURE = re.compile(r"(部门名称|编制部门|编制单位|预算单位|单位名称|单位)[:：]")
@@ -195,7 +229,7 @@ def resolve_open_cells(pieces: list[Piece]) -> list[Piece]:
         if not any(OPEN_BELOW in c for r in piece.cells for c in r):
             out.append(piece)
             continue
-        nxt = next((p for p in pieces[k + 1:] if p.cells), None)
+        nxt = next((p for p in pieces[k + 1 :] if p.cells), None)
         cells = []
         for row in piece.cells:
             new = list(row)
@@ -213,13 +247,13 @@ def _first_text_below(piece: Piece, j: int) -> str:
     for row in piece.cells:
         if j >= len(row) or is_column_numbers(row):
             continue
-        if not row_has_amount(row) and not any(split_code_name(clean_text(c), "function")[0] or is_code(c)
-                                                for c in row):
+        if not row_has_amount(row) and not any(
+            split_code_name(clean_text(c), "function")[0] or is_code(c) for c in row
+        ):
             continue  # a header row repeated on the page
         t = row[j]
         return "" if t == OPEN_BELOW else t
     return ""
-
 
 
 _GLUED_LEFT = re.compile(r"^([-(（]?[\d,，]+\.\d{1,2}[)）]?)(\D.*)$", re.S)
@@ -268,7 +302,7 @@ def join_wrapped_amount(cell: str, decimals: int = 2) -> str:
     lines = [clean_text(x) for x in split_lines(cell)]
     if len(lines) < 2:
         return cell
-    for a, b in zip(lines, lines[1:]):
+    for a, b in zip(lines, lines[1:], strict=False):
         if not re.search(r"[\d.,]$", a) or not re.match(r"^[\d.,]", b):
             return cell
     if _complete(lines[0], decimals):
@@ -322,8 +356,9 @@ def _base(name: str | None) -> str | None:
 # --------------------------------------------------------------------------- building
 
 
-def build_rows(pieces: list[Piece], tpl: Template, fiscal_year: int | None = None
-               ) -> tuple[list[ExtractedRow], list[str], dict[int, str], list[Problem]]:
+def build_rows(
+    pieces: list[Piece], tpl: Template, fiscal_year: int | None = None
+) -> tuple[list[ExtractedRow], list[str], dict[int, str], list[Problem]]:
     """Rows of a (possibly multi-page) table; returns rows, header keys, fields, problems."""
     b = build_table(pieces, tpl, fiscal_year)
     return b.rows, b.header_keys, b.field_of, b.problems
@@ -356,8 +391,9 @@ def build_table(pieces: list[Piece], tpl: Template, fiscal_year: int | None = No
         item = ""
         if item_col is not None and item_col < len(raw):
             raw, item = _with_item(raw, name_col, item_col)
-        raw = [join_wrapped_amount(c, decimals) if _is_amount_field(field_of.get(j), tpl) else c
-               for j, c in enumerate(raw)]
+        raw = [
+            join_wrapped_amount(c, decimals) if _is_amount_field(field_of.get(j), tpl) else c for j, c in enumerate(raw)
+        ]
         for sub in split_merged_row(unglue_cells(raw), field_of):
             row = _typed_row(sub, field_of, carry, problems, piece.page, row_index, tpl, fiscal_year)
             if row is None:
@@ -412,8 +448,9 @@ def _complete_cut_codes(body: list[tuple[Piece, list[str]]], field_of: dict[int,
                 row[j] = nxt[j]
 
 
-def _body_rows(pieces: list[Piece], nh: int, header_keys: list[str], ncols: int, tpl: Template
-               ) -> list[tuple[Piece, list[str]]]:
+def _body_rows(
+    pieces: list[Piece], nh: int, header_keys: list[str], ncols: int, tpl: Template
+) -> list[tuple[Piece, list[str]]]:
     """The data rows of every piece (repeated headers and column-number rows dropped), with their piece."""
     out = []
     for pi, piece in enumerate(pieces):
@@ -421,11 +458,17 @@ def _body_rows(pieces: list[Piece], nh: int, header_keys: list[str], ncols: int,
         if pi > 0:
             # a continuation page: drop its repeated header, if any
             skip = header_row_count(body, tpl)
-            if skip and ["/".join(p) for p in header_paths(body[:skip], ncols)][: len(header_keys)] == header_keys[
-                    : len(header_keys)]:
+            if (
+                skip
+                and ["/".join(p) for p in header_paths(body[:skip], ncols)][: len(header_keys)]
+                == header_keys[: len(header_keys)]
+            ):
                 body = body[skip:]
-            elif skip and not any(row_has_amount(r) for r in body[:skip]) and all(
-                    any(_header_word(clean_text(c)) for c in r) or is_column_numbers(r) for r in body[:skip]):
+            elif (
+                skip
+                and not any(row_has_amount(r) for r in body[:skip])
+                and all(any(_header_word(clean_text(c)) for c in r) or is_column_numbers(r) for r in body[:skip])
+            ):
                 body = body[skip:]
         else:
             body = body[nh:]
@@ -447,7 +490,7 @@ def _typical_decimals(body: list[tuple[Piece, list[str]]], field_of: dict[int, s
             if not _is_amount_field(field_of.get(j), tpl):
                 continue
             whole = clean_text(cell)  # an amount wrapped in its cell counts as printed whole
-            for t in ([whole] if is_amount(whole) else [clean_text(ln) for ln in split_lines(cell)]):
+            for t in [whole] if is_amount(whole) else [clean_text(ln) for ln in split_lines(cell)]:
                 if is_amount(t) and t not in ("0", "-", "—"):
                     counts[_decimals(t)] = counts.get(_decimals(t), 0) + 1
     return max(counts, key=counts.get) if counts else 2
@@ -530,12 +573,23 @@ def _code_column_cell(cell: str, fld: str, content: str) -> tuple[str, str]:
 
 def _printed_as_text(text: str, cells: list[str], j: int, field_of: dict[int, str], tpl: Template) -> bool:
     """The cell's text is also printed in a text or code column of the row (a name spilled into an amount)."""
-    return any(text == clean_text(c) for i, c in enumerate(cells)
-               if i != j and tpl.role(_base(field_of.get(i) or "")) in ("text", "unit", "code", "code_part"))
+    return any(
+        text == clean_text(c)
+        for i, c in enumerate(cells)
+        if i != j and tpl.role(_base(field_of.get(i) or "")) in ("text", "unit", "code", "code_part")
+    )
 
 
-def _amount_cell(cells: list[str], j: int, fld: str, field_of: dict[int, str], tpl: Template,
-                 problems: list[Problem], page: int, row_index: int) -> Decimal | None:
+def _amount_cell(
+    cells: list[str],
+    j: int,
+    fld: str,
+    field_of: dict[int, str],
+    tpl: Template,
+    problems: list[Problem],
+    page: int,
+    row_index: int,
+) -> Decimal | None:
     """An amount column's cell: its amount, or None (unreadable text is a finding unless the row prints it
     as text too)."""
     t = clean_text(cells[j])
@@ -543,13 +597,17 @@ def _amount_cell(cells: list[str], j: int, fld: str, field_of: dict[int, str], t
         return parse_amount(t)
     except AmountError as exc:
         if t and not _printed_as_text(t, cells, j, field_of, tpl):
-            problems.append(Problem(SOFT if not loaded_field(tpl, fld) else HARD, page,
-                                    f"page {page} row {row_index}: {fld}: {exc}"))
+            problems.append(
+                Problem(
+                    SOFT if not loaded_field(tpl, fld) else HARD, page, f"page {page} row {row_index}: {fld}: {exc}"
+                )
+            )
         return None
 
 
-def _read_cells(cells: list[str], field_of: dict[int, str], tpl: Template, problems: list[Problem], page: int,
-                row_index: int) -> tuple[dict[str, object], list[str], dict[str, str]]:
+def _read_cells(
+    cells: list[str], field_of: dict[int, str], tpl: Template, problems: list[Problem], page: int, row_index: int
+) -> tuple[dict[str, object], list[str], dict[str, str]]:
     """The row's cells by the role of their field: ``(values, labels, parts)``: the values by field, the text
     printed in code columns ("合计" merged over 类|款|项), and the 类|款|项 parts."""
     values: dict[str, object] = {}
@@ -581,8 +639,14 @@ def _read_cells(cells: list[str], field_of: dict[int, str], tpl: Template, probl
     return values, labels, parts
 
 
-def _set_code_and_name(values: dict[str, object], parts: dict[str, str], labels: list[str], carry: CodeCarry,
-                       tpl: Template, name_field: str) -> None:
+def _set_code_and_name(
+    values: dict[str, object],
+    parts: dict[str, str],
+    labels: list[str],
+    carry: CodeCarry,
+    tpl: Template,
+    name_field: str,
+) -> None:
     """The code: split 类|款|项 parts, a code column, or a code printed in front of the name; the name: the
     text printed in code columns when no name column says it."""
     content, code_field = tpl.content, tpl.code_field
@@ -601,8 +665,16 @@ def _set_code_and_name(values: dict[str, object], parts: dict[str, str], labels:
         values[code_field] = ""
 
 
-def _typed_row(cells: list[str], field_of: dict[int, str], carry: CodeCarry, problems: list[Problem], page: int,
-               row_index: int, tpl: Template, fiscal_year: int | None) -> ExtractedRow | None:
+def _typed_row(
+    cells: list[str],
+    field_of: dict[int, str],
+    carry: CodeCarry,
+    problems: list[Problem],
+    page: int,
+    row_index: int,
+    tpl: Template,
+    fiscal_year: int | None,
+) -> ExtractedRow | None:
     code_field = tpl.code_field
     name_field = "econ_name" if code_field == "econ_code" else "name"
     values, labels, parts = _read_cells(cells, field_of, tpl, problems, page, row_index)
@@ -620,8 +692,9 @@ def _typed_row(cells: list[str], field_of: dict[int, str], carry: CodeCarry, pro
     return ExtractedRow(page=page, row_index=row_index, values=values, kind=kind, raw=list(cells))
 
 
-def _row_kind(values: dict, code: str, name: str, unit_text: str, has_amount: bool, tpl: Template,
-              fiscal_year: int | None) -> str:
+def _row_kind(
+    values: dict, code: str, name: str, unit_text: str, has_amount: bool, tpl: Template, fiscal_year: int | None
+) -> str:
     year_text = str(values.get("year") or "")
     yk = _year_kind(year_text, fiscal_year) if year_text else None
     if yk in ("prior", "change"):
@@ -654,8 +727,9 @@ def _row_kind(values: dict, code: str, name: str, unit_text: str, has_amount: bo
 # --------------------------------------------------------------------------- after all rows
 
 
-def _resolve_uncoded(rows: list[ExtractedRow], tpl: Template, year: int | None, problems: list[Problem],
-                     extra: dict) -> None:
+def _resolve_uncoded(
+    rows: list[ExtractedRow], tpl: Template, year: int | None, problems: list[Problem], extra: dict
+) -> None:
     """Rows of a function/economic table printed without codes: resolved by name through the year's
     catalog when the whole table prints none; a coded table's uncoded detail row is a finding."""
     if tpl.content not in ("function", "economic"):
@@ -665,8 +739,13 @@ def _resolve_uncoded(rows: list[ExtractedRow], tpl: Template, year: int | None, 
     data = [r for r in rows if r.kind == "detail"]
     if not data:
         return
-    if not _row_label(data[0], nf) and not data[0].values.get(cf) and not any(r.kind == "total" for r in rows) and \
-            rows and rows[0] is data[0]:
+    if (
+        not _row_label(data[0], nf)
+        and not data[0].values.get(cf)
+        and not any(r.kind == "total" for r in rows)
+        and rows
+        and rows[0] is data[0]
+    ):
         data[0].kind = "total"  # the first row, amounts only (a 合计 printed without its label)
         data = data[1:]
         if not data:
@@ -681,7 +760,7 @@ def _resolve_uncoded(rows: list[ExtractedRow], tpl: Template, year: int | None, 
     if not any(res.code for res in resolved):
         return  # rows of units or projects, not of the classification: nothing to resolve
     unresolved = []
-    for r, res in zip(data, resolved):
+    for r, res in zip(data, resolved, strict=False):
         if res.code:
             r.values[cf] = res.code
             r.values["code_printed"] = False
@@ -689,8 +768,14 @@ def _resolve_uncoded(rows: list[ExtractedRow], tpl: Template, year: int | None, 
             unresolved.append((r, res))
     extra["codes"] = "resolved from names (no codes printed)"
     for r, res in unresolved:
-        problems.append(Problem(HARD, r.page, f"page {r.page} row {r.row_index}: {r.values.get(nf)!r}: no code "
-                                f"printed and the name does not resolve in the {year} catalog ({res.how})"))
+        problems.append(
+            Problem(
+                HARD,
+                r.page,
+                f"page {r.page} row {r.row_index}: {r.values.get(nf)!r}: no code "
+                f"printed and the name does not resolve in the {year} catalog ({res.how})",
+            )
+        )
 
 
 def _uncoded_units(rows: list[ExtractedRow], tpl: Template, problems: list[Problem], extra: dict) -> None:
@@ -699,25 +784,46 @@ def _uncoded_units(rows: list[ExtractedRow], tpl: Template, problems: list[Probl
     identity decides; otherwise a finding (the row cannot be placed in the classification)."""
     cf = tpl.code_field
     nf = "econ_name" if cf == "econ_code" else "name"
-    uncoded = [i for i, r in enumerate(rows) if r.kind == "detail" and not r.values.get(cf)
-               and any(isinstance(v, Decimal) and v != 0 for v in r.values.values())]
+    uncoded = [
+        i
+        for i, r in enumerate(rows)
+        if r.kind == "detail"
+        and not r.values.get(cf)
+        and any(isinstance(v, Decimal) and v != 0 for v in r.values.values())
+    ]
     decided = []
     for n, i in enumerate(uncoded):
-        end = next((k for k in uncoded[n + 1:]), len(rows))
+        end = next((k for k in uncoded[n + 1 :]), len(rows))
         end = next((k for k in range(i + 1, end) if rows[k].kind == "total"), end)
-        below = [r for r in rows[i + 1:end] if r.kind == "detail" and len(str(r.values.get(cf) or "")) in (5, 7)
-                 and not any(len(str(o.values.get(cf) or "")) > len(str(r.values.get(cf))) and
-                             str(o.values.get(cf)).startswith(str(r.values.get(cf))) for o in rows[i + 1:end])]
+        below = [
+            r
+            for r in rows[i + 1 : end]
+            if r.kind == "detail"
+            and len(str(r.values.get(cf) or "")) in (5, 7)
+            and not any(
+                len(str(o.values.get(cf) or "")) > len(str(r.values.get(cf)))
+                and str(o.values.get(cf)).startswith(str(r.values.get(cf)))
+                for o in rows[i + 1 : end]
+            )
+        ]
         key = _first_key(rows[i])
         if key and below and _sums_to(rows[i].values[key], [r.values.get(key) for r in below]):
             rows[i].kind = "unit"
-            decided.append(f"{_row_label(rows[i], nf)} (page {rows[i].page}) = the sum of the {len(below)} rows "
-                           "under it: a unit's row")
+            decided.append(
+                f"{_row_label(rows[i], nf)} (page {rows[i].page}) = the sum of the {len(below)} rows "
+                "under it: a unit's row"
+            )
             continue
         r = rows[i]
-        problems.append(Problem(HARD, r.page, f"page {r.page} row {r.row_index}: {_row_label(r, nf) or '(no name)'}: "
-                                "a row with amounts but no code in a table that prints codes (not the sum of the "
-                                "rows under it either)"))
+        problems.append(
+            Problem(
+                HARD,
+                r.page,
+                f"page {r.page} row {r.row_index}: {_row_label(r, nf) or '(no name)'}: "
+                "a row with amounts but no code in a table that prints codes (not the sum of the "
+                "rows under it either)",
+            )
+        )
     if decided:
         extra["unit_rows"] = decided
 
@@ -762,8 +868,10 @@ def _economic_extensions(rows: list[ExtractedRow], tpl: Template) -> None:
 
 def _mark_subtotals(rows: list[ExtractedRow]) -> None:
     """类 (3) and 款 (5) rows with children below them are subtotals, not details."""
-    codes = [str(r.values.get("function_code") or r.values.get("econ_code") or "") if r.kind == "detail" else ""
-             for r in rows]
+    codes = [
+        str(r.values.get("function_code") or r.values.get("econ_code") or "") if r.kind == "detail" else ""
+        for r in rows
+    ]
     for i, code in enumerate(codes):
         if rows[i].kind != "detail" or len(code) not in (3, 5):
             continue
@@ -815,8 +923,9 @@ def _total_by_identity(rows: list[ExtractedRow], extra: dict) -> None:
         first.kind = "total"
         for r in same:
             r.kind = "detail" if r.kind == "detail" else r.kind
-        extra["total_row"] = (f"the first row is the total: {first.values[key]} = the sum of the {len(same)} rows "
-                              "below it")
+        extra["total_row"] = (
+            f"the first row is the total: {first.values[key]} = the sum of the {len(same)} rows below it"
+        )
 
 
 #: what a spending table's 合计 adds up: 基本支出 (or its parts) and 项目支出, and maybe the other spending columns
@@ -846,8 +955,10 @@ def _decide_total_components(rows: list[ExtractedRow], fields: set[str], extra: 
     with_extras, without = holds(core + extras), holds(core)
     chosen = core + extras if with_extras >= without else core
     extra["total_components"] = chosen
-    extra["total_identity"] = (f"合计 = {' + '.join(chosen)}: holds on {max(with_extras, without)} of {len(data)} rows "
-                               f"(with {', '.join(extras)}: {with_extras}; without: {without})")
+    extra["total_identity"] = (
+        f"合计 = {' + '.join(chosen)}: holds on {max(with_extras, without)} of {len(data)} rows "
+        f"(with {', '.join(extras)}: {with_extras}; without: {without})"
+    )
 
 
 def _one_total(rows: list[ExtractedRow]) -> None:
@@ -898,8 +1009,14 @@ def _label_field(label: str, tpl: Template) -> str | None:
     return name if name and tpl.role(_base(name)) == "amount" else None
 
 
-def _transposed_rows(body: list[tuple[Piece, list[str]]], field_of: dict[int, str], paths: list[list[str]],
-                     tpl: Template, fiscal_year: int | None, problems: list[Problem]) -> list[ExtractedRow]:
+def _transposed_rows(
+    body: list[tuple[Piece, list[str]]],
+    field_of: dict[int, str],
+    paths: list[list[str]],
+    tpl: Template,
+    fiscal_year: int | None,
+    problems: list[Problem],
+) -> list[ExtractedRow]:
     """One row of the table's fields from a table printed one row per item: each item's amount from the
     column of the type's fund (一般公共预算), else the 合计 column."""
     value_col = None
@@ -917,7 +1034,7 @@ def _transposed_rows(body: list[tuple[Piece, list[str]]], field_of: dict[int, st
     values: dict[str, object] = {}
     pages = []
     raws = []
-    for (piece, raw), label in zip(body, labels):
+    for (piece, raw), label in zip(body, labels, strict=False):
         fld = _label_field(label, tpl)
         if fld is None or value_col is None or value_col >= len(raw):
             continue
@@ -935,8 +1052,9 @@ def _transposed_rows(body: list[tuple[Piece, list[str]]], field_of: dict[int, st
     if not any(v is not None for k, v in values.items() if k != "item"):
         return []
     values = {k: v for k, v in values.items() if v is not None and k != "item"}
-    return [ExtractedRow(page=pages[0] if pages else body[0][0].page, row_index=0, values=values, kind="total",
-                         raw=raws)]
+    return [
+        ExtractedRow(page=pages[0] if pages else body[0][0].page, row_index=0, values=values, kind="total", raw=raws)
+    ]
 
 
 # --------------------------------------------------------------------------- never lose data silently
@@ -954,8 +1072,14 @@ def _nonzero_amount(cell: str) -> bool:
     return False
 
 
-def _check_unmapped(body: list[tuple[Piece, list[str]]], field_of: dict[int, str], paths: list[list[str]],
-                    tpl: Template, problems: list[Problem], transposed: bool = False) -> None:
+def _check_unmapped(
+    body: list[tuple[Piece, list[str]]],
+    field_of: dict[int, str],
+    paths: list[list[str]],
+    tpl: Template,
+    problems: list[Problem],
+    transposed: bool = False,
+) -> None:
     """A column printing amounts that maps to no field, or a table printing amounts none of whose
     columns maps to a field of the warehouse: a hard problem naming the page (never an empty table)."""
     if transposed:
@@ -968,16 +1092,34 @@ def _check_unmapped(body: list[tuple[Piece, list[str]]], field_of: dict[int, str
         pages = sorted({p.page for p, r in body if j < len(r) and _nonzero_amount(r[j])})
         if pages:
             head = "/".join(paths[j]) if j < len(paths) and paths[j] else f"column {j + 1} (no header)"
-            problems.append(Problem(HARD, pages[0], f"{tpl.name}: column {head!r} prints amounts (page "
-                                    f"{', '.join(map(str, pages))}) but maps to no field: its amounts would be lost"))
+            problems.append(
+                Problem(
+                    HARD,
+                    pages[0],
+                    f"{tpl.name}: column {head!r} prints amounts (page "
+                    f"{', '.join(map(str, pages))}) but maps to no field: its amounts would be lost",
+                )
+            )
     if any(_nonzero_amount(c) for _, r in body for c in r):
         page = body[0][0].page if body else None
         if not loaded:
-            problems.append(Problem(HARD, page, f"{tpl.name}: the table prints amounts but none of its columns maps "
-                                    "to a field (header not understood): nothing would be loaded"))
+            problems.append(
+                Problem(
+                    HARD,
+                    page,
+                    f"{tpl.name}: the table prints amounts but none of its columns maps "
+                    "to a field (header not understood): nothing would be loaded",
+                )
+            )
             return
         mapped = set(field_of.values())
         for alternatives in tpl.requires:
             if not any(a in mapped for a in alternatives):
-                problems.append(Problem(HARD, page, f"{tpl.name}: no column read as {' or '.join(alternatives)} "
-                                        f"(header {['/'.join(p) for p in paths]}): the table's amounts would be wrong"))
+                problems.append(
+                    Problem(
+                        HARD,
+                        page,
+                        f"{tpl.name}: no column read as {' or '.join(alternatives)} "
+                        f"(header {['/'.join(p) for p in paths]}): the table's amounts would be wrong",
+                    )
+                )

@@ -96,8 +96,9 @@ def page_chars(path: str | Path, numbers: list[int] | None = None) -> dict[int, 
     return out
 
 
-def page_lines(path: str | Path, numbers: list[int] | None = None,
-               chars: dict[int, list[Char]] | None = None) -> dict[int, list[Line]]:
+def page_lines(
+    path: str | Path, numbers: list[int] | None = None, chars: dict[int, list[Char]] | None = None
+) -> dict[int, list[Line]]:
     """Printed lines of some pages (all when ``numbers`` is None), top-down, from pdfium's char boxes."""
     chars = chars if chars is not None else page_chars(path, numbers)
     return {n: group_lines(cs) for n, cs in chars.items()}
@@ -152,8 +153,9 @@ def refill_cells(piece: Piece, chars: list[Char]) -> Piece:
     cells = [[text.get(find((i, j)), "") for j in range(len(cols))] for i in range(len(rows))]
     # columns merging data cells down their group (a header's merged cells do not count)
     data = [i for i, row in enumerate(cells) if row_has_amount(row)]
-    vmerged = frozenset(j for i in data for j, (_, from_above) in enumerate(piece.spans[i])
-                        if from_above and i - 1 in data)
+    vmerged = frozenset(
+        j for i in data for j, (_, from_above) in enumerate(piece.spans[i]) if from_above and i - 1 in data
+    )
     return replace(piece, cells=cells, vmerged=vmerged)
 
 
@@ -170,8 +172,9 @@ def _cell_text(chars: list[Char]) -> str:
     return "\n".join(" ".join(p.text for p in sorted(parts, key=lambda p: p.x0)) for parts in out)
 
 
-def _displayed(box: tuple[float, float, float, float], turn: int, width: float, height: float
-               ) -> tuple[float, float, float, float]:
+def _displayed(
+    box: tuple[float, float, float, float], turn: int, width: float, height: float
+) -> tuple[float, float, float, float]:
     """A char box of the unrotated page in the coordinates of the page as displayed (``/Rotate``
     applied, as camelot reports its tables): a landscape table page is often a portrait page turned 90°."""
     left, bottom, right, top = box
@@ -193,8 +196,10 @@ def group_lines(chars: list[Char] | list[tuple[str, float, float, float, float]]
     for c in sorted(map(Char._make, chars), key=lambda c: -(c.bottom + c.top) / 2):
         # the char overlaps the line so far by half the smaller height: flat glyphs ("一", "、") and
         # quotes (“三公”) have boxes far thinner than the line, and off its centre
-        k = next((k for k in range(len(rows) - 1, max(len(rows) - 4, -1), -1)
-                  if _overlap(extent[k], (c.bottom, c.top))), None)
+        k = next(
+            (k for k in range(len(rows) - 1, max(len(rows) - 4, -1), -1) if _overlap(extent[k], (c.bottom, c.top))),
+            None,
+        )
         if k is not None:
             rows[k].append(c)
             extent[k][0] = min(extent[k][0], c.bottom)
@@ -206,7 +211,7 @@ def group_lines(chars: list[Char] | list[tuple[str, float, float, float, float]]
     # a row started by a quote mark and the row of its line's other chars are one line
     merged: list[list] = []
     merged_extent: list[list[float]] = []
-    for row, ext in sorted(zip(rows, extent), key=lambda re_: -re_[1][1]):
+    for row, ext in sorted(zip(rows, extent, strict=False), key=lambda re_: -re_[1][1]):
         if merged and _overlap(merged_extent[-1], (ext[0], ext[1])):
             merged[-1].extend(row)
             merged_extent[-1] = [min(merged_extent[-1][0], ext[0]), max(merged_extent[-1][1], ext[1])]
@@ -233,8 +238,13 @@ def _overlap(a: list[float] | tuple[float, float], b: tuple[float, float]) -> bo
 
 
 def _line(run: list[Char]) -> Line:
-    return Line("".join(c.ch for c in run), max(c.top for c in run), min(c.bottom for c in run),
-                min(c.left for c in run), max(c.right for c in run))
+    return Line(
+        "".join(c.ch for c in run),
+        max(c.top for c in run),
+        min(c.bottom for c in run),
+        min(c.left for c in run),
+        max(c.right for c in run),
+    )
 
 
 #: titles of published tables no template knows (recorded as unrecognised, with their page)
@@ -268,8 +278,11 @@ def find_titles(lines: list[Line]) -> list[Title]:
         found = title_of(line.text)
         if found is None and i + 1 < len(lines):
             nxt = lines[i + 1]
-            if (len(clean_text(nxt.text)) <= 8 and line.bottom - nxt.top < 1.5 * line.height
-                    and not clean_text(line.text).endswith("表")):
+            if (
+                len(clean_text(nxt.text)) <= 8
+                and line.bottom - nxt.top < 1.5 * line.height
+                and not clean_text(line.text).endswith("表")
+            ):
                 joined = title_of(line.text + nxt.text)
                 if joined is not None:
                     titles.append(Title(joined[0], joined[1], line.top, nxt.bottom))
@@ -311,8 +324,14 @@ def split_at_titles(piece: Piece, titles: list[Title]) -> list[Piece]:
     for idx in parts:
         if not idx:
             continue
-        out.append(replace(piece, cells=[piece.cells[i] for i in idx], rows_y=[piece.rows_y[i] for i in idx],
-                           bbox=(piece.bbox[0], piece.rows_y[idx[-1]][1], piece.bbox[2], piece.rows_y[idx[0]][0])))
+        out.append(
+            replace(
+                piece,
+                cells=[piece.cells[i] for i in idx],
+                rows_y=[piece.rows_y[i] for i in idx],
+                bbox=(piece.bbox[0], piece.rows_y[idx[-1]][1], piece.bbox[2], piece.rows_y[idx[0]][0]),
+            )
+        )
     return out
 
 
@@ -362,7 +381,7 @@ def _heads(title: Title, piece: Piece) -> bool:
         return False
     key = header_text(title.text)
     cells = "".join(header_text(c) for c in piece.cells[row]) if row < len(piece.cells) else ""
-    return bool(key) and key in cells and not any(row_has_amount(r) for r in piece.cells[:row + 1])
+    return bool(key) and key in cells and not any(row_has_amount(r) for r in piece.cells[: row + 1])
 
 
 def align_columns(piece: Piece, ref: Piece) -> Piece | None:

@@ -89,8 +89,10 @@ class CodeCarry:
 # --------------------------------------------------------------------------- names → codes
 
 
-_ORDINAL = re.compile(r"^(?:其中[:：]?)?\s*(?:[一二三四五六七八九十百]+[、.．]|[(（][一二三四五六七八九十百]+[)）]|"
-                      r"\d{1,2}[、.．)）]|[(（]\d{1,2}[)）])\s*")
+_ORDINAL = re.compile(
+    r"^(?:其中[:：]?)?\s*(?:[一二三四五六七八九十百]+[、.．]|[(（][一二三四五六七八九十百]+[)）]|"
+    r"\d{1,2}[、.．)）]|[(（]\d{1,2}[)）])\s*"
+)
 
 
 def bare_name(name: str) -> str:
@@ -124,8 +126,14 @@ def resolve_names(names: list[str], amounts: list, content: str, year: int | Non
             codes |= set(catalog.codes_named(n[:-2]))
         else:
             codes |= set(catalog.codes_named(n + "支出"))
-        hits = sorted(c for c in codes if len(c) == level_len and (parent is None or c.startswith(parent))
-                      and catalog.lookup(c, year) is not None and c.startswith(scheme))
+        hits = sorted(
+            c
+            for c in codes
+            if len(c) == level_len
+            and (parent is None or c.startswith(parent))
+            and catalog.lookup(c, year) is not None
+            and c.startswith(scheme)
+        )
         return hits
 
     if content == "economic":
@@ -153,8 +161,11 @@ def resolve_names(names: list[str], amounts: list, content: str, year: int | Non
         elif as_class and len(as_class) == 1 and not as_kuan and not as_xiang:
             choice = ("class", as_class[0])
         if choice is None:
-            how = "unknown name" if not (as_class or as_kuan or as_xiang) else "ambiguous: " + ", ".join(
-                as_class + as_kuan + as_xiang)
+            how = (
+                "unknown name"
+                if not (as_class or as_kuan or as_xiang)
+                else "ambiguous: " + ", ".join(as_class + as_kuan + as_xiang)
+            )
             out.append(Resolution(None, None, how))
             continue
         level, code = choice
@@ -174,7 +185,7 @@ def _adds_up(i: int, amounts: list, names: list[str]) -> bool:
     if own is None:
         return False
     total = Decimal(0)
-    for a in amounts[i + 1:]:
+    for a in amounts[i + 1 :]:
         if a is None:
             continue
         total += a

@@ -16,8 +16,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+
 from assets.extract.cells import header_text, to_halfwidth
 from warehouse_schema import registry
+
 #: a title must score this much for its type to be taken from it
 MIN_TITLE_SCORE = 3
 
@@ -72,7 +74,7 @@ class Pattern:
         if not self._word_matches(len(self.words) - 1, *leaf) or any(w in x for w in self.forbidden for x in leaf):
             return 0
         k = len(self.words) - 2
-        for seg in reversed(list(zip(path[:-1], printed[:-1]))):
+        for seg in reversed(list(zip(path[:-1], printed[:-1], strict=False))):
             if k < 0:
                 break
             if self._word_matches(k, *seg):
@@ -219,24 +221,42 @@ def load_templates() -> tuple[Template, ...]:
             for name, f in (spec.get("fields") or {}).items()
         )
         columns = tuple(
-            ColumnRule(field=r["field"], all=tuple(r.get("all", ())), none=tuple(r.get("none", ())),
-                       last=r.get("last"), in_last=tuple(r.get("in_last", ())))
+            ColumnRule(
+                field=r["field"],
+                all=tuple(r.get("all", ())),
+                none=tuple(r.get("none", ())),
+                last=r.get("last"),
+                in_last=tuple(r.get("in_last", ())),
+            )
             for r in spec.get("columns", ())
         )
-        facts = tuple(FactRule(field=r["field"], label=tuple(r["label"]), value=r.get("value", "amount"))
-                      for r in spec.get("facts", ()))
-        out.append(Template(
-            key=key, name=spec["name"], kind=spec.get("kind", "grid"),
-            title_weights=_weights(spec.get("title")), header_weights=_weights(spec.get("header")),
-            content=spec.get("content", "none"), unique=bool(spec.get("unique", False)),
-            demote_to=spec.get("demote_to"),
-            subject=frozenset(header_text(w) for w in spec.get("subject", ())),
-            fields=fields, fund=spec.get("fund"), one_total=bool(spec.get("one_total", False)),
-            transposable=bool(spec.get("transposable", False)), fact_table=spec.get("fact_table"),
-            requires=tuple(tuple(r.split("|")) for r in spec.get("requires", ())),
-            columns=columns, facts=facts, fill_down=tuple(spec.get("fill_down", ())),
-            amount_fields=tuple(spec.get("amount_fields", ())),
-        ))
+        facts = tuple(
+            FactRule(field=r["field"], label=tuple(r["label"]), value=r.get("value", "amount"))
+            for r in spec.get("facts", ())
+        )
+        out.append(
+            Template(
+                key=key,
+                name=spec["name"],
+                kind=spec.get("kind", "grid"),
+                title_weights=_weights(spec.get("title")),
+                header_weights=_weights(spec.get("header")),
+                content=spec.get("content", "none"),
+                unique=bool(spec.get("unique", False)),
+                demote_to=spec.get("demote_to"),
+                subject=frozenset(header_text(w) for w in spec.get("subject", ())),
+                fields=fields,
+                fund=spec.get("fund"),
+                one_total=bool(spec.get("one_total", False)),
+                transposable=bool(spec.get("transposable", False)),
+                fact_table=spec.get("fact_table"),
+                requires=tuple(tuple(r.split("|")) for r in spec.get("requires", ())),
+                columns=columns,
+                facts=facts,
+                fill_down=tuple(spec.get("fill_down", ())),
+                amount_fields=tuple(spec.get("amount_fields", ())),
+            )
+        )
     return tuple(out)
 
 
@@ -251,8 +271,10 @@ def template(key: str) -> Template:
 
 _TITLE_TAIL = re.compile(r"表(\(.*\))?$")
 #: numbering and year in front of a title: "表5：", "公开08表", "五、", "2026年", "(一)"
-_TITLE_PREFIX = re.compile(r"^(?:公开\s*\d+\s*表|表\s*\d+\s*[:：、.．]?|表[一二三四五六七八九十]+(?:\s*[:：、.．]|\s|(?=\d))|"
-                           r"附表\s*\d*[:：]?|[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[、.．])\s*")
+_TITLE_PREFIX = re.compile(
+    r"^(?:公开\s*\d+\s*表|表\s*\d+\s*[:：、.．]?|表[一二三四五六七八九十]+(?:\s*[:：、.．]|\s|(?=\d))|"
+    r"附表\s*\d*[:：]?|[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十\d]+[)）]|\d+[、.．])\s*"
+)
 _CONTINUED = re.compile(r"[(（]?续(表)?[)）]?$|^续表")
 
 
@@ -361,8 +383,11 @@ def canonical_path(path: list[str], tpl: Template | None = None, fiscal_year: in
     if not words and fund is not None:
         words, printed = [_FUND_WORD[fund]], [_FUND_WORD[fund]]
         fund = None
-    pairs = [(w, p) for w, p in zip(words, printed)
-             if w not in v.noise and p not in v.noise and not (tpl is not None and (w in tpl.subject or p in tpl.subject))]
+    pairs = [
+        (w, p)
+        for w, p in zip(words, printed, strict=False)
+        if w not in v.noise and p not in v.noise and not (tpl is not None and (w in tpl.subject or p in tpl.subject))
+    ]
     if not pairs and words:
         pairs = [(words[-1], printed[-1])]
     # a wrapper group named as a total, and a total leaf under a group (the group's own total)

@@ -10,9 +10,8 @@ repeated on every row (``fill_down``), amounts are parsed exactly.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
-
 from dataclasses import replace
+from decimal import Decimal
 
 from assets.extract.cells import AmountError, clean_text, header_text, parse_amount
 from assets.extract.grid import Piece
@@ -59,7 +58,7 @@ def read_facts(head: list[list[str]], tpl: Template) -> dict[str, object]:
                 continue
             for i, cell in enumerate(cells):
                 if all(w in header_text(cell) for w in rule.label):
-                    rest = cells[i + 1:]
+                    rest = cells[i + 1 :]
                     if rule.value == "amount":
                         value = next((a for a in (_amount(c) for c in rest) if a is not None), None)
                     else:
@@ -70,8 +69,9 @@ def read_facts(head: list[list[str]], tpl: Template) -> dict[str, object]:
     return facts
 
 
-def _record_values(raw: list[str], field_of: dict[int, str], tpl: Template, problems: list[str],
-                   where: str) -> dict[str, object]:
+def _record_values(
+    raw: list[str], field_of: dict[int, str], tpl: Template, problems: list[str], where: str
+) -> dict[str, object]:
     """A record row's values by field: amounts (an unreadable one is a problem) and non-empty texts."""
     values: dict[str, object] = {}
     for j, cell in enumerate(raw):
@@ -130,8 +130,16 @@ def build_text_table(pieces: list[Piece], tpl: Template) -> tuple[list[Extracted
             kind = _kind(values, tpl)
             if kind == "text" and previous.get("_kind") == "text":
                 _fill_down(values, previous, tpl)
-            rows.append(ExtractedRow(page=piece.page, row_index=idx, values=values, kind=kind, raw=list(raw),
-                                     table_index=piece.table_index))
+            rows.append(
+                ExtractedRow(
+                    page=piece.page,
+                    row_index=idx,
+                    values=values,
+                    kind=kind,
+                    raw=list(raw),
+                    table_index=piece.table_index,
+                )
+            )
             previous = dict(values, _kind=kind)
             idx += 1
     if not field_of:
@@ -151,8 +159,15 @@ def _complete_cut_merges(pieces: list[Piece], tpl: Template) -> list[Piece]:
     for k in range(len(pieces) - 1):
         piece = pieces[k]
         rows = [r for r in piece.cells if any(clean_text(c) for c in r)]
-        nxt = next((r for p in pieces[k + 1:] for r in p.cells if any(clean_text(c) for c in r)
-                    and not is_column_header(r, tpl)), None)
+        nxt = next(
+            (
+                r
+                for p in pieces[k + 1 :]
+                for r in p.cells
+                if any(clean_text(c) for c in r) and not is_column_header(r, tpl)
+            ),
+            None,
+        )
         if not rows or nxt is None:
             continue
         last = rows[-1]

@@ -157,14 +157,18 @@ def _header_rows(first: list[list[str]]) -> int:
 def _without_repeated_header(body: list[list[str]], header_words: set[str]) -> list[list[str]]:
     """A continuation page's body without its repeated header rows (the first page's header words)."""
     k = 0
-    while k < min(len(body), 4) and is_header_row(body[k]) and all(
-            clean_text(c) in header_words for c in body[k] if clean_text(c)):
+    while (
+        k < min(len(body), 4)
+        and is_header_row(body[k])
+        and all(clean_text(c) in header_words for c in body[k] if clean_text(c))
+    ):
         k += 1
     return body[k:]
 
 
-def _join_cut_row(body: list[list[str]], rows: list[ExtractedRow], page: int,
-                  fields: dict[int, str]) -> list[list[str]]:
+def _join_cut_row(
+    body: list[list[str]], rows: list[ExtractedRow], page: int, fields: dict[int, str]
+) -> list[list[str]]:
     """The page break cut a row ("八、社会保障和就" | "业支出", "当 年 收 入" | "小计"): the tail printed
     first on the continuation page is joined to the previous row's labels; returns the rest of the body."""
     if not (body and rows and rows[-1].page != page and _rest_of_row(body[0], rows[-1], fields)):
@@ -176,16 +180,16 @@ def _join_cut_row(body: list[list[str]], rows: list[ExtractedRow], page: int,
     return body[1:]
 
 
-def _side_amount(cell: str, raw: list[str], fld: str, fields: dict[int, str], problems: list[str],
-                 where: str) -> Decimal | None:
+def _side_amount(
+    cell: str, raw: list[str], fld: str, fields: dict[int, str], problems: list[str], where: str
+) -> Decimal | None:
     """An amount cell of a side; unreadable text is a problem unless it copies a label of the row."""
     try:
         return parse_amount(clean_text(cell))
     except AmountError as exc:
         # a label merged over the item and amount columns ("当年支出小计" spanning 功能分类's
         # 名称 and 金额), copied into each by camelot: not an amount, not a problem
-        if not any(clean_text(cell) == clean_text(c) for i, c in enumerate(raw)
-                   if fields.get(i, "").endswith("_item")):
+        if not any(clean_text(cell) == clean_text(c) for i, c in enumerate(raw) if fields.get(i, "").endswith("_item")):
             problems.append(f"{where}: {fld}: {exc}")
         return None
 
@@ -234,7 +238,15 @@ def build_two_sided(pieces: list[Piece]) -> tuple[list[ExtractedRow], list[str],
                 continue
             items = [v for k, v in values.items() if k.endswith("_item")]
             kind = "total" if any(_TOTAL.match(str(v)) for v in items) else "detail"
-            rows.append(ExtractedRow(page=piece.page, row_index=idx, values=values, kind=kind, raw=list(raw),
-                                     table_index=piece.table_index))
+            rows.append(
+                ExtractedRow(
+                    page=piece.page,
+                    row_index=idx,
+                    values=values,
+                    kind=kind,
+                    raw=list(raw),
+                    table_index=piece.table_index,
+                )
+            )
             idx += 1
     return rows, [fields.get(j, "") for j in range(ncols)], problems

@@ -15,7 +15,7 @@ that function is not there, so a camelot upgrade degrades to the slower fallback
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 #: a filled path at most this thick (PDF points) is a rule (camelot's own limit for thin filled rectangles)
 THIN = 1.5
@@ -42,7 +42,7 @@ def path_rules(points: list[tuple[float, float]], *, filled: bool, stroked: bool
     if not stroked:
         return []
     out: list[Segment] = []
-    for (ax, ay), (bx, by) in zip(points, points[1:]):
+    for (ax, ay), (bx, by) in zip(points, points[1:], strict=False):
         long_enough = abs(ax - bx) > THIN or abs(ay - by) > THIN
         if long_enough and (abs(ax - bx) <= ALIGNED or abs(ay - by) <= ALIGNED):
             out.append((ax, ay, bx, by))
@@ -53,8 +53,11 @@ def _curve_rules(objects: Iterable, curve_type: type) -> list[Segment]:
     out: list[Segment] = []
     for obj in objects:
         if type(obj) is curve_type:  # LTLine and LTRect (subclasses) are camelot's own business
-            out.extend(path_rules(list(obj.pts), filled=bool(getattr(obj, "fill", False)),
-                                  stroked=bool(getattr(obj, "stroke", False))))
+            out.extend(
+                path_rules(
+                    list(obj.pts), filled=bool(getattr(obj, "fill", False)), stroked=bool(getattr(obj, "stroke", False))
+                )
+            )
     return out
 
 

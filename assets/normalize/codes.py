@@ -18,10 +18,11 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Literal
 
 CATALOG_DIR = Path(__file__).resolve().parent / "catalogs"
 
@@ -136,9 +137,7 @@ class CodeEntry:
     def valid_in(self, year: int | None) -> bool:
         if year is None:
             return True
-        return (self.valid_from is None or year >= self.valid_from) and (
-            self.valid_to is None or year <= self.valid_to
-        )
+        return (self.valid_from is None or year >= self.valid_from) and (self.valid_to is None or year <= self.valid_to)
 
 
 @dataclass(frozen=True)
@@ -212,7 +211,7 @@ class _CodeCatalog:
         for e in entries:
             self._by_code.setdefault(e.code, []).append(e)
         for v in self._by_code.values():
-            v.sort(key=lambda e: (e.valid_from or 0))
+            v.sort(key=lambda e: e.valid_from or 0)
         self._by_name: dict[str, set[str]] = {}
         for e in self:
             self._by_name.setdefault(normalize_name(e.name), set()).add(e.code)
@@ -282,11 +281,11 @@ class FunctionCatalog(_CodeCatalog):
     def successors(self, code: str) -> list[CrosswalkLink]:
         """Crosswalk links leaving ``code`` (renamed/moved/split/merged)."""
         c = normalize_code(code)
-        return [l for l in self.crosswalk_links if l.old_code == c]
+        return [lk for lk in self.crosswalk_links if lk.old_code == c]
 
     def predecessors(self, code: str) -> list[CrosswalkLink]:
         c = normalize_code(code)
-        return [l for l in self.crosswalk_links if l.new_code == c]
+        return [lk for lk in self.crosswalk_links if lk.new_code == c]
 
     def crosswalk(self, code: str, from_year: int, to_year: int) -> list[str]:
         """Codes that ``code`` as used in ``from_year`` corresponds to in ``to_year``
@@ -296,18 +295,20 @@ class FunctionCatalog(_CodeCatalog):
             return []
         current = {c}
         if to_year >= from_year:
-            for link in sorted(self.crosswalk_links, key=lambda l: l.new_valid_from or 0):
+            for link in sorted(self.crosswalk_links, key=lambda lk: lk.new_valid_from or 0):
                 if link.new_valid_from and from_year < link.new_valid_from <= to_year and link.old_code in current:
                     current = (current - {link.old_code}) | {
-                        l.new_code for l in self.crosswalk_links
-                        if l.old_code == link.old_code and l.new_valid_from == link.new_valid_from
+                        lk.new_code
+                        for lk in self.crosswalk_links
+                        if lk.old_code == link.old_code and lk.new_valid_from == link.new_valid_from
                     }
         else:
-            for link in sorted(self.crosswalk_links, key=lambda l: -(l.new_valid_from or 0)):
+            for link in sorted(self.crosswalk_links, key=lambda lk: -(lk.new_valid_from or 0)):
                 if link.new_valid_from and to_year < link.new_valid_from <= from_year and link.new_code in current:
                     olds = {
-                        l.old_code for l in self.crosswalk_links
-                        if l.new_code == link.new_code and l.new_valid_from == link.new_valid_from
+                        lk.old_code
+                        for lk in self.crosswalk_links
+                        if lk.new_code == link.new_code and lk.new_valid_from == link.new_valid_from
                     }
                     current = (current - {link.new_code}) | olds if link.relation != "split" else current | olds
         return sorted(current)
@@ -328,13 +329,15 @@ class EconCatalog(_CodeCatalog):
         (机关, 501–504), ``institution`` (事业单位, 505/506) or ``any`` (all candidates)."""
         c = normalize_code(dept_code)
         out = []
-        for l in self.links:
-            if l.dept_code != c:
+        for lk in self.links:
+            if lk.dept_code != c:
                 continue
-            if year is not None and not ((l.valid_from is None or year >= l.valid_from) and (l.valid_to is None or year <= l.valid_to)):
+            if year is not None and not (
+                (lk.valid_from is None or year >= lk.valid_from) and (lk.valid_to is None or year <= lk.valid_to)
+            ):
                 continue
-            if unit_kind == "any" or l.unit_kind in (unit_kind, "any"):
-                out.append(l.gov_code)
+            if unit_kind == "any" or lk.unit_kind in (unit_kind, "any"):
+                out.append(lk.gov_code)
         return sorted(set(out))
 
     def correspondence_ok(self, dept_code: str, gov_code: str, unit_kind: UnitKind = "any") -> bool:
@@ -342,7 +345,7 @@ class EconCatalog(_CodeCatalog):
         return normalize_code(gov_code) in self.gov_codes_for(dept_code, unit_kind)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_function_catalog(catalog_dir: str | None = None) -> FunctionCatalog:
     d = Path(catalog_dir) if catalog_dir else CATALOG_DIR
     links = [
@@ -359,7 +362,7 @@ def load_function_catalog(catalog_dir: str | None = None) -> FunctionCatalog:
     return FunctionCatalog(_entries_from_csv(d / "function_codes.csv"), links)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_econ_catalog(catalog_dir: str | None = None) -> EconCatalog:
     d = Path(catalog_dir) if catalog_dir else CATALOG_DIR
     links = [
@@ -438,9 +441,14 @@ def check_code(
         if parent is not None and not siblings:
             # a well-formed code under a known 类/款 that the catalog (the codes observed so far) does not
             # list, named like no other code of that parent: kept as printed, reported for the catalog
-            return CodeCheck(norm, "unlisted", None, pname,
-                             f"code not in the catalog, under {parent.code} {parent.name}: kept as printed" + hint,
-                             year)
+            return CodeCheck(
+                norm,
+                "unlisted",
+                None,
+                pname,
+                f"code not in the catalog, under {parent.code} {parent.name}: kept as printed" + hint,
+                year,
+            )
         return CodeCheck(norm, "unknown_code", None, pname, "code not in catalog" + hint, year)
     entry = catalog.lookup(norm, year)
     if entry is None:
@@ -487,7 +495,7 @@ class RevenueCategory:
     matched_alias: str | None = field(default=None, compare=False)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_revenue_categories(catalog_dir: str | None = None) -> tuple[RevenueCategory, ...]:
     d = Path(catalog_dir) if catalog_dir else CATALOG_DIR
     return tuple(
@@ -502,9 +510,7 @@ def load_revenue_categories(catalog_dir: str | None = None) -> tuple[RevenueCate
     )
 
 
-_ENUM_PREFIX = re.compile(
-    r"^(?:[一二三四五六七八九十]+[、.．]|\(?[一二三四五六七八九十]+\)|\d+[、.．)]|\(\d+\)|[①-⑳])"
-)
+_ENUM_PREFIX = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|\(?[一二三四五六七八九十]+\)|\d+[、.．)]|\(\d+\)|[①-⑳])")
 _OF_WHICH = re.compile(r"^其中[:：]?")
 
 
@@ -525,7 +531,7 @@ def classify_revenue(label: str | None) -> RevenueCategory | None:
         m = _OF_WHICH.match(s)
         if m:
             of_which = True
-            s = s[m.end():]
+            s = s[m.end() :]
         s = _ENUM_PREFIX.sub("", s)
         if s == before:
             break
@@ -538,7 +544,7 @@ def classify_revenue(label: str | None) -> RevenueCategory | None:
             a = normalize_name(alias)
             if s == a:
                 return replace(cat, of_which=of_which, matched_alias=alias)
-            if s.startswith(a) and len(a) >= 4 and "支出" not in s[len(a):]:
+            if s.startswith(a) and len(a) >= 4 and "支出" not in s[len(a) :]:
                 if best is None or len(a) > best[0]:
                     best = (len(a), cat, alias)
     if best:

@@ -66,7 +66,7 @@ def normalize_department_name(
     s = _LEADING_UNIT_CODE.sub("", s)
     for prefix in region_prefixes(region_name):
         if s.startswith(prefix) and len(s) - len(prefix) >= _MIN_REMAINING:
-            s = s[len(prefix):]
+            s = s[len(prefix) :]
             break
     if strip_own_unit:
         s2 = _OWN_UNIT.sub("", s)

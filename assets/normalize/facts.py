@@ -25,6 +25,7 @@ from warehouse_schema import registry
 
 UNIT_FACTORS = {"元": Decimal(1), "万元": Decimal(10000), "千元": Decimal(1000), "亿元": Decimal(100000000)}
 
+
 @dataclass
 class NormalizedDocument:
     document_sha256: str
@@ -68,7 +69,9 @@ def carry_unit(rows: list[dict[str, Any]], name_key: str) -> None:
             rec["unit_name"] = rec.get("unit_name") or name
 
 
-_ORDINAL_PREFIX = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十]+[)）]|\d+[、.．)）]|[(（]\d+[)）])")
+_ORDINAL_PREFIX = re.compile(
+    r"^(?:[一二三四五六七八九十]+[、.．]|[(（][一二三四五六七八九十]+[)）]|\d+[、.．)）]|[(（]\d+[)）])"
+)
 
 
 def expense_label_class(label: str | None, year: int | None) -> tuple[str | None, str | None]:
@@ -103,9 +106,25 @@ _TARGET = re.compile(
     r"(?P<num>[-+]?\d+(?:\.\d+)?)(?P<unit>[^\d]{0,8})$"
 )
 _OPERATORS = {
-    "≥": ">=", ">=": ">=", "不低于": ">=", "不少于": ">=", "不小于": ">=", "大于等于": ">=", "达到": ">=",
-    "≤": "<=", "<=": "<=", "不高于": "<=", "不超过": "<=", "不大于": "<=", "小于等于": "<=",
-    ">": ">", "大于": ">", "<": "<", "小于": "<", "=": "=", "约": "≈",
+    "≥": ">=",
+    ">=": ">=",
+    "不低于": ">=",
+    "不少于": ">=",
+    "不小于": ">=",
+    "大于等于": ">=",
+    "达到": ">=",
+    "≤": "<=",
+    "<=": "<=",
+    "不高于": "<=",
+    "不超过": "<=",
+    "不大于": "<=",
+    "小于等于": "<=",
+    ">": ">",
+    "大于": ">",
+    "<": "<",
+    "小于": "<",
+    "=": "=",
+    "约": "≈",
 }
 
 
@@ -127,8 +146,9 @@ def parse_target(text: str | None) -> tuple[str | None, Decimal | None, str | No
     return op, Decimal(m.group("num")), unit
 
 
-def code_findings(doc: str, rows: list[dict[str, Any]], code_key: str, name_key: str, year: int | None,
-                  table_names: dict[str, str]) -> list[dict[str, Any]]:
+def code_findings(
+    doc: str, rows: list[dict[str, Any]], code_key: str, name_key: str, year: int | None, table_names: dict[str, str]
+) -> list[dict[str, Any]]:
     """Each printed code checked against the catalog for the document's year.
 
     A known code with a variant name is accepted (recorded as an ``info``
@@ -227,9 +247,9 @@ DERIVATIONS: dict[str, Callable[[RowContext, registry.FactColumn], Any]] = {
     "unit_name": lambda ctx, column: ctx.values.get(column.reads[0]) or ctx.row.unit,
     "code_printed": _code_printed,
     "basic_total": _basic_total,
-    "revenue_category": lambda ctx, column: (c.key if (c := _income_category(ctx, column)[0]) else None),
-    "fund_source": lambda ctx, column: (c.fund_source if (c := _income_category(ctx, column)[0]) else None),
-    "income_kind": lambda ctx, column: (c.kind if (c := _income_category(ctx, column)[0]) else None),
+    "revenue_category": lambda ctx, column: c.key if (c := _income_category(ctx, column)[0]) else None,
+    "fund_source": lambda ctx, column: c.fund_source if (c := _income_category(ctx, column)[0]) else None,
+    "income_kind": lambda ctx, column: c.kind if (c := _income_category(ctx, column)[0]) else None,
     "is_of_which": _is_of_which,
     "expense_kind": lambda ctx, column: _expense(ctx, column)[0],
     "class_code": lambda ctx, column: _expense(ctx, column)[1],
@@ -241,8 +261,10 @@ DERIVATIONS: dict[str, Callable[[RowContext, registry.FactColumn], Any]] = {
 
 def _has_indicator(row: ExtractedRow) -> bool:
     v = row.values
-    return any(v.get(f) for f in ("indicator_l1", "indicator_type", "indicator_l3", "indicator", "project_code",
-                                  "project_name"))
+    return any(
+        v.get(f)
+        for f in ("indicator_l1", "indicator_type", "indicator_l3", "indicator", "project_code", "project_name")
+    )
 
 
 #: row filter name (registry ``rows:``) → which printed rows are read (before the columns are built)

@@ -53,9 +53,7 @@ def _read(name: str) -> list[dict[str, str]]:
 def _tables() -> tuple[dict[str, Region], dict[str, Region], dict[str, Region], dict[str, Region]]:
     provinces = {r["code"]: r["name"] for r in _read("admin-divisions-provinces.csv")}
     cities = {r["code"]: (r["name"], r["provinceCode"]) for r in _read("admin-divisions-cities.csv")}
-    prov_regions = {
-        c + "0000": Region(c + "0000", n, None, n, "province") for c, n in provinces.items()
-    }
+    prov_regions = {c + "0000": Region(c + "0000", n, None, n, "province") for c, n in provinces.items()}
     city_regions: dict[str, Region] = {}
     for c, (n, pc) in cities.items():
         if n in _MUNICIPAL_PLACEHOLDERS:

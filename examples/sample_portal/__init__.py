@@ -18,7 +18,7 @@ CLI: ``python -m examples.sample_portal build --out DIR [--base-url URL] [--corp
 from __future__ import annotations
 
 from .corpus import COUNTIES, build_corpus, corpus_specs
-from .model import Document, DocSpec, generate_document, seed_document
+from .model import DocSpec, Document, generate_document, seed_document
 from .portal import DEFAULT_BASE_URL, build_portal
 
 
@@ -41,12 +41,23 @@ def render_document(doc: Document, pdf_path, truth_path=None) -> dict:
 
         tables = build_tables(doc)
         pages = render_pdf(doc, pdf_path, tables)
-    truth = document_truth(doc, tables, pages, file=Path(pdf_path).name,
-                           page_count=len(pdfium.PdfDocument(str(pdf_path))))
+    truth = document_truth(
+        doc, tables, pages, file=Path(pdf_path).name, page_count=len(pdfium.PdfDocument(str(pdf_path)))
+    )
     if truth_path:
         write_truth(truth, truth_path)
     return truth
 
 
-__all__ = ["COUNTIES", "DEFAULT_BASE_URL", "DocSpec", "Document", "build_corpus", "build_portal",
-           "corpus_specs", "generate_document", "render_document", "seed_document"]
+__all__ = [
+    "COUNTIES",
+    "DEFAULT_BASE_URL",
+    "DocSpec",
+    "Document",
+    "build_corpus",
+    "build_portal",
+    "corpus_specs",
+    "generate_document",
+    "render_document",
+    "seed_document",
+]

@@ -63,7 +63,7 @@ XLSX_VARIANTS = {
 XLSX_UNSUPPORTED = {"scanned", "cid_font"}
 DEFECTS = {
     "wrong_total": "the 合计 row's 合计 of the 一般公共预算支出预算表 is printed 1.00 万元 (123.45 元) too high; "
-                   "see tables.gpb_expenditure.defect_detail",
+    "see tables.gpb_expenditure.defect_detail",
 }
 
 
@@ -88,16 +88,30 @@ _NAMES = {c: COUNTIES[c].region_name for c in COUNTIES}
 
 def doc_spec(region: str, dept: str, code: str, year: int, profile: str, *variants: str, **kw) -> DocSpec:
     """A document of a county's department (its name prefixed with the county's) with its layout variants."""
-    return DocSpec(region_code=region, region_name=_NAMES[region], department=f"{_NAMES[region]}{dept}",
-                   unit_code=code, fiscal_year=year, profile=profile, variants=list(variants), **kw)
+    return DocSpec(
+        region_code=region,
+        region_name=_NAMES[region],
+        department=f"{_NAMES[region]}{dept}",
+        unit_code=code,
+        fiscal_year=year,
+        profile=profile,
+        variants=list(variants),
+        **kw,
+    )
 
 
 _s = doc_spec  # the short name the corpus lists below are written with
 
 
 AGRI_UNITS = ["伊川县农业农村局机关", "伊川县农业技术推广中心", "伊川县动物疫病预防控制中心", "伊川县农村经营管理站"]
-EDU_UNITS_YC = ["伊川县教育局机关", "伊川县第一高级中学", "伊川县实验小学", "伊川县城关镇中心幼儿园",
-                "伊川县教育技术装备中心", "伊川县招生办公室"]
+EDU_UNITS_YC = [
+    "伊川县教育局机关",
+    "伊川县第一高级中学",
+    "伊川县实验小学",
+    "伊川县城关镇中心幼儿园",
+    "伊川县教育技术装备中心",
+    "伊川县招生办公室",
+]
 EDU_UNITS_MJ = ["孟津区教育局机关", "孟津区第一高级中学", "孟津区实验小学", "孟津区实验幼儿园", "孟津区教师进修学校"]
 
 
@@ -117,25 +131,62 @@ def xlsx_specs() -> list[DocSpec | str]:
     return [
         SEED_XLSX,
         _x(YC, "政务服务中心", "106", 2023, "gov_service", "column_numbers", target_total=114_601 * 10_000),
-        _x(YC, "农业农村局", "112", 2023, "agriculture", "unit_yuan", "project_single", "amounts_wrapped",
-           attachment_name="opaque", sub_units=AGRI_UNITS),
-        _x(YC, "农业农村局", "112", 2024, "agriculture", "codes_tree", "multipage_repeat_title",
-           sub_units=AGRI_UNITS),
+        _x(
+            YC,
+            "农业农村局",
+            "112",
+            2023,
+            "agriculture",
+            "unit_yuan",
+            "project_single",
+            "amounts_wrapped",
+            attachment_name="opaque",
+            sub_units=AGRI_UNITS,
+        ),
+        _x(YC, "农业农村局", "112", 2024, "agriculture", "codes_tree", "multipage_repeat_title", sub_units=AGRI_UNITS),
         _x(XA, "教育局", "203", 2024, "education", "codes_joined", "zero_dash", "title_numbered", scale=1.5),
         _x(XA, "文化广电和旅游局", "208", 2024, "culture", "title_total", "zero_zero", defects=["wrong_total"]),
         _x(YC, "政务服务中心", "106", 2023, "gov_service", doc_type="final_accounts"),
-        _x(YC, "教育局", "203", 2024, "education", "codes_merged", "multipage_no_header", scale=1.2,
-           sub_units=EDU_UNITS_YC),
-        _x(MJ, "教育局", "203", 2024, "education", "codes_tree", "codes_own_level", "multipage_repeat_header",
-           sub_units=EDU_UNITS_MJ),
+        _x(
+            YC,
+            "教育局",
+            "203",
+            2024,
+            "education",
+            "codes_merged",
+            "multipage_no_header",
+            scale=1.2,
+            sub_units=EDU_UNITS_YC,
+        ),
+        _x(
+            MJ,
+            "教育局",
+            "203",
+            2024,
+            "education",
+            "codes_tree",
+            "codes_own_level",
+            "multipage_repeat_header",
+            sub_units=EDU_UNITS_MJ,
+        ),
         _x(LC, "农业农村局", "112", 2024, "agriculture", "header_codes_low", "wrapped_names", "no_unit_code"),
         _x(YC, "城市管理局", "125", 2023, "urban", "zero_emdash", "unit_yuan", "codes_merged"),
         _x(LC, "统计局", "131", 2023, "statistics", "zero_dash", "portrait", "project_single", "header_synonyms"),
         _x(YC, "统计局", "131", 2025, "statistics", "landscape", "no_unit_code"),
         _x(YC, "城市管理局", "125", 2024, "urban", "wrapped_names", "title_no_year", "fullwidth", "wan_separators"),
         _x(XA, "生态环境分局", "140", 2024, "environment", "codes_tree", "codes_merged", "zero_zero"),
-        _x(MJ, "政务服务中心", "106", 2024, "gov_service", "codes_merged", "header_codes_low", "unit_yuan",
-           "multipage_repeat_header", sub_units=["孟津区政务服务中心", "孟津区大数据服务中心", "孟津区公共资源交易中心"]),
+        _x(
+            MJ,
+            "政务服务中心",
+            "106",
+            2024,
+            "gov_service",
+            "codes_merged",
+            "header_codes_low",
+            "unit_yuan",
+            "multipage_repeat_header",
+            sub_units=["孟津区政务服务中心", "孟津区大数据服务中心", "孟津区公共资源交易中心"],
+        ),
     ]
 
 
@@ -157,13 +208,20 @@ def corpus_specs(name: str = "small") -> list[DocSpec | str]:
     small: list[DocSpec | str] = [
         SEED,
         _s(YC, "政务服务中心", "106", 2023, "gov_service", target_total=114_601 * 10_000),
-        _s(YC, "农业农村局", "112", 2023, "agriculture", "unit_yuan", attachment_name="opaque",
-           sub_units=AGRI_UNITS),
-        _s(YC, "农业农村局", "112", 2024, "agriculture", "codes_tree", "multipage_repeat_header",
-           sub_units=AGRI_UNITS),
+        _s(YC, "农业农村局", "112", 2023, "agriculture", "unit_yuan", attachment_name="opaque", sub_units=AGRI_UNITS),
+        _s(YC, "农业农村局", "112", 2024, "agriculture", "codes_tree", "multipage_repeat_header", sub_units=AGRI_UNITS),
         _s(XA, "教育局", "203", 2024, "education", "codes_joined", "zero_dash", "title_numbered", scale=1.5),
-        _s(XA, "文化广电和旅游局", "208", 2024, "culture", "title_total", "zero_zero",
-           defects=["wrong_total"], attachment_name="opaque"),
+        _s(
+            XA,
+            "文化广电和旅游局",
+            "208",
+            2024,
+            "culture",
+            "title_total",
+            "zero_zero",
+            defects=["wrong_total"],
+            attachment_name="opaque",
+        ),
         _s(YC, "政务服务中心", "106", 2023, "gov_service", doc_type="final_accounts"),
     ]
     if name == "small":
@@ -196,8 +254,16 @@ def corpus_specs(name: str = "small") -> list[DocSpec | str]:
         _s(MJ, "教育局", "203", 2024, "education", "codes_tree", "multipage_repeat_header", sub_units=EDU_UNITS_MJ),
         _s(MJ, "文化广电和旅游局", "208", 2025, "culture", "title_numbered", "portrait"),
         _s(MJ, "统计局", "131", 2022, "statistics", "zero_emdash", "fullwidth"),
-        _s(MJ, "政务服务中心", "106", 2024, "gov_service", "multipage_no_header", "codes_tree",
-           sub_units=["孟津区政务服务中心", "孟津区大数据服务中心", "孟津区公共资源交易中心"]),
+        _s(
+            MJ,
+            "政务服务中心",
+            "106",
+            2024,
+            "gov_service",
+            "multipage_no_header",
+            "codes_tree",
+            sub_units=["孟津区政务服务中心", "孟津区大数据服务中心", "孟津区公共资源交易中心"],
+        ),
     ]
 
 
@@ -243,6 +309,7 @@ def build_corpus(name: str = "small") -> list[Document]:
         return build_corpus("full") + build_corpus("xlsx")
     specs = corpus_specs(name)
     seeds = {SEED: seed_document, SEED_XLSX: seed_xlsx_document}
+
     # generate in year order so a document can quote its predecessor's total
     def is_seed(spec: DocSpec | str) -> bool:
         return isinstance(spec, str)
@@ -265,5 +332,14 @@ def build_corpus(name: str = "small") -> list[Document]:
     return [docs[i] for i in range(len(specs))]
 
 
-__all__ = ["COUNTIES", "DEFECTS", "VARIANTS", "XLSX_VARIANTS", "County", "build_corpus", "corpus_specs",
-           "seed_xlsx_document", "WAN"]
+__all__ = [
+    "COUNTIES",
+    "DEFECTS",
+    "VARIANTS",
+    "XLSX_VARIANTS",
+    "County",
+    "build_corpus",
+    "corpus_specs",
+    "seed_xlsx_document",
+    "WAN",
+]

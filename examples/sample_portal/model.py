@@ -246,44 +246,79 @@ def seed_document() -> Document:
         FuncRow("2101199", "其他行政事业单位医疗支出", wages=_w("0.70")),
     ]
     projects = [
-        Project("2024年保安保洁、免费邮寄复印等补充经费", "其他运转类", _w("207.00"), "2010306",
-                "41032924000000005208",
-                [("产出指标", "保障政务中心正常运转", "正常维护"),
-                 ("产出指标", "制定工作人员管理制度", "≥31个"),
-                 ("产出指标", "为群众和企业提供基本证照类材料的免费复印服务", "100%"),
-                 ("效益指标", "通过实施，提高财务管理水平", "完成要求"),
-                 ("满意度指标", "增强企业和群众获得感、满意度", "≥99%")]),
-        Project("2024年系统建设与运维", "其他运转类", _w("29.00"), "2010306",
-                "41032923000000138701",
-                [("成本指标", "严格控制预算成本", "厉行节约"),
-                 ("产出指标", "16条专线内网", "16条"),
-                 ("产出指标", "硬件采购（维护）数量", "≥160套"),
-                 ("效益指标", "群众享受“办理行政许可和公共服务事项”应用支撑大平台的各项便捷服务", "100%"),
-                 ("满意度指标", "服务对象满意度", "≥98%")]),
+        Project(
+            "2024年保安保洁、免费邮寄复印等补充经费",
+            "其他运转类",
+            _w("207.00"),
+            "2010306",
+            "41032924000000005208",
+            [
+                ("产出指标", "保障政务中心正常运转", "正常维护"),
+                ("产出指标", "制定工作人员管理制度", "≥31个"),
+                ("产出指标", "为群众和企业提供基本证照类材料的免费复印服务", "100%"),
+                ("效益指标", "通过实施，提高财务管理水平", "完成要求"),
+                ("满意度指标", "增强企业和群众获得感、满意度", "≥99%"),
+            ],
+        ),
+        Project(
+            "2024年系统建设与运维",
+            "其他运转类",
+            _w("29.00"),
+            "2010306",
+            "41032923000000138701",
+            [
+                ("成本指标", "严格控制预算成本", "厉行节约"),
+                ("产出指标", "16条专线内网", "16条"),
+                ("产出指标", "硬件采购（维护）数量", "≥160套"),
+                ("效益指标", "群众享受“办理行政许可和公共服务事项”应用支撑大平台的各项便捷服务", "100%"),
+                ("满意度指标", "服务对象满意度", "≥98%"),
+            ],
+        ),
     ]
     econ_seed = [
-        ("30107", "50501", "17.60"), ("30113", "50103", "71.75"), ("30112", "50102", "4.90"),
-        ("30110", "50102", "46.43"), ("30103", "50101", "0.56"), ("30102", "50101", "8.54"),
-        ("30108", "50102", "100.39"), ("30199", "50199", "570.51"), ("30101", "50101", "58.67"),
-        ("30228", "50201", "6.66"), ("30201", "50201", "10.56"), ("30229", "50201", "9.33"),
-        ("30301", "50905", "0.60"), ("30399", "50999", "2.75"),
+        ("30107", "50501", "17.60"),
+        ("30113", "50103", "71.75"),
+        ("30112", "50102", "4.90"),
+        ("30110", "50102", "46.43"),
+        ("30103", "50101", "0.56"),
+        ("30102", "50101", "8.54"),
+        ("30108", "50102", "100.39"),
+        ("30199", "50199", "570.51"),
+        ("30101", "50101", "58.67"),
+        ("30228", "50201", "6.66"),
+        ("30201", "50201", "10.56"),
+        ("30229", "50201", "9.33"),
+        ("30301", "50905", "0.60"),
+        ("30399", "50999", "2.75"),
     ]
     econ = [EconRow(c, ECON_NAMES[c], g, GOV_ECON_NAMES[g], _w(a)) for c, g, a in econ_seed]
     doc = Document(
         doc_id="410329-2024-106",
-        region_code="410329", region_name="伊川县", prefecture="洛阳市", fiscal_year=2024,
-        department="伊川县政务服务中心", unit_code="106", unit_kind="institution",
+        region_code="410329",
+        region_name="伊川县",
+        prefecture="洛阳市",
+        fiscal_year=2024,
+        department="伊川县政务服务中心",
+        unit_code="106",
+        unit_kind="institution",
         units=[Unit("106", "伊川县政务服务中心", rows, projects)],
-        econ_rows=econ, three_public=None,
+        econ_rows=econ,
+        three_public=None,
         variants=["seed", "codes_split", "zero_blank", "landscape_wide"],
-        prev_total=_w("1146.01"), prev_gpb=_w("1165.01"),
+        prev_total=_w("1146.01"),
+        prev_gpb=_w("1165.01"),
         duties=SEED_DUTIES,
         structure="伊川县政务服务中心无所属预算单位，部门预算包括：办公室、政务大厅管理股、业务协调股的预算。",
         annual_goal="以“便民、高效、廉洁、公开”为宗旨，以提高群众获得感、满意度为导向，强化服务意识，提高办事效率，拧紧责任链条，努力打通服务群众“最后一公里”，各项工作实现新突破。",
         narrative_overrides={
             "change_pct": "0.65",
             "change_reason": "经费压减",
-            "fiscal_paragraph": "伊川县政务服务中心 2024 年一般公共预算收支预算 1145.25 万元，政府性基金收支预算 0 万元。与 2023 年相比，一般公共预算收支预算减少 19.76 万元，下降 1.73%，主要原因：人员经费支出减少；政府性基金收支预算减少 81 万元，下降 100%，主要原因：减少政府性基金支出。",
+            "fiscal_paragraph": (
+                "伊川县政务服务中心 2024 年一般公共预算收支预算 1145.25 万元，"
+                "政府性基金收支预算 0 万元。与 2023 年相比，一般公共预算收支预算减少 19.76 万元，"
+                "下降 1.73%，主要原因：人员经费支出减少；政府性基金收支预算减少 81 万元，"
+                "下降 100%，主要原因：减少政府性基金支出。"
+            ),
             "operating_funds": "1145.25",
         },
         published="2024-03-15",
@@ -314,54 +349,115 @@ class DeptProfile:
 
 PROFILES: dict[str, DeptProfile] = {
     "gov_service": DeptProfile(
-        "2010306", ["2010306", "2010399"],
-        [("{y}年保安保洁、免费邮寄复印等补充经费", "其他运转类"), ("{y}年系统建设与运维", "其他运转类"),
-         ("{y}年政务服务大厅窗口人员劳务派遣经费", "特定目标类")],
-        ["负责县级政务服务大厅的日常管理和考核。", "负责县级政务服务平台的建设、管理和运行维护。",
-         "承担全县审批服务电子监察工作。", "完成上级交办的其它工作。"], unit_kind="institution"),
+        "2010306",
+        ["2010306", "2010399"],
+        [
+            ("{y}年保安保洁、免费邮寄复印等补充经费", "其他运转类"),
+            ("{y}年系统建设与运维", "其他运转类"),
+            ("{y}年政务服务大厅窗口人员劳务派遣经费", "特定目标类"),
+        ],
+        [
+            "负责县级政务服务大厅的日常管理和考核。",
+            "负责县级政务服务平台的建设、管理和运行维护。",
+            "承担全县审批服务电子监察工作。",
+            "完成上级交办的其它工作。",
+        ],
+        unit_kind="institution",
+    ),
     "agriculture": DeptProfile(
-        "2130101", ["2130199", "2130104"],
-        [("{y}年高标准农田建设前期工作经费", "特定目标类"), ("{y}年农业技术推广及培训经费", "特定目标类"),
-         ("{y}年动物疫病防控专项经费", "特定目标类"), ("{y}年机关运转补充经费", "其他运转类")],
-        ["贯彻落实党中央关于“三农”工作的方针政策和决策部署。", "统筹研究和组织实施全县“三农”工作的发展战略、中长期规划、重大政策。",
-         "负责种植业、畜牧业、渔业、农垦、农业机械化等农业各产业的监督管理。", "完成县委、县政府交办的其他任务。"]),
+        "2130101",
+        ["2130199", "2130104"],
+        [
+            ("{y}年高标准农田建设前期工作经费", "特定目标类"),
+            ("{y}年农业技术推广及培训经费", "特定目标类"),
+            ("{y}年动物疫病防控专项经费", "特定目标类"),
+            ("{y}年机关运转补充经费", "其他运转类"),
+        ],
+        [
+            "贯彻落实党中央关于“三农”工作的方针政策和决策部署。",
+            "统筹研究和组织实施全县“三农”工作的发展战略、中长期规划、重大政策。",
+            "负责种植业、畜牧业、渔业、农垦、农业机械化等农业各产业的监督管理。",
+            "完成县委、县政府交办的其他任务。",
+        ],
+    ),
     "education": DeptProfile(
-        "2050101", ["2050201", "2050202", "2050299"],
-        [("{y}年学前教育生均公用经费", "特定目标类"), ("{y}年义务教育阶段家庭经济困难学生生活补助", "特定目标类"),
-         ("{y}年中小学校舍维修改造经费", "特定目标类"), ("{y}年教师培训经费", "其他运转类"),
-         ("{y}年教育信息化建设与运维经费", "其他运转类")],
-        ["贯彻执行国家、省、市教育工作方针、政策和法规。", "统筹规划和指导全县各级各类教育的发展。",
-         "负责全县教育经费的统筹管理。", "完成县委、县政府交办的其他任务。"],
-        extra_codes=["2050201", "2050202", "2050203"]),
+        "2050101",
+        ["2050201", "2050202", "2050299"],
+        [
+            ("{y}年学前教育生均公用经费", "特定目标类"),
+            ("{y}年义务教育阶段家庭经济困难学生生活补助", "特定目标类"),
+            ("{y}年中小学校舍维修改造经费", "特定目标类"),
+            ("{y}年教师培训经费", "其他运转类"),
+            ("{y}年教育信息化建设与运维经费", "其他运转类"),
+        ],
+        [
+            "贯彻执行国家、省、市教育工作方针、政策和法规。",
+            "统筹规划和指导全县各级各类教育的发展。",
+            "负责全县教育经费的统筹管理。",
+            "完成县委、县政府交办的其他任务。",
+        ],
+        extra_codes=["2050201", "2050202", "2050203"],
+    ),
     "culture": DeptProfile(
-        "2070101", ["2070109", "2070199"],
-        [("{y}年送戏下乡及群众文化活动经费", "特定目标类"), ("{y}年文物保护和非遗传承经费", "特定目标类"),
-         ("{y}年旅游宣传推介经费", "其他运转类")],
-        ["贯彻落实党的文化工作方针政策。", "统筹规划全县文化事业、文化产业和旅游业发展。",
-         "负责全县文物保护和非物质文化遗产保护工作。", "完成县委、县政府交办的其他任务。"]),
+        "2070101",
+        ["2070109", "2070199"],
+        [
+            ("{y}年送戏下乡及群众文化活动经费", "特定目标类"),
+            ("{y}年文物保护和非遗传承经费", "特定目标类"),
+            ("{y}年旅游宣传推介经费", "其他运转类"),
+        ],
+        [
+            "贯彻落实党的文化工作方针政策。",
+            "统筹规划全县文化事业、文化产业和旅游业发展。",
+            "负责全县文物保护和非物质文化遗产保护工作。",
+            "完成县委、县政府交办的其他任务。",
+        ],
+    ),
     "hrss": DeptProfile(
-        "2080101", ["2080199"],
+        "2080101",
+        ["2080199"],
         [("{y}年就业创业服务专项经费", "特定目标类"), ("{y}年劳动保障监察经费", "其他运转类")],
-        ["贯彻执行人力资源和社会保障事业发展规划、政策。", "负责促进就业工作。",
-         "统筹建立覆盖城乡的社会保障体系。", "完成县委、县政府交办的其他任务。"]),
+        [
+            "贯彻执行人力资源和社会保障事业发展规划、政策。",
+            "负责促进就业工作。",
+            "统筹建立覆盖城乡的社会保障体系。",
+            "完成县委、县政府交办的其他任务。",
+        ],
+    ),
     "urban": DeptProfile(
-        "2120101", ["2120104", "2120199"],
-        [("{y}年城市环境卫生保洁经费", "特定目标类"), ("{y}年城管执法车辆运行经费", "其他运转类"),
-         ("{y}年市政设施维护经费", "特定目标类")],
-        ["负责城市管理和综合行政执法工作。", "负责市容环境卫生管理。", "负责市政公用设施的维护管理。",
-         "完成县委、县政府交办的其他任务。"]),
+        "2120101",
+        ["2120104", "2120199"],
+        [
+            ("{y}年城市环境卫生保洁经费", "特定目标类"),
+            ("{y}年城管执法车辆运行经费", "其他运转类"),
+            ("{y}年市政设施维护经费", "特定目标类"),
+        ],
+        [
+            "负责城市管理和综合行政执法工作。",
+            "负责市容环境卫生管理。",
+            "负责市政公用设施的维护管理。",
+            "完成县委、县政府交办的其他任务。",
+        ],
+    ),
     "statistics": DeptProfile(
-        "2010501", ["2010502"],
+        "2010501",
+        ["2010502"],
         [("{y}年统计调查专项经费", "特定目标类"), ("{y}年经济普查经费", "特定目标类")],
-        ["组织实施全县统计调查。", "依法管理全县统计工作。", "完成县委、县政府交办的其他任务。"]),
+        ["组织实施全县统计调查。", "依法管理全县统计工作。", "完成县委、县政府交办的其他任务。"],
+    ),
     "environment": DeptProfile(
-        "2110101", ["2110199"],
+        "2110101",
+        ["2110199"],
         [("{y}年大气污染防治专项经费", "特定目标类"), ("{y}年环境监测运行经费", "其他运转类")],
-        ["负责全县生态环境监督管理。", "负责大气、水、土壤污染防治工作。", "完成上级交办的其他任务。"]),
+        ["负责全县生态环境监督管理。", "负责大气、水、土壤污染防治工作。", "完成上级交办的其他任务。"],
+    ),
     "kindergarten": DeptProfile(
-        "2050201", ["2050201"],
+        "2050201",
+        ["2050201"],
         [("{y}年幼儿园保教设施购置经费", "特定目标类"), ("{y}年幼儿园运转补充经费", "其他运转类")],
-        ["承担学前教育保育和教育工作。", "完成主管部门交办的其他任务。"], unit_kind="institution"),
+        ["承担学前教育保育和教育工作。", "完成主管部门交办的其他任务。"],
+        unit_kind="institution",
+    ),
 }
 
 
@@ -405,8 +501,7 @@ def _yuan(rng: random.Random, lo: float, hi: float, q: int) -> int:
     return max(q, v // q * q)
 
 
-def _gen_unit(rng: random.Random, spec: DocSpec, prof: DeptProfile, code: str, name: str,
-              q: int, scale: float) -> Unit:
+def _gen_unit(rng: random.Random, spec: DocSpec, prof: DeptProfile, code: str, name: str, q: int, scale: float) -> Unit:
     y = spec.fiscal_year
     inst = prof.unit_kind == "institution"
     staff = max(3, int(rng.randint(10, 45) * scale))
@@ -446,12 +541,16 @@ def _gen_unit(rng: random.Random, spec: DocSpec, prof: DeptProfile, code: str, n
     pool = list(prof.project_pool)
     rng.shuffle(pool)
     n = rng.randint(1, min(4, len(pool))) if rng.random() < 0.9 else 0
-    for i, (tmpl, cat) in enumerate(pool[:n]):
+    for tmpl, cat in pool[:n]:
         fc = prof.main_code if cat == "其他运转类" else rng.choice(prof.project_codes)
         amt = _yuan(rng, 50_000, 2_500_000 * scale, q)
         pcode = f"{spec.region_code}{y - 2000:02d}{rng.randint(0, 10**12 - 1):012d}"[:20].ljust(20, "0")
-        inds = [("产出指标", "完成年度工作任务", "100%"), ("时效指标", "按时完成", f"{y}年12月底前"),
-                ("效益指标", "社会效益", "持续提升"), ("满意度指标", "服务对象满意度", f"≥{rng.choice([90, 95, 98])}%")]
+        inds = [
+            ("产出指标", "完成年度工作任务", "100%"),
+            ("时效指标", "按时完成", f"{y}年12月底前"),
+            ("效益指标", "社会效益", "持续提升"),
+            ("满意度指标", "服务对象满意度", f"≥{rng.choice([90, 95, 98])}%"),
+        ]
         projects.append(Project(tmpl.format(y=y), cat, amt, fc, pcode, inds))
         r = row(fc)
         if cat == "其他运转类":
@@ -463,10 +562,30 @@ def _gen_unit(rng: random.Random, spec: DocSpec, prof: DeptProfile, code: str, n
 
 
 # the economic classification of wages charged to a function code of its own (社会保障缴费, 住房公积金 …)
-_WAGE_ECON = {"2080505": "30108", "2080506": "30109", "2101101": "30110", "2101102": "30110",
-              "2101199": "30112", "2210201": "30113"}
-_GOODS_CODES = ["30201", "30205", "30206", "30207", "30211", "30213", "30215", "30216",
-                "30217", "30228", "30229", "30231", "30239", "30299"]
+_WAGE_ECON = {
+    "2080505": "30108",
+    "2080506": "30109",
+    "2101101": "30110",
+    "2101102": "30110",
+    "2101199": "30112",
+    "2210201": "30113",
+}
+_GOODS_CODES = [
+    "30201",
+    "30205",
+    "30206",
+    "30207",
+    "30211",
+    "30213",
+    "30215",
+    "30216",
+    "30217",
+    "30228",
+    "30229",
+    "30231",
+    "30239",
+    "30299",
+]
 
 
 def _wage_amounts(r: FuncRow, u: Unit, q: int) -> list[tuple[str, int]]:
@@ -478,7 +597,7 @@ def _wage_amounts(r: FuncRow, u: Unit, q: int) -> list[tuple[str, int]]:
     has_hf = any(x.code == "2210201" for x in u.rows)
     codes = ["30101", "30102", "30103", "30107", "30199"] + ([] if has_hf else ["30113"])
     ws = [0.30, 0.25, 0.04, 0.22, 0.19] + ([0.10] if not has_hf else [])
-    return list(zip(codes, _split(r.wages, ws, q)))
+    return list(zip(codes, _split(r.wages, ws, q), strict=False))
 
 
 def _household_amounts(r: FuncRow, q: int) -> list[tuple[str, int]]:
@@ -494,7 +613,7 @@ def _goods_amounts(r: FuncRow, rng: random.Random, q: int) -> list[tuple[str, in
     if not r.goods:
         return []
     ws = [rng.uniform(0.2, 1.0) for _ in _GOODS_CODES]
-    return list(zip(_GOODS_CODES, _split(r.goods, ws, q)))
+    return list(zip(_GOODS_CODES, _split(r.goods, ws, q), strict=False))
 
 
 def _econ_rows(units: list[Unit], unit_kind: str, rng: random.Random, q: int) -> list[EconRow]:
@@ -503,8 +622,7 @@ def _econ_rows(units: list[Unit], unit_kind: str, rng: random.Random, q: int) ->
         for r in u.rows:
             capital = [("31002", r.capital)] if r.capital else []
             # in this order: the goods split draws from rng
-            for c, v in (_wage_amounts(r, u, q) + _household_amounts(r, q) + _goods_amounts(r, rng, q)
-                         + capital):
+            for c, v in _wage_amounts(r, u, q) + _household_amounts(r, q) + _goods_amounts(r, rng, q) + capital:
                 if v:
                     amounts[c] = amounts.get(c, 0) + v
     out = []
@@ -521,8 +639,15 @@ def generate_document(spec: DocSpec, prev_total: int | None = None) -> Document:
     q = 1 if unit_yuan else Q_WAN
     if spec.sub_units:
         units = [
-            _gen_unit(rng, spec, prof, f"{spec.unit_code}{i + 1:03d}", nm, q,
-                      spec.scale * (1.0 if i == 0 else rng.uniform(0.3, 0.8)))
+            _gen_unit(
+                rng,
+                spec,
+                prof,
+                f"{spec.unit_code}{i + 1:03d}",
+                nm,
+                q,
+                spec.scale * (1.0 if i == 0 else rng.uniform(0.3, 0.8)),
+            )
             for i, nm in enumerate(spec.sub_units)
         ]
     else:
@@ -537,10 +662,12 @@ def generate_document(spec: DocSpec, prev_total: int | None = None) -> Document:
                 for a in ("wages", "household", "goods", "capital"):
                     v = getattr(r, a)
                     setattr(r, a, int(v * ratio) // q * q if v else 0)
-                r.proj_other = sum(p.amount for p in u.projects
-                                   if p.function_code == r.code and p.category == "其他运转类")
-                r.proj_specific = sum(p.amount for p in u.projects
-                                      if p.function_code == r.code and p.category != "其他运转类")
+                r.proj_other = sum(
+                    p.amount for p in u.projects if p.function_code == r.code and p.category == "其他运转类"
+                )
+                r.proj_specific = sum(
+                    p.amount for p in u.projects if p.function_code == r.code and p.category != "其他运转类"
+                )
         main = next(r for r in units[0].rows if r.code == prof.main_code)
         main.goods += spec.target_total - sum(r.total for u in units for r in u.rows)
         assert main.goods > 0
@@ -550,23 +677,39 @@ def generate_document(spec: DocSpec, prev_total: int | None = None) -> Document:
     vehicles = 0
     if rng.random() < 0.6:
         vehicles = rng.randint(1, 4)
-        three = ThreePublic(reception=amounts.get("30217", 0),
-                            vehicle_operation=amounts.get("30231", 0))
+        three = ThreePublic(reception=amounts.get("30217", 0), vehicle_operation=amounts.get("30231", 0))
         if three.total == 0:
             three = None
     doc = Document(
-        doc_id=(f"{spec.region_code}-{spec.fiscal_year}-{spec.unit_code}" + ("-js" if spec.doc_type == "final_accounts" else "")
-                + ("" if spec.producer == "reportlab" else f"-{spec.producer}")),
-        region_code=spec.region_code, region_name=spec.region_name, prefecture=spec.prefecture,
-        fiscal_year=spec.fiscal_year, department=spec.department, unit_code=spec.unit_code,
-        unit_kind=prof.unit_kind, units=units, econ_rows=econ, three_public=three,
-        doc_type=spec.doc_type, unit="元" if unit_yuan else "万元",
-        variants=list(spec.variants), defects=list(spec.defects),
+        doc_id=(
+            f"{spec.region_code}-{spec.fiscal_year}-{spec.unit_code}"
+            + ("-js" if spec.doc_type == "final_accounts" else "")
+            + ("" if spec.producer == "reportlab" else f"-{spec.producer}")
+        ),
+        region_code=spec.region_code,
+        region_name=spec.region_name,
+        prefecture=spec.prefecture,
+        fiscal_year=spec.fiscal_year,
+        department=spec.department,
+        unit_code=spec.unit_code,
+        unit_kind=prof.unit_kind,
+        units=units,
+        econ_rows=econ,
+        three_public=three,
+        doc_type=spec.doc_type,
+        unit="元" if unit_yuan else "万元",
+        variants=list(spec.variants),
+        defects=list(spec.defects),
         duties=list(prof.duties),
-        structure=(f"{spec.department}无所属预算单位，部门预算为本级预算。" if not spec.sub_units else
-                   f"{spec.department}部门预算包括：" + "、".join(spec.sub_units) + "的预算。"),
+        structure=(
+            f"{spec.department}无所属预算单位，部门预算为本级预算。"
+            if not spec.sub_units
+            else f"{spec.department}部门预算包括：" + "、".join(spec.sub_units) + "的预算。"
+        ),
         annual_goal=f"围绕{spec.department}年度重点工作，提高履职效能和服务水平，确保各项工作任务按时保质完成。",
-        published=spec.published, attachment_name=spec.attachment_name, vehicles=vehicles,
+        published=spec.published,
+        attachment_name=spec.attachment_name,
+        vehicles=vehicles,
         producer=spec.producer,
     )
     if prev_total is None:

@@ -36,8 +36,10 @@ class ConversionError(RuntimeError):
 def soffice_binary() -> str:
     exe = shutil.which("soffice") or shutil.which("libreoffice")
     if not exe:
-        raise ConversionError("LibreOffice is not installed: `soffice` not found on PATH "
-                              "(Debian package libreoffice-calc-nogui, installed by `make setup`)")
+        raise ConversionError(
+            "LibreOffice is not installed: `soffice` not found on PATH "
+            "(Debian package libreoffice-calc-nogui, installed by `make setup`)"
+        )
     return exe
 
 
@@ -93,7 +95,7 @@ def convert_to_pdf(workbooks: list[Path], timeout_per_file: float = 60.0) -> lis
             todo[key] = Path(wb)
     keys = list(todo)
     for i in range(0, len(keys), BATCH):
-        _convert_batch({k: todo[k] for k in keys[i:i + BATCH]}, cache, timeout_per_file)
+        _convert_batch({k: todo[k] for k in keys[i : i + BATCH]}, cache, timeout_per_file)
     return out
 
 
@@ -108,22 +110,42 @@ def _convert_batch(batch: dict[str, Path], cache: Path, timeout_per_file: float)
             f = src / f"{key}{wb.suffix or '.xlsx'}"
             shutil.copyfile(wb, f)
             files.append(f)
-        cmd = [exe, "--headless", "--norestore", "--nologo", "--nolockcheck", "--nodefault",
-               f"-env:UserInstallation={_profile_dir().as_uri()}",
-               "--convert-to", "pdf:calc_pdf_Export", "--outdir", str(dst), *map(str, files)]
+        cmd = [
+            exe,
+            "--headless",
+            "--norestore",
+            "--nologo",
+            "--nolockcheck",
+            "--nodefault",
+            f"-env:UserInstallation={_profile_dir().as_uri()}",
+            "--convert-to",
+            "pdf:calc_pdf_Export",
+            "--outdir",
+            str(dst),
+            *map(str, files),
+        ]
         started = time.perf_counter()
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30 + timeout_per_file * len(files),
-                                  env={**os.environ, "SAL_USE_VCLPLUGIN": "svp"})
+            proc = subprocess.run(
+                cmd,
+                capture_output=True,
+                text=True,
+                timeout=30 + timeout_per_file * len(files),
+                env={**os.environ, "SAL_USE_VCLPLUGIN": "svp"},
+            )
         except subprocess.TimeoutExpired as exc:
-            raise ConversionError(f"soffice did not finish converting {len(files)} workbooks in {exc.timeout:.0f}s") from exc
+            raise ConversionError(
+                f"soffice did not finish converting {len(files)} workbooks in {exc.timeout:.0f}s"
+            ) from exc
         STATS["seconds"] += time.perf_counter() - started
         STATS["starts"] += 1
-        for key, f in zip(batch, files):
+        for key, f in zip(batch, files, strict=False):
             made = dst / f"{f.stem}.pdf"
             if not made.exists() or made.stat().st_size == 0:
-                raise ConversionError(f"soffice wrote no PDF for {batch[key]} (exit {proc.returncode}): "
-                                      f"{(proc.stderr or proc.stdout).strip()[-500:]}")
+                raise ConversionError(
+                    f"soffice wrote no PDF for {batch[key]} (exit {proc.returncode}): "
+                    f"{(proc.stderr or proc.stdout).strip()[-500:]}"
+                )
             part = cache / f".{key}.{os.getpid()}.part"
             shutil.copyfile(made, part)
             os.replace(part, cache / f"{key}.pdf")  # atomic: a parallel run sees the whole file or none

@@ -15,11 +15,11 @@ from pathlib import Path
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4, landscape
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as pdfcanvas
 from reportlab.platypus import (
@@ -52,9 +52,15 @@ def register_fonts() -> None:
 
 
 def _style(size: float, align=TA_LEFT, leading: float | None = None, indent: float = 0) -> ParagraphStyle:
-    return ParagraphStyle(f"s{size}{align}{indent}", fontName=FONT, fontSize=size,
-                          leading=leading or size * 1.35, alignment=align, wordWrap="CJK",
-                          firstLineIndent=indent)
+    return ParagraphStyle(
+        f"s{size}{align}{indent}",
+        fontName=FONT,
+        fontSize=size,
+        leading=leading or size * 1.35,
+        alignment=align,
+        wordWrap="CJK",
+        firstLineIndent=indent,
+    )
 
 
 class _Marker(Flowable):
@@ -139,11 +145,19 @@ def _grid(doc: Document, t: TableData, avail: float) -> Table:
 def _story(doc: Document, tables: list[TableData], rec: dict) -> list:
     st: list = []
     title = _style(22, TA_CENTER, 32)
-    st += [Spacer(1, 60 * mm), Paragraph(doc.title, title), Spacer(1, 80 * mm),
-           Paragraph(f"{doc.published[:4] or doc.fiscal_year}年{int(doc.published[5:7] or 3)}月", _style(14, TA_CENTER))]
+    st += [
+        Spacer(1, 60 * mm),
+        Paragraph(doc.title, title),
+        Spacer(1, 80 * mm),
+        Paragraph(f"{doc.published[:4] or doc.fiscal_year}年{int(doc.published[5:7] or 3)}月", _style(14, TA_CENTER)),
+    ]
     st.append(PageBreak())
-    styles = {"title": _style(16, TA_CENTER, 24), "h1": _style(14, TA_CENTER, 22),
-              "h2": _style(11.5, TA_LEFT, 18), "p": _style(10.5, TA_LEFT, 17, indent=21)}
+    styles = {
+        "title": _style(16, TA_CENTER, 24),
+        "h1": _style(14, TA_CENTER, 22),
+        "h2": _style(11.5, TA_LEFT, 18),
+        "p": _style(10.5, TA_LEFT, 17, indent=21),
+    }
     for kind, text in narrative_sections(doc, tables):
         if kind == "pagebreak":
             st.append(PageBreak())
@@ -162,10 +176,11 @@ def _story(doc: Document, tables: list[TableData], rec: dict) -> list:
         st.append(_Marker(rec, t.key))
         st.append(Paragraph(t.title, _style(15, TA_CENTER, 22)))
         st.append(Spacer(1, 2 * mm))
-        meta = Table([[Paragraph(f"部门名称：{doc.department}", _style(9)),
-                       Paragraph(f"单位：{t.unit}", _style(9, 2))]], colWidths=[avail * 0.7, avail * 0.3],
-                     style=TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                       ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+        meta = Table(
+            [[Paragraph(f"部门名称：{doc.department}", _style(9)), Paragraph(f"单位：{t.unit}", _style(9, 2))]],
+            colWidths=[avail * 0.7, avail * 0.3],
+            style=TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]),
+        )
         st.append(meta)
         st.append(Spacer(1, 1 * mm))
         st.append(_grid(doc, t, avail))
@@ -187,15 +202,34 @@ def render_pdf(doc: Document, path: str | os.PathLike, tables: list[TableData] |
     m = 15 * mm
     pw, ph = A4
     lw, lh = landscape(A4)
-    bd = BaseDocTemplate(str(target), pagesize=A4, leftMargin=m, rightMargin=m, topMargin=m,
-                         bottomMargin=m + 4 * mm, title=doc.title, author="", subject="", creator="",
-                         producer="", invariant=1, pageCompression=1)
-    bd.addPageTemplates([
-        PageTemplate("portrait", [Frame(m, m + 4 * mm, pw - 2 * m, ph - 2 * m - 4 * mm, id="p")],
-                     onPage=_footer, pagesize=A4),
-        PageTemplate("landscape", [Frame(m, m + 4 * mm, lw - 2 * m, lh - 2 * m - 4 * mm, id="l")],
-                     onPage=_footer, pagesize=landscape(A4)),
-    ])
+    bd = BaseDocTemplate(
+        str(target),
+        pagesize=A4,
+        leftMargin=m,
+        rightMargin=m,
+        topMargin=m,
+        bottomMargin=m + 4 * mm,
+        title=doc.title,
+        author="",
+        subject="",
+        creator="",
+        producer="",
+        invariant=1,
+        pageCompression=1,
+    )
+    bd.addPageTemplates(
+        [
+            PageTemplate(
+                "portrait", [Frame(m, m + 4 * mm, pw - 2 * m, ph - 2 * m - 4 * mm, id="p")], onPage=_footer, pagesize=A4
+            ),
+            PageTemplate(
+                "landscape",
+                [Frame(m, m + 4 * mm, lw - 2 * m, lh - 2 * m - 4 * mm, id="l")],
+                onPage=_footer,
+                pagesize=landscape(A4),
+            ),
+        ]
+    )
     bd.build(_story(doc, tables, rec))
     if "scanned" in doc.variants:
         _rasterise(target, path)

@@ -28,8 +28,9 @@ from .narrative import narrative_values
 from .tables import TableData
 
 
-def document_truth(doc: Document, tables: list[TableData], pages: dict[str, list[int]], file: str,
-                   page_count: int | None = None) -> dict:
+def document_truth(
+    doc: Document, tables: list[TableData], pages: dict[str, list[int]], file: str, page_count: int | None = None
+) -> dict:
     t: dict = {
         "file": file,
         "doc_id": doc.doc_id,
@@ -52,8 +53,13 @@ def document_truth(doc: Document, tables: list[TableData], pages: dict[str, list
     if doc.doc_type != "budget":
         return t  # the pipeline must skip 决算 documents: no tables are expected from it
     for tb in tables:
-        entry = {"title": tb.title, "unit": tb.unit, "pages": pages.get(tb.key, []), "empty": tb.empty,
-                 "rows": tb.truth_rows}
+        entry = {
+            "title": tb.title,
+            "unit": tb.unit,
+            "pages": pages.get(tb.key, []),
+            "empty": tb.empty,
+            "rows": tb.truth_rows,
+        }
         if tb.notes and tb.empty:
             entry["note"] = tb.notes[-1]
         entry.update(tb.extra)
@@ -62,5 +68,4 @@ def document_truth(doc: Document, tables: list[TableData], pages: dict[str, list
 
 
 def write_truth(truth: dict, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=False) + "\n",
-                          encoding="utf-8")
+    Path(path).write_text(json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=False) + "\n", encoding="utf-8")

@@ -251,7 +251,7 @@ def _header_codes_low(g: Grid) -> None:
 
 def _codes_own_level(g: Grid, codes: list[str]) -> None:
     """Each code part printed on its own level's row only (a 项 row prints its 项, a 款 row its 款 and 项)."""
-    for row, code in zip(g.body, codes):
+    for row, code in zip(g.body, codes, strict=False):
         if len(code) == 7:
             row[0] = row[1] = ""
         elif len(code) == 5:
@@ -288,8 +288,15 @@ def _header_synonyms(g: Grid) -> None:
         for c, x in enumerate(row):
             if x in HEADER_SYNONYMS:
                 row[c] = HEADER_SYNONYMS[x]
-            elif x == "小计" and r > 0 and any(g.header[0][c0] in ("基本支出", "项目支出")
-                                              for c0, r0, c1, r1 in g.header_spans if r0 == 0 and c0 <= c <= c1):
+            elif (
+                x == "小计"
+                and r > 0
+                and any(
+                    g.header[0][c0] in ("基本支出", "项目支出")
+                    for c0, r0, c1, r1 in g.header_spans
+                    if r0 == 0 and c0 <= c <= c1
+                )
+            ):
                 row[c] = "合计"
 
 
@@ -360,10 +367,18 @@ class _Sheet:
             ws.column_dimensions[get_column_letter(i + 1)].width = round(w / PT_PER_UNIT, 2)
 
     def width(self, c0: int, c1: int) -> float:
-        return sum(self.widths[c0:c1 + 1])
+        return sum(self.widths[c0 : c1 + 1])
 
-    def put(self, row: int, col: int, value, font: Font, align: Alignment, border: Border | None = None,
-            number_format: str | None = None):
+    def put(
+        self,
+        row: int,
+        col: int,
+        value,
+        font: Font,
+        align: Alignment,
+        border: Border | None = None,
+        number_format: str | None = None,
+    ):
         cell = self.ws.cell(row=row, column=col + 1, value=value)
         cell.font, cell.alignment = font, align
         if border is not None:
@@ -449,8 +464,13 @@ def table_sheet(wb: Workbook, doc: Document, t: TableData, name: str) -> None:
 
 def _write_title(sh: _Sheet, doc: Document, t: TableData, ncol: int, plain: Font) -> None:
     """Rows 1 and 2: the title, 部门名称 and 单位."""
-    sh.put(1, 0, t.title, Font(name=TITLE_FONT, size=TITLE_SIZE, bold=True),
-           Alignment(horizontal="center", vertical="center"))
+    sh.put(
+        1,
+        0,
+        t.title,
+        Font(name=TITLE_FONT, size=TITLE_SIZE, bold=True),
+        Alignment(horizontal="center", vertical="center"),
+    )
     sh.merge(0, 1, ncol - 1, 1)
     sh.want(1, 1, TITLE_SIZE * 2.0)
     split = max(1, ncol - 2) if ncol > 3 else ncol - 1
@@ -463,8 +483,13 @@ def _write_title(sh: _Sheet, doc: Document, t: TableData, ncol: int, plain: Font
 def _write_header(sh: _Sheet, grid: Grid, ncol: int, widths: list[float], h0: int, plain: Font) -> None:
     """The header rows from row ``h0``, merged as printed, each row as high as its text needs."""
     center = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    covered = {(c, r) for c0, r0, c1, r1 in grid.header_spans
-               for r in range(r0, r1 + 1) for c in range(c0, c1 + 1) if (c, r) != (c0, r0)}
+    covered = {
+        (c, r)
+        for c0, r0, c1, r1 in grid.header_spans
+        for r in range(r0, r1 + 1)
+        for c in range(c0, c1 + 1)
+        if (c, r) != (c0, r0)
+    }
     for r, row in enumerate(grid.header):
         for c in range(ncol):
             x = row[c] if c < len(row) else ""
@@ -480,8 +505,17 @@ def _write_header(sh: _Sheet, grid: Grid, ncol: int, widths: list[float], h0: in
                 sh.want(h0 + r, h0 + r, _height(line_count(x, widths[c], SIZE), SIZE))
 
 
-def _write_body(sh: _Sheet, grid: Grid, t: TableData, ncol: int, widths: list[float], b0: int, fmt: str,
-                fonts: tuple[Font, Font], wrap_amounts: bool) -> None:
+def _write_body(
+    sh: _Sheet,
+    grid: Grid,
+    t: TableData,
+    ncol: int,
+    widths: list[float],
+    b0: int,
+    fmt: str,
+    fonts: tuple[Font, Font],
+    wrap_amounts: bool,
+) -> None:
     """The body rows from row ``b0``: amounts as numbers in ``fmt`` (as text that wraps when
     ``wrap_amounts``), labels left, merged as printed; ``fonts``: plain and bold (``t.bold_rows``)."""
     plain, bold = fonts
@@ -516,7 +550,6 @@ def _write_body(sh: _Sheet, grid: Grid, t: TableData, ncol: int, widths: list[fl
         sh.merge(c0, b0 + r0, c1, b0 + r1)
 
 
-
 # ---------------------------------------------------------------------------
 # cover and 说明 sheets
 # ---------------------------------------------------------------------------
@@ -528,8 +561,13 @@ def cover_sheet(wb: Workbook, doc: Document) -> None:
     ws = wb.create_sheet("封面")
     sh = _Sheet(ws, [_TEXT_WIDTH])
     sh.want(1, 1, 200)
-    sh.put(2, 0, doc.title, Font(name=TITLE_FONT, size=22, bold=True),
-           Alignment(horizontal="center", vertical="center", wrap_text=True))
+    sh.put(
+        2,
+        0,
+        doc.title,
+        Font(name=TITLE_FONT, size=22, bold=True),
+        Alignment(horizontal="center", vertical="center", wrap_text=True),
+    )
     sh.want(2, 2, _height(line_count(doc.title, _TEXT_WIDTH, 22), 22))
     sh.want(3, 3, 230)
     date = f"{doc.published[:4] or doc.fiscal_year}年{int(doc.published[5:7] or 3)}月"
@@ -538,8 +576,12 @@ def cover_sheet(wb: Workbook, doc: Document) -> None:
     _page_setup(ws, "portrait", footer=False)
 
 
-_STYLES = {"title": (16.0, True, "center"), "h1": (14.0, True, "center"), "h2": (11.5, True, "left"),
-           "p": (10.5, False, "left")}
+_STYLES = {
+    "title": (16.0, True, "center"),
+    "h1": (14.0, True, "center"),
+    "h2": (11.5, True, "left"),
+    "p": (10.5, False, "left"),
+}
 
 
 def narrative_sheet(wb: Workbook, doc: Document, tables: list[TableData]) -> None:
@@ -600,8 +642,11 @@ def workbook_bytes(doc: Document, tables: list[TableData] | None = None) -> byte
         for info in src.infolist():
             data = src.read(info.filename)
             if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
-                              rb"\g<1>" + _FIXED_TIME.encode() + rb"\g<3>", data)
+                data = re.sub(
+                    rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
+                    rb"\g<1>" + _FIXED_TIME.encode() + rb"\g<3>",
+                    data,
+                )
             zi = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o644 << 16
@@ -670,11 +715,12 @@ def convert_documents(docs: list[Document], tables: dict[str, list[TableData]] |
             tb = (tables or {}).get(doc.doc_id) or xlsx_tables(doc)
             paths.append(write_xlsx(doc, Path(tmp) / f"{i:03d}.xlsx", tb))
         pdfs = convert_to_pdf(paths)
-    return {d.doc_id: p for d, p in zip(docs, pdfs)}
+    return {d.doc_id: p for d, p in zip(docs, pdfs, strict=False)}
 
 
-def render_xlsx_pdf(doc: Document, path: str | Path, tables: list[TableData] | None = None,
-                    xlsx_path: str | Path | None = None) -> dict[str, list[int]]:
+def render_xlsx_pdf(
+    doc: Document, path: str | Path, tables: list[TableData] | None = None, xlsx_path: str | Path | None = None
+) -> dict[str, list[int]]:
     """Write ``doc`` as a workbook, convert it to the PDF ``path``; return {table_key: [pages]}."""
     from .office import convert_to_pdf
 

@@ -336,7 +336,7 @@ def _cn(n: int) -> str:
 
 
 # ---------------------------------------------------------------------------
-# hostile inputs (tests/test_hostile.py, bench/bench_hostile.py): generated, never committed
+# hostile inputs (tests/integration/test_hostile_documents.py, bench/bench_hostile.py): generated, never committed
 
 
 def bomb_pdf(inflated: int = 512 << 20) -> bytes:

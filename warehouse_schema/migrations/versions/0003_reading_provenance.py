@@ -30,12 +30,17 @@ depends_on = None
 def upgrade() -> None:
     op.add_column("fact_function_expenditure", sa.Column("code_printed", sa.Boolean(), nullable=True), schema="core")
     op.add_column("fact_basic_economic", sa.Column("unit_name", sa.Text(), nullable=True), schema="core")
-    op.add_column("fact_basic_economic", sa.Column("econ_code_printed", sa.String(length=9), nullable=True),
-                  schema="core")
+    op.add_column(
+        "fact_basic_economic", sa.Column("econ_code_printed", sa.String(length=9), nullable=True), schema="core"
+    )
     op.add_column("fact_basic_economic", sa.Column("code_printed", sa.Boolean(), nullable=True), schema="core")
     op.add_column("extracted_table", sa.Column("reading", sa.Text(), nullable=True), schema="core")
-    for name, type_ in (("budget_level", sa.Text()), ("parent_department", sa.Text()),
-                        ("parent_department_key", sa.Text()), ("budget_units", sa.Text())):
+    for name, type_ in (
+        ("budget_level", sa.Text()),
+        ("parent_department", sa.Text()),
+        ("parent_department_key", sa.Text()),
+        ("budget_units", sa.Text()),
+    ):
         op.add_column("document", sa.Column(name, type_, nullable=True), schema="core")
 
 

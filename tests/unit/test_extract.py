@@ -73,8 +73,15 @@ FIELDS = {0: "class_part", 1: "kuan_part", 2: "xiang_part", 3: "unit_code", 4: "
 
 def test_split_two_rows_merged_into_one_cell():
     # the extractor put two printed rows into one cell each: "208\n208", "3.35\n14.28"
-    row = ["208\n208", "05\n05", "02\n05", "", "事业单位离退休\n机关事业单位基本养老保险缴费支出", "3.35\n14.28",
-           "3.35\n14.28"]
+    row = [
+        "208\n208",
+        "05\n05",
+        "02\n05",
+        "",
+        "事业单位离退休\n机关事业单位基本养老保险缴费支出",
+        "3.35\n14.28",
+        "3.35\n14.28",
+    ]
     assert split_merged_row(row, FIELDS) == [
         ["208", "05", "02", "", "事业单位离退休", "3.35", "3.35"],
         ["208", "05", "05", "", "机关事业单位基本养老保险缴费支出", "14.28", "14.28"],
@@ -98,11 +105,33 @@ def test_unglue_amount_glued_to_the_next_label():
 # grid tables: header paths → fields, codes, row kinds
 
 FUNCTION_HEADER = [
-    ["科目编码", "科目编码", "科目编码", "单位代码", "单位（科目名称）", "合计", "基本支出", "基本支出", "基本支出",
-     "项目支出", "项目支出"],
+    [
+        "科目编码",
+        "科目编码",
+        "科目编码",
+        "单位代码",
+        "单位（科目名称）",
+        "合计",
+        "基本支出",
+        "基本支出",
+        "基本支出",
+        "项目支出",
+        "项目支出",
+    ],
     ["类", "款", "项", "单位代码", "单位（科目名称）", "合计", "小计", "人员经费", "公用经费", "小计", "其他运转类"],
-    ["类", "款", "项", "单位代码", "单位（科目名称）", "合计", "小计", "工资福利支出", "商品和服务支出", "小计",
-     "其他运转类"],
+    [
+        "类",
+        "款",
+        "项",
+        "单位代码",
+        "单位（科目名称）",
+        "合计",
+        "小计",
+        "工资福利支出",
+        "商品和服务支出",
+        "小计",
+        "其他运转类",
+    ],
 ]
 
 
@@ -112,13 +141,28 @@ def test_header_paths_map_to_fields_by_text_not_position():
     assert paths[7] == ["基本支出", "人员经费", "工资福利支出"]
     fields = map_columns(tpl, paths)
     assert [fields.get(j) for j in range(11)] == [
-        "class_part", "kuan_part", "xiang_part", "unit_code", "name", "total", "basic_total", "wages",
-        "goods_services", "project_total", "project_other_operating"]
+        "class_part",
+        "kuan_part",
+        "xiang_part",
+        "unit_code",
+        "name",
+        "total",
+        "basic_total",
+        "wages",
+        "goods_services",
+        "project_total",
+        "project_other_operating",
+    ]
     # the same header with its columns in another order maps the same fields
     swapped = [[r[0], r[1], r[2], r[3], r[4], r[5], r[9], r[10], r[6], r[7], r[8]] for r in FUNCTION_HEADER]
     f2 = map_columns(tpl, header_paths(swapped, 11))
-    assert [f2[j] for j in (6, 7, 8, 9, 10)] == ["project_total", "project_other_operating", "basic_total", "wages",
-                                                 "goods_services"]
+    assert [f2[j] for j in (6, 7, 8, 9, 10)] == [
+        "project_total",
+        "project_other_operating",
+        "basic_total",
+        "wages",
+        "goods_services",
+    ]
 
 
 def test_codes_tree_rows_and_kinds():
@@ -127,18 +171,49 @@ def test_codes_tree_rows_and_kinds():
         ["合计", "合计", "合计", "", "合计", "1145.25", "909.25", "882.70", "26.55", "236.00", "236.00"],
         ["", "", "", "106", "伊川县政务服务中心", "1145.25", "909.25", "882.70", "26.55", "236.00", "236.00"],
         ["201", "", "", "", "一般公共服务支出", "1120.30", "884.30", "857.75", "26.55", "236.00", "236.00"],
-        ["201", "03", "", "", "政府办公厅（室）及相关机构事务", "1120.30", "884.30", "857.75", "26.55", "236.00",
-         "236.00"],
+        [
+            "201",
+            "03",
+            "",
+            "",
+            "政府办公厅（室）及相关机构事务",
+            "1120.30",
+            "884.30",
+            "857.75",
+            "26.55",
+            "236.00",
+            "236.00",
+        ],
         ["201", "03", "06", "", "政务公开审批", "1120.30", "884.30", "857.75", "26.55", "236.00", "236.00"],
-        ["208\n208", "05\n05", "02\n05", "", "事业单位离退休\n机关事业单位基本养老保险缴费支出", "3.35\n14.28",
-         "3.35\n14.28", "-\n14.28", "", "", ""],
+        [
+            "208\n208",
+            "05\n05",
+            "02\n05",
+            "",
+            "事业单位离退休\n机关事业单位基本养老保险缴费支出",
+            "3.35\n14.28",
+            "3.35\n14.28",
+            "-\n14.28",
+            "",
+            "",
+            "",
+        ],
         ["", "11", "01", "", "行政单位医疗", "(6.62)", "6.62", "6.62", "—", "", ""],
     ]
     rows, _, fields, problems = build_rows([Piece(page=13, cells=FUNCTION_HEADER + body)], template("gpb_expenditure"))
     assert problems == []
     assert header_row_count(FUNCTION_HEADER + body, template("gpb_expenditure")) == 3
-    got = [(r.kind, r.values.get("function_code"), r.values.get("unit_code") or None, r.values.get("name"),
-            r.values.get("total"), r.values.get("wages")) for r in rows]
+    got = [
+        (
+            r.kind,
+            r.values.get("function_code"),
+            r.values.get("unit_code") or None,
+            r.values.get("name"),
+            r.values.get("total"),
+            r.values.get("wages"),
+        )
+        for r in rows
+    ]
     assert got == [
         ("total", "", None, "合计", D("1145.25"), D("882.70")),
         ("subtotal", "", "106", "伊川县政务服务中心", D("1145.25"), D("882.70")),
@@ -157,14 +232,22 @@ def test_codes_tree_rows_and_kinds():
 
 def test_dropped_leading_zero_of_a_code_part():
     # 上海普陀 2024 (万里街道, page 29) prints "301 | 2 | 津贴补贴" for 30102
-    header = [["部门预算经济分类科目编码", "部门预算经济分类科目编码", "经济分类科目名称", "合计"],
-              ["类", "款", "经济分类科目名称", "合计"]]
-    body = [["301", "", "工资福利支出", "88,282,511"], ["301", "2", "津贴补贴", "16,623,810"],
-            ["301", "08", "机关事业单位基本养老保险缴费", "4,608,515"]]
+    header = [
+        ["部门预算经济分类科目编码", "部门预算经济分类科目编码", "经济分类科目名称", "合计"],
+        ["类", "款", "经济分类科目名称", "合计"],
+    ]
+    body = [
+        ["301", "", "工资福利支出", "88,282,511"],
+        ["301", "2", "津贴补贴", "16,623,810"],
+        ["301", "08", "机关事业单位基本养老保险缴费", "4,608,515"],
+    ]
     rows, _, _, problems = build_rows([Piece(29, header + body)], template("gpb_basic_expenditure"))
     assert problems == []
     assert [(r.kind, r.values["econ_code"], r.values["total"]) for r in rows] == [
-        ("subtotal", "301", D("88282511")), ("detail", "30102", D("16623810")), ("detail", "30108", D("4608515"))]
+        ("subtotal", "301", D("88282511")),
+        ("detail", "30102", D("16623810")),
+        ("detail", "30108", D("4608515")),
+    ]
 
 
 def test_codes_joined_and_table_across_pages_with_repeated_header():
@@ -174,15 +257,22 @@ def test_codes_joined_and_table_across_pages_with_repeated_header():
     rows, _, _, problems = build_rows([Piece(10, p1), Piece(11, p2)], template("expenditure"))
     assert problems == []
     assert [(r.page, r.kind, r.values.get("function_code"), r.values["total"]) for r in rows] == [
-        (10, "total", "", D("20.00")), (10, "detail", "2010306", D("11.00")), (11, "detail", "2080505", D("9.00"))]
+        (10, "total", "", D("20.00")),
+        (10, "detail", "2010306", D("11.00")),
+        (11, "detail", "2080505", D("9.00")),
+    ]
 
 
 def test_project_table_unit_and_total_rows():
-    header = [["类型", "项目名称", "项目单位", "合计", "本年拨款", "本年拨款"],
-              ["类型", "项目名称", "项目单位", "合计", "一般公共预算", "政府性基金预算"]]
-    body = [["", "", "", "236.00", "236.00", "-"],
-            ["", "106", "伊川县政务服务中心", "236.00", "236.00", "-"],
-            ["其他运转类", "2024年系统建设与运维", "伊川县政务服务中心", "29.00", "29.00", "-"]]
+    header = [
+        ["类型", "项目名称", "项目单位", "合计", "本年拨款", "本年拨款"],
+        ["类型", "项目名称", "项目单位", "合计", "一般公共预算", "政府性基金预算"],
+    ]
+    body = [
+        ["", "", "", "236.00", "236.00", "-"],
+        ["", "106", "伊川县政务服务中心", "236.00", "236.00", "-"],
+        ["其他运转类", "2024年系统建设与运维", "伊川县政务服务中心", "29.00", "29.00", "-"],
+    ]
     rows, _, _, _ = build_rows([Piece(18, header + body)], template("project_expenditure"))
     assert [(r.kind, r.values.get("project_name") or None, r.values["total"], r.values["gov_fund"]) for r in rows] == [
         ("total", None, D("236.00"), D("0.00")),
@@ -192,16 +282,35 @@ def test_project_table_unit_and_total_rows():
 
 
 def test_three_public_one_row_is_the_total():
-    header = [["“三公”经费合计", "因公出国(境)费", "公务用车购置及运行费", "公务用车购置及运行费", "公务用车购置及运行费",
-               "公务接待费"],
-              ["“三公”经费合计", "因公出国(境)费", "小计", "公务用车购置费", "公务用车运行费", "公务接待费"]]
-    rows, _, fields, _ = build_rows([Piece(15, header + [["7.68", "", "4.24", "", "4.24", "3.44"]])],
-                                    template("three_public"))
-    assert [fields[j] for j in range(6)] == ["total", "outbound", "vehicle_total", "vehicle_purchase",
-                                             "vehicle_operation", "reception"]
+    header = [
+        [
+            "“三公”经费合计",
+            "因公出国(境)费",
+            "公务用车购置及运行费",
+            "公务用车购置及运行费",
+            "公务用车购置及运行费",
+            "公务接待费",
+        ],
+        ["“三公”经费合计", "因公出国(境)费", "小计", "公务用车购置费", "公务用车运行费", "公务接待费"],
+    ]
+    rows, _, fields, _ = build_rows(
+        [Piece(15, header + [["7.68", "", "4.24", "", "4.24", "3.44"]])], template("three_public")
+    )
+    assert [fields[j] for j in range(6)] == [
+        "total",
+        "outbound",
+        "vehicle_total",
+        "vehicle_purchase",
+        "vehicle_operation",
+        "reception",
+    ]
     assert len(rows) == 1 and rows[0].kind == "total"
-    assert rows[0].values == {"total": D("7.68"), "vehicle_total": D("4.24"), "vehicle_operation": D("4.24"),
-                              "reception": D("3.44")}
+    assert rows[0].values == {
+        "total": D("7.68"),
+        "vehicle_total": D("4.24"),
+        "vehicle_operation": D("4.24"),
+        "reception": D("3.44"),
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -233,12 +342,17 @@ def test_title_aliases(title, key):
 
 
 def test_unit_and_empty_note_as_printed():
-    text = "部门名称：伊川县政务服务中心 单位：万元\n备注：伊川县政务服务中心2024年无政府性基金预算拨款安排的支出，\n故此表无数据。"
+    text = (
+        "部门名称：伊川县政务服务中心 单位：万元\n"
+        "备注：伊川县政务服务中心2024年无政府性基金预算拨款安排的支出，\n故此表无数据。"
+    )
     assert find_unit(text) == "万元"
     assert find_unit("单位： 元") == "元"
     assert empty_table_note(text) == "备注：伊川县政务服务中心2024年无政府性基金预算拨款安排的支出，故此表无数据。"
-    assert empty_table_note("注：“三公”经费包括因公出国(境)费。\n备注：本单位无三公经费，此表无数据。") == \
-        "备注：本单位无三公经费，此表无数据。"
+    assert (
+        empty_table_note("注：“三公”经费包括因公出国(境)费。\n备注：本单位无三公经费，此表无数据。")
+        == "备注：本单位无三公经费，此表无数据。"
+    )
     assert empty_table_note("2024年一般公共预算支出预算表 合计 1145.25") is None
 
 
@@ -281,23 +395,43 @@ def test_fiscal_appropriation_three_header_rows_and_continuation_page():
     ]
     rows, columns, problems = build_two_sided([Piece(11, p1), Piece(12, p2)])
     assert problems == []
-    assert columns == ["income_item", "income_amount", "expense_item", "expense_total", "expense_gpb",
-                       "expense_gpb_fiscal", "expense_gov_fund", "expense_soe"]
+    assert columns == [
+        "income_item",
+        "income_amount",
+        "expense_item",
+        "expense_total",
+        "expense_gpb",
+        "expense_gpb_fiscal",
+        "expense_gov_fund",
+        "expense_soe",
+    ]
     assert [(r.page, r.kind) for r in rows] == [(11, "detail")] * 3 + [(12, "detail"), (12, "total")]
-    assert rows[0].values == {"income_item": "一、本年收入", "income_amount": D("1145.25"), "expense_item": "一、本年支出",
-                              "expense_total": D("1145.25"), "expense_gpb": D("1145.25"),
-                              "expense_gpb_fiscal": D("1145.25"), "expense_gov_fund": D("0.00"),
-                              "expense_soe": D("0.00")}
-    assert rows[1].values == {"income_item": "其中：财政拨款", "income_amount": D("1145.25"),
-                              "expense_item": "（二）外交支出"}
+    assert rows[0].values == {
+        "income_item": "一、本年收入",
+        "income_amount": D("1145.25"),
+        "expense_item": "一、本年支出",
+        "expense_total": D("1145.25"),
+        "expense_gpb": D("1145.25"),
+        "expense_gpb_fiscal": D("1145.25"),
+        "expense_gov_fund": D("0.00"),
+        "expense_soe": D("0.00"),
+    }
+    assert rows[1].values == {
+        "income_item": "其中：财政拨款",
+        "income_amount": D("1145.25"),
+        "expense_item": "（二）外交支出",
+    }
     assert rows[3].values == {"expense_item": "二、年终结转结余"}
 
 
 def test_income_expenditure_summary_totals():
-    grid = [["收入", "收入", "支出", "支出"], ["项目", "金额", "项目", "金额"],
-            ["一、一般公共预算", "11,203,000.00", "一、一般公共服务", "—"],
-            ["本年收入合计", "11,203,000.00", "本年支出合计", "11,203,000.00"],
-            ["上年结转结余", "", "年终结转结余", "0.00"]]
+    grid = [
+        ["收入", "收入", "支出", "支出"],
+        ["项目", "金额", "项目", "金额"],
+        ["一、一般公共预算", "11,203,000.00", "一、一般公共服务", "—"],
+        ["本年收入合计", "11,203,000.00", "本年支出合计", "11,203,000.00"],
+        ["上年结转结余", "", "年终结转结余", "0.00"],
+    ]
     rows, columns, _ = build_two_sided([Piece(8, grid)])
     assert columns == ["income_item", "income_amount", "expense_item", "expense_amount"]
     assert [r.kind for r in rows] == ["detail", "total", "detail"]
@@ -316,41 +450,106 @@ def test_dept_performance_records_and_facts():
         ["预算情况", "2、资金结构：", "(2)项目支出", "236.00", "236.00"],
         ["一级指标", "二级指标", "三级指标", "指标值", "指标值说明"],
         ["产出指标", "重点工作任务完成", "任务完成率", "100%", "反映本部门负责的重点工作任务进展情况。"],
-        ["", "履职目标实现", "目标实现率", "100%", "反映本部门制定的年度工作目标达成情况。"],  # merged 一级指标 left blank
+        [
+            "",
+            "履职目标实现",
+            "目标实现率",
+            "100%",
+            "反映本部门制定的年度工作目标达成情况。",
+        ],  # merged 一级指标 left blank
         ["", "", "不满意率", "≤10%", "反映部门履职的影响。"],
     ]
     rows, columns, facts, problems = build_text_table([Piece(19, grid)], template("dept_performance"))
     assert problems == []
-    assert facts == {"department": "伊川县政务服务中心", "budget_total": D("1145.25"), "basic_total": D("909.25"),
-                     "project_total": D("236.00")}
+    assert facts == {
+        "department": "伊川县政务服务中心",
+        "budget_total": D("1145.25"),
+        "basic_total": D("909.25"),
+        "project_total": D("236.00"),
+    }
     assert [r.values for r in rows] == [
-        {"indicator_l1": "产出指标", "indicator_l2": "重点工作任务完成", "indicator_l3": "任务完成率", "target": "100%",
-         "description": "反映本部门负责的重点工作任务进展情况。"},
-        {"indicator_l1": "产出指标", "indicator_l2": "履职目标实现", "indicator_l3": "目标实现率", "target": "100%",
-         "description": "反映本部门制定的年度工作目标达成情况。"},
-        {"indicator_l1": "产出指标", "indicator_l2": "履职目标实现", "indicator_l3": "不满意率", "target": "≤10%",
-         "description": "反映部门履职的影响。"},
+        {
+            "indicator_l1": "产出指标",
+            "indicator_l2": "重点工作任务完成",
+            "indicator_l3": "任务完成率",
+            "target": "100%",
+            "description": "反映本部门负责的重点工作任务进展情况。",
+        },
+        {
+            "indicator_l1": "产出指标",
+            "indicator_l2": "履职目标实现",
+            "indicator_l3": "目标实现率",
+            "target": "100%",
+            "description": "反映本部门制定的年度工作目标达成情况。",
+        },
+        {
+            "indicator_l1": "产出指标",
+            "indicator_l2": "履职目标实现",
+            "indicator_l3": "不满意率",
+            "target": "≤10%",
+            "description": "反映部门履职的影响。",
+        },
     ]
     assert {r.kind for r in rows} == {"text"}
 
 
 def test_project_performance_fills_merged_project_cells_across_pages():
-    header = ["单位编码（项目编码）", "项目单位（项目名称）", "项目分类", "资金总额", "政府预算\n资金", "指标类别", "三级指标",
-              "指标值"]
-    p1 = [header, ["106", "伊川县政务服务中心", "", "236.00", "236.00", "", "", ""],
-          ["41032923000000138701", "2024年系统建设与运维", "其他运转类", "29.00", "29.00", "成本指标", "严格控制预算成本",
-           "厉行节约"]]
-    p2 = [header, ["", "", "", "", "", "产出指标", "16条专线内网", "16条"]]  # the project's merged cells broke at the page end
+    header = [
+        "单位编码（项目编码）",
+        "项目单位（项目名称）",
+        "项目分类",
+        "资金总额",
+        "政府预算\n资金",
+        "指标类别",
+        "三级指标",
+        "指标值",
+    ]
+    p1 = [
+        header,
+        ["106", "伊川县政务服务中心", "", "236.00", "236.00", "", "", ""],
+        [
+            "41032923000000138701",
+            "2024年系统建设与运维",
+            "其他运转类",
+            "29.00",
+            "29.00",
+            "成本指标",
+            "严格控制预算成本",
+            "厉行节约",
+        ],
+    ]
+    p2 = [
+        header,
+        ["", "", "", "", "", "产出指标", "16条专线内网", "16条"],
+    ]  # the project's merged cells broke at the page end
     rows, columns, _, _ = build_text_table([Piece(20, p1), Piece(21, p2)], template("project_performance"))
-    assert columns == ["project_code", "project_name", "category", "total", "gpb", "indicator_type", "indicator",
-                       "target"]
+    assert columns == [
+        "project_code",
+        "project_name",
+        "category",
+        "total",
+        "gpb",
+        "indicator_type",
+        "indicator",
+        "target",
+    ]
     assert [r.kind for r in rows] == ["subtotal", "text", "text"]
-    assert rows[0].values == {"project_code": "106", "project_name": "伊川县政务服务中心", "total": D("236.00"),
-                              "gpb": D("236.00")}
+    assert rows[0].values == {
+        "project_code": "106",
+        "project_name": "伊川县政务服务中心",
+        "total": D("236.00"),
+        "gpb": D("236.00"),
+    }
     assert rows[2].page == 21 and rows[2].values == {
-        "project_code": "41032923000000138701", "project_name": "2024年系统建设与运维", "category": "其他运转类",
-        "total": D("29.00"), "gpb": D("29.00"), "indicator_type": "产出指标", "indicator": "16条专线内网",
-        "target": "16条"}
+        "project_code": "41032923000000138701",
+        "project_name": "2024年系统建设与运维",
+        "category": "其他运转类",
+        "total": D("29.00"),
+        "gpb": D("29.00"),
+        "indicator_type": "产出指标",
+        "indicator": "16条专线内网",
+        "target": "16条",
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -358,9 +557,22 @@ def test_project_performance_fills_merged_project_cells_across_pages():
 
 
 def test_compare_document_catches_a_wrong_cent_and_a_wrong_kind():
-    truth = {"doc_type": "budget", "variants": [], "fiscal_year": 2024, "department": "X", "page_count": 3,
-             "tables": {"three_public": {"title": "2024年一般公共预算“三公”经费预算表", "unit": "万元", "pages": [2],
-                                         "empty": False, "rows": [{"kind": "total", "total": "7.68"}]}}}
+    truth = {
+        "doc_type": "budget",
+        "variants": [],
+        "fiscal_year": 2024,
+        "department": "X",
+        "page_count": 3,
+        "tables": {
+            "three_public": {
+                "title": "2024年一般公共预算“三公”经费预算表",
+                "unit": "万元",
+                "pages": [2],
+                "empty": False,
+                "rows": [{"kind": "total", "total": "7.68"}],
+            }
+        },
+    }
 
     def result(value: str, kind: str = "total") -> ExtractionResult:
         row = ExtractedRow(page=2, row_index=0, values={"total": D(value)}, kind=kind)
@@ -372,4 +584,5 @@ def test_compare_document_catches_a_wrong_cent_and_a_wrong_kind():
     assert bad.differences == ["three_public row 0: total=7.69, truth '7.68'"]
     assert bad.cells["three_public"].correct == 0 and bad.cells["three_public"].recall == 0.0
     assert compare_document(result("7.68", "detail"), truth).differences == [
-        "three_public row 0: kind 'detail', truth 'total': {total: 7.68}"]
+        "three_public row 0: kind 'detail', truth 'total': {total: 7.68}"
+    ]

@@ -19,7 +19,7 @@ from assets.load.warehouse import Warehouse
 from orchestration_corpus import build_folders
 from pipelines.cli import main
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def run(*args, env=None):

@@ -41,9 +41,16 @@ def test_document_and_tables_found(office):
     assert office.status == "ok" and office.unrecognised == []
     assert office.fiscal_year == 2025 and office.department == "上海市普陀区人民政府办公室"
     assert [(t.table_type, t.pages) for t in office.tables] == [
-        ("income_expenditure_summary", [8]), ("revenue", [9, 10]), ("expenditure", [11, 12]),
-        ("fiscal_appropriation", [13]), ("gpb_expenditure", [14, 15]), ("gov_fund_expenditure", [16]),
-        ("soe_capital_expenditure", [17]), ("gpb_basic_expenditure", [18, 19]), ("three_public", [20])]
+        ("income_expenditure_summary", [8]),
+        ("revenue", [9, 10]),
+        ("expenditure", [11, 12]),
+        ("fiscal_appropriation", [13]),
+        ("gpb_expenditure", [14, 15]),
+        ("gov_fund_expenditure", [16]),
+        ("soe_capital_expenditure", [17]),
+        ("gpb_basic_expenditure", [18, 19]),
+        ("three_public", [20]),
+    ]
     # the rules of these PDFs are vector strokes: the fast path reads every table
     assert {t.flavor for t in office.tables} == {"lattice/vector"}
 
@@ -72,15 +79,21 @@ def test_expenditure_pages_11_and_12(office):
     total = _row(t, name="合计")  # the 合计 row closes the table on page 12
     assert (total.page, total.kind) == (12, "total")
     assert (total.values["total"], total.values["basic_total"], total.values["project_total"]) == (
-        D("91016775.35"), D("24606775.35"), D("66410000.00"))
+        D("91016775.35"),
+        D("24606775.35"),
+        D("66410000.00"),
+    )
     # 类 subtotals are not double counted: the 项 rows add up to the 合计
     assert sum(r.values["total"] for r in t.rows if r.kind == "detail") == D("91016775.35")
 
 
 def test_fiscal_appropriation_page_13(office):
     row = _row(office.table("fiscal_appropriation"), expense_item="四、住房保障支出")
-    assert row.values == {"expense_item": "四、住房保障支出", "expense_total": D("3609125.22"),
-                          "expense_gpb": D("3609125.22")}
+    assert row.values == {
+        "expense_item": "四、住房保障支出",
+        "expense_total": D("3609125.22"),
+        "expense_gpb": D("3609125.22"),
+    }
 
 
 def test_empty_gov_fund_table_page_16(office):
@@ -92,28 +105,45 @@ def test_empty_gov_fund_table_page_16(office):
 def test_basic_expenditure_by_economic_class_page_18(office):
     row = _row(office.table("gpb_basic_expenditure"), econ_code="30101")  # 301 01 基本工资
     assert (row.page, row.values["econ_name"], row.values["total"], row.values["personnel"]) == (
-        18, "基本工资", D("2540192.00"), D("2540192.00"))
+        18,
+        "基本工资",
+        D("2540192.00"),
+        D("2540192.00"),
+    )
 
 
 def test_three_public_page_20_in_wan(office):
     t = office.table("three_public")
     assert t.unit == "万元"  # this table alone is printed in 万元
     assert [(r.kind, r.values) for r in t.rows] == [
-        ("total", {"total": D("867.50"), "outbound": D("839.00"), "reception": D("28.50"),
-                   "operating_funds": D("213.28")})]
+        (
+            "total",
+            {"total": D("867.50"), "outbound": D("839.00"), "reception": D("28.50"), "operating_funds": D("213.28")},
+        )
+    ]
 
 
-@pytest.mark.parametrize("name", [
-    "shanghai-putuo__上海市普陀区人民政府万里街道办事处24年预算.pdf",
-    "shanghai-putuo__上海市普陀区商务委员会单位25年预算.pdf",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "shanghai-putuo__上海市普陀区人民政府万里街道办事处24年预算.pdf",
+        "shanghai-putuo__上海市普陀区商务委员会单位25年预算.pdf",
+    ],
+)
 def test_other_putuo_documents_extract_without_problems(name):
     result = extract_document(_sample(name), name)
     assert result.status == "ok"
     assert [u for u in result.unrecognised if u.get("problem")] == []
     types = {t.table_type for t in result.tables}
-    assert {"income_expenditure_summary", "revenue", "expenditure", "fiscal_appropriation", "gpb_expenditure",
-            "gpb_basic_expenditure", "three_public"} <= types
+    assert {
+        "income_expenditure_summary",
+        "revenue",
+        "expenditure",
+        "fiscal_appropriation",
+        "gpb_expenditure",
+        "gpb_basic_expenditure",
+        "three_public",
+    } <= types
     gpb = result.table("gpb_expenditure")
     total = [r for r in gpb.rows if r.kind == "total"]
     assert len(total) == 1

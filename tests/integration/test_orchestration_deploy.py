@@ -23,7 +23,7 @@ from assets.partitions import split_key
 from pipelines.sensors import process_after_crawl
 from warehouse_schema import tables as t
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

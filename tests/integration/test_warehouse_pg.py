@@ -17,7 +17,7 @@ from assets.load.warehouse import Warehouse
 from warehouse_schema import tables as t
 from warehouse_schema.views import ANALYST_ROLE, VIEW_ORDER
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.postgres
 
 

@@ -23,7 +23,7 @@ from assets.records import ManifestEntry
 from orchestration_corpus import YICHUAN, build_folders
 from pipelines.progress import PlainProgress, Tracker, make_progress
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent / "budget-etl"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d ")

@@ -11,13 +11,17 @@ load as a 2026 city budget.  The corpus lives beside the repository (``../shared
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 import pytest
+import sqlalchemy as sa
 
 from examples.real_corpus import compare_warehouse, corpus_dir, manifest, stage_sources, truths
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not (corpus_dir() / "MANIFEST.tsv").exists(),
-                                                   reason="the real corpus is not beside the repository")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (corpus_dir() / "MANIFEST.tsv").exists(), reason="the real corpus is not beside the repository"
+    ),
+]
 
 #: documents whose publisher's own figures do not add up: quarantined with that finding, never loaded
 PUBLISHER_ERRORS = {
@@ -48,8 +52,9 @@ def ingested(tmp_path_factory):
 
 def _status(engine, sha: str) -> tuple[str, str | None]:
     with engine.connect() as conn:
-        return conn.execute(sa.text("SELECT status, status_reason FROM mart.documents WHERE document_sha256 = :s"),
-                            {"s": sha}).one()
+        return conn.execute(
+            sa.text("SELECT status, status_reason FROM mart.documents WHERE document_sha256 = :s"), {"s": sha}
+        ).one()
 
 
 def test_at_least_24_documents_of_every_city_with_budgets():
@@ -71,10 +76,13 @@ def test_every_document_loads_with_zero_hard_findings(ingested):
             check, table_type, page = PUBLISHER_ERRORS[t["_file"]]
             assert status == "quarantined", t["_file"]
             with engine.connect() as conn:
-                found = conn.execute(sa.text(
-                    "SELECT COUNT(*) FROM mart.quality_findings WHERE document_sha256 = :s AND check_name = :c "
-                    "AND table_type = :t AND page = :p AND severity = 'hard'"),
-                    {"s": t["sha256"], "c": check, "t": table_type, "p": page}).scalar()
+                found = conn.execute(
+                    sa.text(
+                        "SELECT COUNT(*) FROM mart.quality_findings WHERE document_sha256 = :s AND check_name = :c "
+                        "AND table_type = :t AND page = :p AND severity = 'hard'"
+                    ),
+                    {"s": t["sha256"], "c": check, "t": table_type, "p": page},
+                ).scalar()
             assert found >= 1, (t["_file"], reason)
             continue
         assert status == "loaded", (t["_file"], reason)
@@ -97,8 +105,10 @@ def test_budget_level_and_units(ingested):
     """A 单位预算 (one unit of a department) is told from the department's consolidated 部门预算."""
     docs, _, engine = ingested
     with engine.connect() as conn:
-        levels = {r.document_sha256: (r.budget_level, r.parent_department) for r in conn.execute(sa.text(
-            "SELECT document_sha256, budget_level, parent_department FROM core.document"))}
+        levels = {
+            r.document_sha256: (r.budget_level, r.parent_department)
+            for r in conn.execute(sa.text("SELECT document_sha256, budget_level, parent_department FROM core.document"))
+        }
     for t in docs:
         level, _ = levels[t["sha256"]]
         if t["document"].startswith("014_无锡"):  # the documents that name themselves 单位预算 / 部门预算
@@ -129,8 +139,12 @@ def test_no_negative_of_the_corpus_loads_as_a_2026_city_budget(tmp_path):
     run_ingest(str(sources), load_sources(sources), data_dir=str(tmp_path / "data"), warehouse_url=url)
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        docs = {r.document_sha256: r for r in conn.execute(sa.text(
-            "SELECT document_sha256, status, status_reason, fiscal_year, region_code FROM mart.documents"))}
+        docs = {
+            r.document_sha256: r
+            for r in conn.execute(
+                sa.text("SELECT document_sha256, status, status_reason, fiscal_year, region_code FROM mart.documents")
+            )
+        }
     engine.dispose()
     assert set(chosen) >= {"narrative", "html", "unrelated", "other_year", "scan", "national"}
     for e in entries:

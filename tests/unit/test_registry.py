@@ -33,7 +33,8 @@ def test_every_fact_table_of_the_schema_is_generated_from_the_registry():
         provenance = ["document_sha256", "table_type", "page", "row_index", "row_kind"]
         assert [c.name for c in table.columns] == provenance + [c.name for c in fact.columns]
         assert {c.name: c.comment for c in table.columns if c.name not in provenance} == {
-            c.name: c.description for c in fact.columns}
+            c.name: c.description for c in fact.columns
+        }
         assert table.comment == fact.description
     revenue = t.fact_table("fact_revenue")
     assert isinstance(revenue.c.gpb_yuan.type, sa.Numeric) and revenue.c.gpb_yuan.type.scale == 2
@@ -55,12 +56,24 @@ def test_the_registry_names_only_what_is_implemented():
 
 def test_required_and_non_negative_lists_come_from_the_types():
     assert required_tables() == {
-        "income_expenditure_summary": "hard", "fiscal_appropriation": "hard", "revenue": "hard",
-        "expenditure": "hard", "gpb_expenditure": "hard", "gpb_basic_expenditure": "hard", "three_public": "hard",
-        "gov_fund_expenditure": "hard"}
+        "income_expenditure_summary": "hard",
+        "fiscal_appropriation": "hard",
+        "revenue": "hard",
+        "expenditure": "hard",
+        "gpb_expenditure": "hard",
+        "gpb_basic_expenditure": "hard",
+        "three_public": "hard",
+        "gov_fund_expenditure": "hard",
+    }
     nn = non_negative_fields()
-    assert nn["three_public"] == ("total", "outbound", "vehicle_total", "vehicle_purchase", "vehicle_operation",
-                                  "reception")
+    assert nn["three_public"] == (
+        "total",
+        "outbound",
+        "vehicle_total",
+        "vehicle_purchase",
+        "vehicle_operation",
+        "reception",
+    )
     assert nn["gpb_basic_expenditure"] == ("total", "personnel", "public")
     assert nn["expenditure"] == nn["gov_fund_expenditure"] == nn["soe_capital_expenditure"]
     assert "income_expenditure_summary" not in nn  # 结转结余 may be negative
@@ -80,18 +93,44 @@ def test_loaded_fields_are_the_fields_a_fact_column_reads():
 
 
 def _table(table_type: str, rows: list[tuple[str, dict]], unit: str = "万元", columns=()) -> ExtractedTable:
-    return ExtractedTable(table_type=table_type, title="t", pages=[3], unit=unit,
-                          rows=[ExtractedRow(page=3, row_index=i, values=v, kind=k) for i, (k, v) in enumerate(rows)],
-                          columns=list(columns))
+    return ExtractedTable(
+        table_type=table_type,
+        title="t",
+        pages=[3],
+        unit=unit,
+        rows=[ExtractedRow(page=3, row_index=i, values=v, kind=k) for i, (k, v) in enumerate(rows)],
+        columns=list(columns),
+    )
 
 
 def test_fact_rows_follow_the_declaration():
-    table = _table("gpb_expenditure", [
-        ("total", {"name": "合计", "total": Decimal("12.5"), "basic_total": Decimal("10"), "personnel": Decimal("8"),
-                   "public": Decimal("2"), "project_total": Decimal("2.5")}),
-        ("detail", {"function_code": "2010301", "name": "行政运行", "total": Decimal("12.5"),
-                    "wages": Decimal("7"), "household_transfers": Decimal("1"), "reserve": Decimal("0.3")}),
-    ])
+    table = _table(
+        "gpb_expenditure",
+        [
+            (
+                "total",
+                {
+                    "name": "合计",
+                    "total": Decimal("12.5"),
+                    "basic_total": Decimal("10"),
+                    "personnel": Decimal("8"),
+                    "public": Decimal("2"),
+                    "project_total": Decimal("2.5"),
+                },
+            ),
+            (
+                "detail",
+                {
+                    "function_code": "2010301",
+                    "name": "行政运行",
+                    "total": Decimal("12.5"),
+                    "wages": Decimal("7"),
+                    "household_transfers": Decimal("1"),
+                    "reserve": Decimal("0.3"),
+                },
+            ),
+        ],
+    )
     rows = table_facts("sha", table, 2026, REG.fact_table("fact_function_expenditure"))
     assert rows[0]["total_yuan"] == Decimal("125000.00") and rows[0]["basic_yuan"] == Decimal("100000.00")
     # a table printing only 人员经费 / 公用经费 under 基本支出: they stand in for 工资福利 / 商品和服务
@@ -102,24 +141,46 @@ def test_fact_rows_follow_the_declaration():
     assert rows[1]["reserve_yuan"] == Decimal("3000.00") and rows[1]["code_printed"] is True
     assert (rows[1]["page"], rows[1]["row_index"], rows[1]["row_kind"]) == (3, 1, "detail")
 
-    three = _table("three_public", [
-        ("prior", {"total": Decimal("5")}), ("total", {"total": Decimal("4"), "outbound": Decimal("1"),
-                                                      "vehicle_total": Decimal("2"), "reception": Decimal("1")}),
-        ("change", {"total": Decimal("-1")})], unit="元")
+    three = _table(
+        "three_public",
+        [
+            ("prior", {"total": Decimal("5")}),
+            (
+                "total",
+                {
+                    "total": Decimal("4"),
+                    "outbound": Decimal("1"),
+                    "vehicle_total": Decimal("2"),
+                    "reception": Decimal("1"),
+                },
+            ),
+            ("change", {"total": Decimal("-1")}),
+        ],
+        unit="元",
+    )
     rows = table_facts("sha", three, 2026, REG.fact_table("fact_three_public"))
     assert [(r["row_index"], r["total_yuan"]) for r in rows] == [(1, Decimal("4.00"))]
 
-    perf = _table("dept_performance", [("text", {"department": "x"}),
-                                       ("text", {"indicator_l1": "产出指标", "indicator_l3": "人数", "target": "≥91%"})])
+    perf = _table(
+        "dept_performance",
+        [
+            ("text", {"department": "x"}),
+            ("text", {"indicator_l1": "产出指标", "indicator_l3": "人数", "target": "≥91%"}),
+        ],
+    )
     rows = table_facts("sha", perf, 2026, REG.fact_table("fact_performance_target"))
     assert [(r["indicator_l1"], r["target_operator"], r["target_value"], r["target_unit"]) for r in rows] == [
-        ("产出指标", ">=", Decimal("91"), "%")]
+        ("产出指标", ">=", Decimal("91"), "%")
+    ]
 
 
 def test_adding_a_column_is_one_edit_of_the_registry():
     data = _data()
     data["fact_tables"]["fact_three_public"]["columns"]["meeting_yuan"] = {
-        "type": "amount", "from": "meeting", "description": "会议费"}
+        "type": "amount",
+        "from": "meeting",
+        "description": "会议费",
+    }
     reg = registry.parse(data)
     fact = reg.fact_table("fact_three_public")
     assert fact.column("meeting_yuan").sources == ("meeting",)
@@ -127,30 +188,51 @@ def test_adding_a_column_is_one_edit_of_the_registry():
     table = _table("three_public", [("total", {"total": Decimal("4"), "meeting": Decimal("0.5")})])
     row = table_facts("sha", table, 2026, fact)[0]
     assert row["meeting_yuan"] == Decimal("5000.00")
-    generated = sa.Table(fact.name, sa.MetaData(), *[sa.Column(c.name, t.COLUMN_TYPES[c.type](), comment=c.description)
-                                                     for c in fact.columns])
+    generated = sa.Table(
+        fact.name,
+        sa.MetaData(),
+        *[sa.Column(c.name, t.COLUMN_TYPES[c.type](), comment=c.description) for c in fact.columns],
+    )
     assert generated.c.meeting_yuan.comment == "会议费"
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda d: d["fact_tables"]["fact_three_public"]["columns"].update(x={"type": "money", "from": "total",
-                                                                            "description": "x"}),
-     "fact_tables.fact_three_public.columns.x: type 'money'"),
-    (lambda d: d["fact_tables"]["fact_three_public"]["columns"].update(x={"type": "amount", "from": "nonesuch",
-                                                                            "description": "x"}),
-     "fact_tables.fact_three_public: reads fields no table type feeding it declares: nonesuch"),
-    (lambda d: d["fact_tables"]["fact_three_public"]["columns"].update(x={"type": "amount", "derive": "magic",
-                                                                            "description": "x"}),
-     "unknown derivation 'magic'"),
-    (lambda d: d["fact_tables"]["fact_three_public"]["columns"].update(x={"type": "amount", "from": "total"}),
-     "fact_tables.fact_three_public.columns.x: no description"),
-    (lambda d: d["types"]["three_public"].update(fact_table="fact_nonesuch"),
-     "types.three_public: fact_table 'fact_nonesuch' is not declared"),
-    (lambda d: d["types"]["three_public"].update(rules=["sums_up"]), "types.three_public: unknown rule 'sums_up'"),
-    (lambda d: d["types"]["three_public"].update(required="maybe"), "types.three_public: required 'maybe'"),
-    (lambda d: d["types"]["three_public"].update(non_negative=["nonesuch"]),
-     "types.three_public: non_negative names fields it does not declare: nonesuch"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda d: d["fact_tables"]["fact_three_public"]["columns"].update(
+                x={"type": "money", "from": "total", "description": "x"}
+            ),
+            "fact_tables.fact_three_public.columns.x: type 'money'",
+        ),
+        (
+            lambda d: d["fact_tables"]["fact_three_public"]["columns"].update(
+                x={"type": "amount", "from": "nonesuch", "description": "x"}
+            ),
+            "fact_tables.fact_three_public: reads fields no table type feeding it declares: nonesuch",
+        ),
+        (
+            lambda d: d["fact_tables"]["fact_three_public"]["columns"].update(
+                x={"type": "amount", "derive": "magic", "description": "x"}
+            ),
+            "unknown derivation 'magic'",
+        ),
+        (
+            lambda d: d["fact_tables"]["fact_three_public"]["columns"].update(x={"type": "amount", "from": "total"}),
+            "fact_tables.fact_three_public.columns.x: no description",
+        ),
+        (
+            lambda d: d["types"]["three_public"].update(fact_table="fact_nonesuch"),
+            "types.three_public: fact_table 'fact_nonesuch' is not declared",
+        ),
+        (lambda d: d["types"]["three_public"].update(rules=["sums_up"]), "types.three_public: unknown rule 'sums_up'"),
+        (lambda d: d["types"]["three_public"].update(required="maybe"), "types.three_public: required 'maybe'"),
+        (
+            lambda d: d["types"]["three_public"].update(non_negative=["nonesuch"]),
+            "types.three_public: non_negative names fields it does not declare: nonesuch",
+        ),
+    ],
+)
 def test_an_inconsistent_declaration_is_refused_with_the_entry_named(edit, message):
     data = _data()
     edit(data)
@@ -159,8 +241,20 @@ def test_an_inconsistent_declaration_is_refused_with_the_entry_named(edit, messa
 
 
 def test_rules_apply_where_the_registry_declares_them():
-    three = _table("three_public", [("total", {"total": Decimal("5"), "outbound": Decimal("1"),
-                                                "vehicle_total": Decimal("2"), "reception": Decimal("1")})])
+    three = _table(
+        "three_public",
+        [
+            (
+                "total",
+                {
+                    "total": Decimal("5"),
+                    "outbound": Decimal("1"),
+                    "vehicle_total": Decimal("2"),
+                    "reception": Decimal("1"),
+                },
+            )
+        ],
+    )
     result = ExtractionResult(document_sha256="sha", page_count=4, tables=[three])
     failing = [c for c in table_comparisons(result) if not c.passes()]
     assert [c.check_name for c in failing] == ["three_public_total_equals_parts"]

@@ -12,8 +12,8 @@ from assets.crawl import detect as d
 from assets.crawl.htmlpage import decode_html, file_name, link_kind, normalize_url, parse_page
 from assets.crawl.raw_store import RawStore, sniff_extension
 from assets.crawl.sources import SourceConfig, SourcesError, load_sources
-from tests.support.crawl import budget_pdf, make_pdf
 from assets.records import DOC_BUDGET, DOC_FINAL_ACCOUNTS, DOC_OTHER
+from tests.support.crawl import budget_pdf, make_pdf
 
 # ---------------------------------------------------------------------------
 # sources
@@ -42,7 +42,9 @@ sources:
 """,
     )
     a, b = load_sources(p)
-    assert a == SourceConfig("410329", "伊川县", ["https://www.yichuan.gov.cn/zwgk/bmys/index.html"], ["files.yichuan.gov.cn"], max_pages=50)
+    assert a == SourceConfig(
+        "410329", "伊川县", ["https://www.yichuan.gov.cn/zwgk/bmys/index.html"], ["files.yichuan.gov.cn"], max_pages=50
+    )
     assert a.hosts() == {"www.yichuan.gov.cn", "files.yichuan.gov.cn"}
     assert b.region_code == "410300" and b.folder == str(tmp_path / "mirror/luoyang") and not b.respect_robots
 
@@ -53,14 +55,35 @@ sources:
         ("sources: [", "invalid YAML"),
         ("other: 1", "top-level key 'sources:'"),
         ("sources: []", "non-empty list"),
-        ("sources:\n  - region_name: 伊川县\n    start_urls: [http://a.cn/]", "sources[0] (伊川县): missing field 'region_code'"),
-        ("sources:\n  - region_code: '41032'\n    region_name: 伊川县\n    start_urls: [http://a.cn/]", "sources[0] (伊川县): bad region_code '41032'"),
-        ("sources:\n  - region_code: 'abcdef'\n    region_name: X\n    start_urls: [http://a.cn/]", "bad region_code 'abcdef'"),
-        ("sources:\n  - region_code: '410329'\n    start_urls: [http://a.cn/]", "sources[0] (410329): missing field 'region_name'"),
+        (
+            "sources:\n  - region_name: 伊川县\n    start_urls: [http://a.cn/]",
+            "sources[0] (伊川县): missing field 'region_code'",
+        ),
+        (
+            "sources:\n  - region_code: '41032'\n    region_name: 伊川县\n    start_urls: [http://a.cn/]",
+            "sources[0] (伊川县): bad region_code '41032'",
+        ),
+        (
+            "sources:\n  - region_code: 'abcdef'\n    region_name: X\n    start_urls: [http://a.cn/]",
+            "bad region_code 'abcdef'",
+        ),
+        (
+            "sources:\n  - region_code: '410329'\n    start_urls: [http://a.cn/]",
+            "sources[0] (410329): missing field 'region_name'",
+        ),
         ("sources:\n  - region_code: '410329'\n    region_name: 伊川县", "needs 'start_urls' or 'folder'"),
-        ("sources:\n  - region_code: '410329'\n    region_name: 伊川县\n    start_urls: [ftp://a.cn/]", "bad start URL"),
-        ("sources:\n  - region_code: '410329'\n    region_name: 伊川县\n    folder: /x\n    max_pages: -1", "'max_pages'"),
-        ("sources:\n  - region_code: '410329'\n    region_name: 伊川县\n    folder: /x\n    start_url: y", "unknown key(s): start_url"),
+        (
+            "sources:\n  - region_code: '410329'\n    region_name: 伊川县\n    start_urls: [ftp://a.cn/]",
+            "bad start URL",
+        ),
+        (
+            "sources:\n  - region_code: '410329'\n    region_name: 伊川县\n    folder: /x\n    max_pages: -1",
+            "'max_pages'",
+        ),
+        (
+            "sources:\n  - region_code: '410329'\n    region_name: 伊川县\n    folder: /x\n    start_url: y",
+            "unknown key(s): start_url",
+        ),
     ],
 )
 def test_bad_sources(tmp_path: Path, text: str, message: str) -> None:
@@ -157,7 +180,10 @@ def test_classify_text(text: str, kind: str | None) -> None:
 def test_doc_type_content_first() -> None:
     # the PDF's title page beats its link text; with no text layer, the link and article decide
     assert d.detect_doc_type("2023年伊川县民政局部门决算", anchor="2024年部门预算") == DOC_FINAL_ACCOUNTS
-    assert d.detect_doc_type("", anchor="附件1", file_name="P0203.pdf", article_title="伊川县教育局2024年部门预算") == DOC_BUDGET
+    assert (
+        d.detect_doc_type("", anchor="附件1", file_name="P0203.pdf", article_title="伊川县教育局2024年部门预算")
+        == DOC_BUDGET
+    )
     assert d.detect_doc_type("会议纪要", anchor="附件", file_name="x.pdf", article_title="通知") == DOC_OTHER
 
 
@@ -207,7 +233,10 @@ def test_pdf_checks_and_detect() -> None:
     det = d.detect(head, anchor="附件1", file_name="P020240315123456.pdf", region_name="伊川县")
     assert (det.doc_type, det.year, det.department, det.page_count) == (DOC_BUDGET, 2024, "伊川县政务服务中心", 2)
     assert d.check_pdf(pdf, "application/pdf") is None
-    assert d.check_pdf(b"<html><body>err</body></html>", "application/pdf; charset=utf-8") == "not a PDF: HTML page served as application/pdf"
+    assert (
+        d.check_pdf(b"<html><body>err</body></html>", "application/pdf; charset=utf-8")
+        == "not a PDF: HTML page served as application/pdf"
+    )
     assert d.check_pdf(b"PK\x03\x04", "application/pdf").startswith("not a PDF: body does not start with %PDF")
     assert d.check_pdf(pdf[:-200], None).startswith("corrupt PDF: truncated")
     with pytest.raises(d.PdfError, match="corrupt PDF"):
@@ -240,7 +269,8 @@ def test_decode_html() -> None:
 
 def test_links_and_names() -> None:
     html = (
-        '<html><head><base href="http://a.gov.cn/zwgk/"><meta name="ArticleTitle" content="伊川县教育局2024年部门预算"></head><body>'
+        '<html><head><base href="http://a.gov.cn/zwgk/"><meta '
+        'name="ArticleTitle" content="伊川县教育局2024年部门预算"></head><body>'
         '<a href="bmys/%E9%A2%84%E7%AE%97.pdf">预算</a><a href="bmys/预算.pdf">预算二</a>'
         '<a href="javascript:void(0)">x</a><a href="#top">top</a>'
         '<a href="/download.jsp?filename=%D4%A4%CB%E3.pdf">GBK名</a>'
@@ -255,7 +285,9 @@ def test_links_and_names() -> None:
     assert "http://a.gov.cn/u/a.pdf" in urls
     assert not [u for u in urls if "javascript" in u or "#" in u]
     assert page.pagination == ["http://a.gov.cn/zwgk/index_1.html"]
-    assert [link.text for link in page.links if link.url.endswith("t1.html")] == ["伊川县政务服务中心2024年部门预算公开"]
+    assert [link.text for link in page.links if link.url.endswith("t1.html")] == [
+        "伊川县政务服务中心2024年部门预算公开"
+    ]
     assert file_name("http://a.gov.cn/download.jsp?filename=%D4%A4%CB%E3.pdf") == "预算.pdf"
     assert file_name("http://a.gov.cn/a/%E9%A2%84%E7%AE%97.pdf") == "预算.pdf"
     assert link_kind("http://a.gov.cn/download.jsp?filename=%D4%A4%CB%E3.pdf") == "pdf"

@@ -28,8 +28,9 @@ from assets.records import TABLE_GPB_EXPENDITURE, TABLE_REVENUE
 from examples.sample_portal import render_document
 from examples.sample_portal.corpus import XLSX_VARIANTS, build_corpus
 
-pytestmark = pytest.mark.skipif(shutil.which("soffice") is None,
-                                reason="LibreOffice (soffice) is not installed: run `make setup`")
+pytestmark = pytest.mark.skipif(
+    shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed: run `make setup`"
+)
 
 TAGS = sorted(XLSX_VARIANTS) + ["seed"]
 
@@ -82,8 +83,18 @@ def test_corpus_of_both_producers():
     assert len(xlsx) == len(build_corpus("xlsx")) >= 15
     seen = {t for d in xlsx for t in d.variants}
     assert set(XLSX_VARIANTS) <= seen
-    assert {"seed", "unit_yuan", "codes_tree", "codes_joined", "multipage_no_header", "multipage_repeat_header",
-            "portrait", "landscape", "fullwidth", "wrapped_names"} <= seen
+    assert {
+        "seed",
+        "unit_yuan",
+        "codes_tree",
+        "codes_joined",
+        "multipage_no_header",
+        "multipage_repeat_header",
+        "portrait",
+        "landscape",
+        "fullwidth",
+        "wrapped_names",
+    } <= seen
     assert any(d.doc_type == "final_accounts" for d in xlsx) and any("wrong_total" in d.defects for d in xlsx)
 
 
@@ -107,7 +118,15 @@ def test_workbook_is_reproducible_and_laid_out_like_a_published_one():
     assert {"A3:C4", "F3:F5", "G3:K3", "G4:G5", "H4:I4", "J4:K4", "L3:N3"} <= merged
     assert [ws.cell(5, c).value for c in (1, 2, 3)] == ["类", "款", "项"]
     assert [ws.cell(r, c).value for r, c in ((3, 7), (4, 7), (4, 8), (5, 8), (5, 9), (4, 10), (5, 10), (5, 11))] == [
-        "基本支出", "小计", "人员经费", "工资福利支出", "对个人和家庭的补助", "公用经费", "商品和服务支出", "资本性支出"]
+        "基本支出",
+        "小计",
+        "人员经费",
+        "工资福利支出",
+        "对个人和家庭的补助",
+        "公用经费",
+        "商品和服务支出",
+        "资本性支出",
+    ]
     row = next(r for r in range(6, ws.max_row + 1) if ws.cell(r, 5).value == "政务公开审批")
     assert [ws.cell(row, c).value for c in (1, 2, 3)] == ["201", "03", "06"]  # text: the leading zeros print
     assert ws.cell(row, 6).value == pytest.approx(1120.30) and ws.cell(row, 6).number_format == "0.00"
@@ -169,8 +188,9 @@ def test_every_truth_amount_is_printed_in_a_ruled_cell_of_its_table(rendered):
                     continue  # amounts printed as text in merged cells
                 cells: Counter[str] = Counter()
                 for p in t["pages"]:
-                    for tab in pdf.pages[p - 1].extract_tables({"vertical_strategy": "lines",
-                                                                 "horizontal_strategy": "lines"}):
+                    for tab in pdf.pages[p - 1].extract_tables(
+                        {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
+                    ):
                         cells.update("".join(c.split()) for row in tab for c in row if c)
                 want = Counter(_printed(v, truth) for r in t["rows"] for k, v in r.items() if is_truth_amount(v))
                 if key == "project_performance":
@@ -193,8 +213,9 @@ def test_wrapped_amounts_and_merged_codes_are_really_printed_so(rendered):
     t = truth["tables"]["expenditure"]
     with pdfplumber.open(pdf_path) as pdf:
         rows = [r for p in t["pages"] for tab in pdf.pages[p - 1].extract_tables() for r in tab]
-    assert any(c and "\n" in c and c.replace("\n", "").replace(",", "").replace(".", "").isdigit()
-               for r in rows for c in r)  # an amount over two lines of its cell
+    assert any(
+        c and "\n" in c and c.replace("\n", "").replace(",", "").replace(".", "").isdigit() for r in rows for c in r
+    )  # an amount over two lines of its cell
     doc, pdf_path, truth, _ = _by_tag(rendered, "codes_merged")
     t = truth["tables"][TABLE_REVENUE]
     with pdfplumber.open(pdf_path) as pdf:

@@ -13,10 +13,10 @@ from decimal import Decimal
 import pytest
 
 from assets.normalize.facts import normalize_document
-from assets.validate.verdicts import judge_documents
 from assets.validate.narrative import PreviousYear, find_quotes
 from assets.validate.quality import DocumentInput
 from assets.validate.rules import check_document, half_precision, tolerance
+from assets.validate.verdicts import judge_documents
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +45,11 @@ def row(result, table_type, index):
 
 
 def pick(verdict, check):
-    return [(f["expected"], f["actual"], f["page"], f["row_index"], f["table_type"])
-            for f in verdict.findings if f["check_name"] == check]
+    return [
+        (f["expected"], f["actual"], f["page"], f["row_index"], f["table_type"])
+        for f in verdict.findings
+        if f["check_name"] == check
+    ]
 
 
 def test_clean_seed_has_no_hard_finding_and_flags_its_own_change_rates(seed):
@@ -59,7 +62,8 @@ def test_clean_seed_has_no_hard_finding_and_flags_its_own_change_rates(seed):
     soft = {f["check_name"]: (f["expected"], f["actual"], f["page"]) for f in verdict.soft}
     assert soft == {"narrative_change_pct_total": ("0.07", "0.65", 4), "narrative_change_pct_gpb": ("1.70", "1.73", 4)}
     assert "this year's 1145.25, not last year's" in next(
-        f["detail"] for f in verdict.soft if f["check_name"] == "narrative_change_pct_gpb")
+        f["detail"] for f in verdict.soft if f["check_name"] == "narrative_change_pct_gpb"
+    )
     runs = evaluation.runs
     assert runs["totals_reconcile"].success and runs["codes_valid_and_unique"].success
     assert runs["required_tables_present"].rows == 8
@@ -81,7 +85,11 @@ def test_wrong_total_row_quarantines_with_expected_actual_page_row(seed):
     py = sorted((f["check_name"], f["expected"], f["actual"]) for f in check_document(result))
     assert gx == py
     failed = {o.check_name for o in evaluation.runs["totals_reconcile"].outcomes if not o.success}
-    assert failed == {"total_row_equals_sum_of_details", "total_equals_basic_plus_project", "fiscal_gpb_equals_gpb_table"}
+    assert failed == {
+        "total_row_equals_sum_of_details",
+        "total_equals_basic_plus_project",
+        "fiscal_gpb_equals_gpb_table",
+    }
 
 
 def test_tolerance_is_the_printed_precision(seed):
@@ -104,7 +112,8 @@ def test_tables_disagreeing(seed):
     verdict, _ = judge(result, pages)
     assert verdict.status == "quarantined"
     assert pick(verdict, "income_total_equals_expense_total") == [
-        ("1145.25", "1146.25", grand.page, grand.row_index, "income_expenditure_summary")]
+        ("1145.25", "1146.25", grand.page, grand.row_index, "income_expenditure_summary")
+    ]
     # and the 说明's 支出总计 1145.25 no longer matches the table (a warning)
     assert pick(verdict, "narrative_expense_total") == [("1146.25", "1145.25", 4, None, "income_expenditure_summary")]
 
@@ -117,7 +126,8 @@ def test_tables_disagreeing(seed):
     verdict, _ = judge(result, pages)
     assert [f["check_name"] for f in verdict.hard] == ["basic_expenditure_agrees_across_tables"]
     assert pick(verdict, "basic_expenditure_agrees_across_tables") == [
-        ("909.25", "910.25", basic.pages[0], 0, "gpb_basic_expenditure")]
+        ("909.25", "910.25", basic.pages[0], 0, "gpb_basic_expenditure")
+    ]
 
 
 def test_narrative_number_wrong_loads_with_a_warning(seed):
@@ -136,7 +146,9 @@ def test_invalid_code_quarantines(seed):
     verdict, evaluation = judge(result, pages)
     assert verdict.status == "quarantined"
     assert pick(verdict, "code_unknown_code") == [(None, "2010388 政务公开审批", 13, 2, "gpb_expenditure")]
-    outcome = next(o for o in evaluation.runs["codes_valid_and_unique"].outcomes if o.check_name == "code_valid_for_year")
+    outcome = next(
+        o for o in evaluation.runs["codes_valid_and_unique"].outcomes if o.check_name == "code_valid_for_year"
+    )
     assert not outcome.success and len(outcome.unexpected_rids) == 1
 
     # a code of other years: 2040404 查办和预防职务犯罪 was retired after 2018
@@ -166,8 +178,10 @@ def test_repeated_row_breaks_the_grain(seed):
     gpb.rows.append(dup)
     verdict, _ = judge(result, pages)
     grain = pick(verdict, "one_row_per_grain")
-    assert grain == [("1 row", f"2 rows (rows 6, {dup.row_index})", 13, 6, "gpb_expenditure"),
-                     ("1 row", f"2 rows (rows 6, {dup.row_index})", 13, dup.row_index, "gpb_expenditure")]
+    assert grain == [
+        ("1 row", f"2 rows (rows 6, {dup.row_index})", 13, 6, "gpb_expenditure"),
+        ("1 row", f"2 rows (rows 6, {dup.row_index})", 13, dup.row_index, "gpb_expenditure"),
+    ]
     assert pick(verdict, "total_row_equals_sum_of_details")[0][:2] == ("1145.95", "1145.25")
 
 
@@ -176,7 +190,8 @@ def test_negative_amount(seed):
     row(result, "gpb_expenditure", 6).values["wages"] = Decimal("-0.70")
     verdict, _ = judge(result, pages)
     assert ("amount_non_negative", ">= 0", "-0.70", 13, 6) in [
-        (f["check_name"], f["expected"], f["actual"], f["page"], f["row_index"]) for f in verdict.hard]
+        (f["check_name"], f["expected"], f["actual"], f["page"], f["row_index"]) for f in verdict.hard
+    ]
 
 
 def test_previous_year_change_against_last_years_document(seed):
@@ -191,8 +206,14 @@ def test_previous_year_change_against_last_years_document(seed):
 
 
 def test_quotes_are_read_across_line_breaks_and_full_width():
-    quotes, changes = find_quotes([(3, "某单位 2024 年支出合计 １１４５.25 万元，其中：基本支出 909.25 万\n元，占 79.39%；项\n目支出 236 万元")])
+    quotes, changes = find_quotes(
+        [(3, "某单位 2024 年支出合计 １１４５.25 万元，其中：基本支出 909.25 万\n元，占 79.39%；项\n目支出 236 万元")]
+    )
     got = {q.key: (q.text, q.page) for q in quotes}
-    assert got == {"expense_year": ("1145.25", 3), "basic": ("909.25", 3), "basic_pct": ("79.39", 3),
-                   "project": ("236", 3)}
+    assert got == {
+        "expense_year": ("1145.25", 3),
+        "basic": ("909.25", 3),
+        "basic_pct": ("79.39", 3),
+        "project": ("236", 3),
+    }
     assert changes == []

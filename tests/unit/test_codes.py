@@ -25,7 +25,7 @@ from assets.normalize.codes import (
 from assets.normalize.departments import department_key, normalize_department_name
 from assets.normalize.regions import find_region_in_text, region_by_code
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +118,7 @@ def test_versions_do_not_overlap(fc, ec):
     for cat in (fc, ec):
         for code in cat.codes():
             vs = cat.entries(code)
-            for a, b in zip(vs, vs[1:]):
+            for a, b in zip(vs, vs[1:], strict=False):
                 assert a.valid_to is not None and b.valid_from is not None and a.valid_to < b.valid_from, code
 
 
@@ -411,9 +411,7 @@ def sample_texts():
         pytest.skip("pdftotext not installed")
     out = {}
     for pdf in sorted(d.glob("*.pdf")):
-        res = subprocess.run(
-            ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, timeout=120, check=False
-        )
+        res = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, timeout=120, check=False)
         out[pdf] = res.stdout.decode("utf-8", "replace")
     if not out:
         pytest.skip("no PDFs in the real samples folder")

@@ -25,7 +25,7 @@ from warehouse_schema.views import view_dependencies
 #: the core tables the load writes, named from the schema's metadata
 LOADED = {"core/document", *(f"core/{tb.name}" for tb in t.DOCUMENT_TABLES)}
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 

@@ -3,7 +3,7 @@
 The documents are the generated small corpus' ground truth (every table type,
 including the 财政拨款收支, 项目 and 绩效 tables), turned into extraction results
 and through the normal normalize → build_loads → Warehouse path; the end-to-end
-ingest with real extraction is in tests/test_warehouse_pg.py and test_pipeline.py.
+ingest with real extraction is in tests/integration/test_warehouse_pg.py and test_pipeline.py.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from assets.records import DOC_BUDGET, ExtractedRow, ExtractedTable, ExtractionR
 from assets.validate.verdicts import judge
 from warehouse_schema import tables as t
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 TEXT_KEYS = {
     "kind", "name", "function_code", "unit_code", "econ_code", "econ_name", "gov_econ_code", "gov_econ_name",

@@ -68,15 +68,28 @@ def test_seed_document_every_amount(corpus):
     assert (row.page, row.row_index, row.table_index, row.kind) == (13, 2, 0, "detail")
     assert row.values["name"] == "政务公开审批"
     assert (row.values["total"], row.values["basic_total"], row.values["wages"], row.values["project_total"]) == (
-        D("1120.30"), D("884.30"), D("857.75"), D("236.00"))
+        D("1120.30"),
+        D("884.30"),
+        D("857.75"),
+        D("236.00"),
+    )
     assert [r.values["total"] for r in gpb.rows if r.kind == "detail"] == [
-        D("1120.30"), D("3.35"), D("14.28"), D("6.62"), D("0.70")]
+        D("1120.30"),
+        D("3.35"),
+        D("14.28"),
+        D("6.62"),
+        D("0.70"),
+    ]
     fiscal = result.table("fiscal_appropriation")
     assert fiscal.pages == [11, 12] and fiscal.rows[-1].kind == "total"
     assert fiscal.rows[-1].values["expense_gpb_fiscal"] == D("1145.25")
     perf = result.table("dept_performance")
-    assert perf.extra == {"department": "伊川县政务服务中心", "budget_total": D("1145.25"),
-                          "basic_total": D("909.25"), "project_total": D("236.00")}
+    assert perf.extra == {
+        "department": "伊川县政务服务中心",
+        "budget_total": D("1145.25"),
+        "basic_total": D("909.25"),
+        "project_total": D("236.00"),
+    }
     assert result.table("gov_fund_expenditure").empty
     assert result.unrecognised == []  # the "附件：…部门预算表" line over the narrative is no table
 

@@ -23,7 +23,7 @@ from assets.crawl.sources import SourceConfig
 from tests.support.crawl import LocalPortal, budget_pdf, make_pdf, trickle_headers
 from assets.records import STATUS_FAILED, STATUS_FETCHED, STATUS_SKIPPED
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 GOOD = budget_pdf()
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PRODUCTION = ("assets", "expectations", "warehouse_schema", "pipelines")
 OURS = {"assets", "expectations", "warehouse_schema", "pipelines", "examples", "tests", "bench"}
 #: the Dagster definition modules of a stage: its assets, and its asset checks when they live apart
