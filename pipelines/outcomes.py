@@ -27,8 +27,9 @@ class IngestSummary:
 
     @property
     def exit_code(self) -> int:
-        return exit_code(interrupted=self.interrupted, failed_runs=self.failed_runs,
-                         source_problems=self.source_problems)
+        return exit_code(
+            interrupted=self.interrupted, failed_runs=self.failed_runs, source_problems=self.source_problems
+        )
 
 
 def source_problems_of(result) -> list[str]:
@@ -50,5 +51,11 @@ def _root_message(error) -> str:
 def step_errors(result) -> str | None:
     """The failed steps' messages of a run result, one line (no traceback)."""
     failures = [e for e in result.all_events if e.is_step_failure]
-    return "; ".join(f"{e.step_key}: {_root_message(e.step_failure_data.error)}"
-                     for e in failures if e.step_failure_data and e.step_failure_data.error) or None
+    return (
+        "; ".join(
+            f"{e.step_key}: {_root_message(e.step_failure_data.error)}"
+            for e in failures
+            if e.step_failure_data and e.step_failure_data.error
+        )
+        or None
+    )

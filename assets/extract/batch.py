@@ -17,8 +17,12 @@ def documents_of_year(entries: list[ManifestEntry], year: int) -> list[ManifestE
     """The budget documents of one fiscal year, one entry per content version (sha256)."""
     seen: dict[str, ManifestEntry] = {}
     for e in entries:
-        if (e.sha256 and e.year == year and e.doc_type == DOC_BUDGET
-                and e.status not in (STATUS_REJECTED, STATUS_FAILED)):
+        if (
+            e.sha256
+            and e.year == year
+            and e.doc_type == DOC_BUDGET
+            and e.status not in (STATUS_REJECTED, STATUS_FAILED)
+        ):
             seen.setdefault(e.sha256, e)
     return list(seen.values())
 
@@ -57,8 +61,9 @@ def store_extraction(cache_dir: Path, result: ExtractionResult, limits: Limits) 
     tmp.replace(path)
 
 
-def extract_documents(entries: list[ManifestEntry], store: RawStore, cache_dir: Path, pool: WorkerPool,
-                      log=None) -> tuple[dict[str, tuple[ManifestEntry, ExtractionResult]], int]:
+def extract_documents(
+    entries: list[ManifestEntry], store: RawStore, cache_dir: Path, pool: WorkerPool, log=None
+) -> tuple[dict[str, tuple[ManifestEntry, ExtractionResult]], int]:
     """Every document's extraction (cached, else in the worker pool, in input order) and how many were
     extracted now.  Stops between documents when asked (Ctrl-C): :class:`Interrupted`, finished documents
     are cached, so the rerun does not extract them again."""
@@ -89,6 +94,8 @@ def extract_documents(entries: list[ManifestEntry], store: RawStore, cache_dir: 
     extract_many(paths, pool, should_stop=stop_requested, on_result=keep)
     missing = [e for e in entries if e.sha256 not in results]
     if missing:
-        raise Interrupted(f"stopped after {len(entries) - len(missing)} of {len(entries)} documents "
-                          f"({fresh} extracted now and cached); {len(missing)} not extracted")
+        raise Interrupted(
+            f"stopped after {len(entries) - len(missing)} of {len(entries)} documents "
+            f"({fresh} extracted now and cached); {len(missing)} not extracted"
+        )
     return {e.sha256: (e, results[e.sha256]) for e in entries}, fresh

@@ -46,8 +46,11 @@ def document_row(entry: ManifestEntry, result: ExtractionResult | None, status: 
         "extractor_version": EXTRACTOR_VERSION if result else None,
         "budget_level": getattr(result, "budget_level", None) if result else None,
         "parent_department": getattr(result, "parent_department", None) if result else None,
-        "parent_department_key": (department_key(entry.region_code, result.parent_department)
-                                  if result and getattr(result, "parent_department", None) else None),
+        "parent_department_key": (
+            department_key(entry.region_code, result.parent_department)
+            if result and getattr(result, "parent_department", None)
+            else None
+        ),
         "budget_units": "|".join(getattr(result, "units", []) or []) or None if result else None,
     }
 
@@ -105,34 +108,48 @@ def build_loads(
     for sha, (entry, result) in extracted.items():
         if result.status == "ok" and is_national_body(result.department):
             # the tables name a national body (国家… / 中央…): never loaded as a local department's
-            loads.append(DocumentLoad(document_row(entry, result, STATUS_SKIPPED, (
-                f"document of a national body ({result.department}), not of a local department of region "
-                f"{entry.region_code}"))))
+            loads.append(
+                DocumentLoad(
+                    document_row(
+                        entry,
+                        result,
+                        STATUS_SKIPPED,
+                        (
+                            f"document of a national body ({result.department}), not of a local department of region "
+                            f"{entry.region_code}"
+                        ),
+                    )
+                )
+            )
             continue
         if result.status != "ok":
             status, reason = (STATUS_SKIPPED if result.status == STATUS_SKIPPED else STATUS_REJECTED), result.reason
             if sha in tables_of_narrative:
                 # the 说明 of a document set (江苏 公开文件 / 公开表): nothing to load, nothing wrong
                 status = STATUS_SKIPPED
-                reason = ("narrative (说明) of a document set; its tables are in "
-                          + ", ".join(s[:12] for s in sorted(tables_of_narrative[sha]))
-                          + " and are checked against this narrative")
+                reason = (
+                    "narrative (说明) of a document set; its tables are in "
+                    + ", ".join(s[:12] for s in sorted(tables_of_narrative[sha]))
+                    + " and are checked against this narrative"
+                )
             loads.append(DocumentLoad(document_row(entry, result, status, reason)))
             continue
         verdict = verdicts[sha]
         hard = verdict.hard
         reasons = []
         if hard:
-            reasons.append(f"{len(hard)} hard data-quality finding(s): " + "; ".join(
-                sorted({f["check_name"] for f in hard})))
+            reasons.append(
+                f"{len(hard)} hard data-quality finding(s): " + "; ".join(sorted({f["check_name"] for f in hard}))
+            )
         if LABEL_OWNER_PASSWORD in (entry.reason or ""):  # read normally, labelled
             reasons.append(LABEL_OWNER_PASSWORD)
         reason = "; ".join(reasons) or None
         doc = normalized[sha]
         facts = {name: unique_rows(name, rows) for name, rows in doc.facts.items()}
         findings = [dict(f, document_sha256=sha) for f in verdict.findings]
-        loads.append(DocumentLoad(document_row(entry, result, verdict.status, reason), table_rows(result), facts,
-                                  findings))
+        loads.append(
+            DocumentLoad(document_row(entry, result, verdict.status, reason), table_rows(result), facts, findings)
+        )
     # documents of the year that were not extracted: 决算, other files, rejected downloads
     seen = set(extracted)
     for entry in crawled:

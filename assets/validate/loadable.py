@@ -12,15 +12,22 @@ from expectations.runner import outcome_metadata
 from expectations.suites import HARD_SUITES
 
 
-def loadable_check(year: int, extracted: dict[str, tuple[ManifestEntry, ExtractionResult]],
-                   normalized: dict[str, NormalizedDocument], verdicts: dict[str, Verdict]) -> tuple[bool, dict]:
+def loadable_check(
+    year: int,
+    extracted: dict[str, tuple[ManifestEntry, ExtractionResult]],
+    normalized: dict[str, NormalizedDocument],
+    verdicts: dict[str, Verdict],
+) -> tuple[bool, dict]:
     """Whether every document about to be loaded passes the hard expectations, and the check's metadata
     (``expectations``: each expectation's outcome and failed rows)."""
     loadable = [sha for sha, v in verdicts.items() if v.status == STATUS_LOADED]
     docs = [DocumentInput(extracted[sha][1], normalized[sha], year=extracted[sha][0].year or year) for sha in loadable]
     frames = build_frames(docs, HARD_SUITES)
-    loads = [ld for ld in build_loads([], year, {s: extracted[s] for s in loadable}, normalized, verdicts)
-             if ld.document["status"] == STATUS_LOADED]
+    loads = [
+        ld
+        for ld in build_loads([], year, {s: extracted[s] for s in loadable}, normalized, verdicts)
+        if ld.document["status"] == STATUS_LOADED
+    ]
     frames["fact_keys_unique"] = facts_frame(loads)
     evaluation = run_frames(frames)
     outcomes = [o for r in evaluation.runs.values() for o in r.outcomes]

@@ -73,9 +73,12 @@ def imports_of(path: Path) -> list[Import]:
                 target = _resolve(module, child, path.name == "__init__.py")
                 out.append(Import(module, target, child.lineno, in_function))
                 # `from tests.support import crawl`: the submodule is the import
-                out.extend(Import(module, f"{target}.{a.name}", child.lineno, in_function) for a in child.names
-                           if (REPO / Path(*f"{target}.{a.name}".split("."))).with_suffix(".py").exists()
-                           or (REPO / Path(*f"{target}.{a.name}".split("."))).is_dir())
+                out.extend(
+                    Import(module, f"{target}.{a.name}", child.lineno, in_function)
+                    for a in child.names
+                    if (REPO / Path(*f"{target}.{a.name}".split("."))).with_suffix(".py").exists()
+                    or (REPO / Path(*f"{target}.{a.name}".split("."))).is_dir()
+                )
             visit(child, nested)
 
     visit(tree, False)
@@ -118,16 +121,22 @@ def test_the_walk_sees_the_layers():
 
 
 def test_domain_modules_import_no_dagster_and_no_pipelines():
-    bad = violations(lambda path, imp: kind_of(path) == "domain"
-                     and (_top(imp.target).startswith("dagster") or _top(imp.target) == "pipelines"))
-    assert not bad, "domain modules must not import Dagster or pipelines/ (move the code to a definition " \
-                    "module, or the definition to assets/):\n" + "\n".join(bad)
+    bad = violations(
+        lambda path, imp: (
+            kind_of(path) == "domain" and (_top(imp.target).startswith("dagster") or _top(imp.target) == "pipelines")
+        )
+    )
+    assert not bad, (
+        "domain modules must not import Dagster or pipelines/ (move the code to a definition "
+        "module, or the definition to assets/):\n" + "\n".join(bad)
+    )
 
 
 def test_dagster_definitions_import_nothing_from_pipelines():
     bad = violations(lambda path, imp: kind_of(path) == "definition" and _top(imp.target) == "pipelines")
-    assert not bad, "Dagster definition modules must not import pipelines/ (pipelines/ composes them):\n" \
-                    + "\n".join(bad)
+    assert not bad, "Dagster definition modules must not import pipelines/ (pipelines/ composes them):\n" + "\n".join(
+        bad
+    )
 
 
 def test_production_imports_no_test_support():
@@ -137,8 +146,10 @@ def test_production_imports_no_test_support():
 
 def test_no_function_level_imports_of_our_own_packages():
     bad = violations(lambda path, imp: imp.in_function and _top(imp.target) in OURS)
-    assert not bad, "imports of our own modules belong at the top of the module (a function-level import " \
-                    "hides a cycle: move the function where it belongs):\n" + "\n".join(bad)
+    assert not bad, (
+        "imports of our own modules belong at the top of the module (a function-level import "
+        "hides a cycle: move the function where it belongs):\n" + "\n".join(bad)
+    )
 
 
 @pytest.mark.parametrize("rule", ["domain", "definition"])
@@ -152,7 +163,8 @@ def test_the_rules_catch_a_bad_import(tmp_path, rule):
         (pkg / name).write_text("def f():\n    from pipelines.jobs import process_job\n", encoding="utf-8")
         imps = imports_of(pkg / name)
         assert [str(i) for i in imps] == [
-            f"assets._architecture_probe.{name[:-3]}:2 imports pipelines.jobs (inside a function)"]
+            f"assets._architecture_probe.{name[:-3]}:2 imports pipelines.jobs (inside a function)"
+        ]
         assert kind_of(pkg / name) == rule
     finally:
         for f in pkg.glob("*"):
