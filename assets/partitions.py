@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dagster import DynamicPartitionsDefinition, MultiPartitionKey, MultiPartitionsDefinition, StaticPartitionsDefinition
+from dagster import (
+    DynamicPartitionsDefinition,
+    MultiPartitionKey,
+    MultiPartitionsDefinition,
+    StaticPartitionsDefinition,
+)
 
 FIRST_YEAR, LAST_YEAR = 2015, 2030
 
@@ -23,7 +28,7 @@ def year_region_key(year: int | str, region_code: str) -> MultiPartitionKey:
 
 
 def parse_years(spec: str) -> list[int]:
-    """"2023-2025" → [2023, 2024, 2025]; "2019,2021" → [2019, 2021]."""
+    """ "2023-2025" → [2023, 2024, 2025]; "2019,2021" → [2019, 2021]."""
     years: set[int] = set()
     for part in spec.split(","):
         part = part.strip()
@@ -55,7 +60,7 @@ def year_region_keys(years: list[int], regions: list[str]) -> list[MultiPartitio
 
 
 def split_key(key: str | MultiPartitionKey) -> tuple[int, str]:
-    """"410329|2024" (Dagster's string form, dimensions by name) or a MultiPartitionKey → (2024, "410329")."""
+    """ "410329|2024" (Dagster's string form, dimensions by name) or a MultiPartitionKey → (2024, "410329")."""
     if isinstance(key, MultiPartitionKey):
         dims = key.keys_by_dimension
     else:

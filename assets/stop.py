@@ -20,4 +20,3 @@ class Interrupted(Exception):
 
 def stop_requested() -> bool:
     return STOP.is_set()
-

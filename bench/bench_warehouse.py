@@ -37,10 +37,36 @@ from assets.normalize.codes import load_econ_catalog, load_function_catalog  # n
 from assets.normalize.regions import all_regions  # noqa: E402
 
 DEPARTMENTS = [
-    "教育局", "财政局", "农业农村局", "卫生健康委员会", "民政局", "人力资源和社会保障局", "公安局", "住房和城乡建设局",
-    "交通运输局", "水利局", "自然资源局", "生态环境分局", "文化广电和旅游局", "统计局", "审计局", "市场监督管理局",
-    "应急管理局", "政务服务中心", "城市管理局", "林业局", "司法局", "退役军人事务局", "医疗保障局", "商务局",
-    "科学技术局", "发展和改革委员会", "工业和信息化局", "乡村振兴局", "档案馆", "机关事务服务中心",
+    "教育局",
+    "财政局",
+    "农业农村局",
+    "卫生健康委员会",
+    "民政局",
+    "人力资源和社会保障局",
+    "公安局",
+    "住房和城乡建设局",
+    "交通运输局",
+    "水利局",
+    "自然资源局",
+    "生态环境分局",
+    "文化广电和旅游局",
+    "统计局",
+    "审计局",
+    "市场监督管理局",
+    "应急管理局",
+    "政务服务中心",
+    "城市管理局",
+    "林业局",
+    "司法局",
+    "退役军人事务局",
+    "医疗保障局",
+    "商务局",
+    "科学技术局",
+    "发展和改革委员会",
+    "工业和信息化局",
+    "乡村振兴局",
+    "档案馆",
+    "机关事务服务中心",
 ]
 
 QUERIES = {
@@ -64,15 +90,17 @@ QUERIES = {
 }
 
 
-def synthetic_partitions(counties: int, years: list[int], departments: int, functions: int, econs: int,
-                         seed: int = 7) -> dict[tuple[str, int], list[DocumentLoad]]:
+def synthetic_partitions(
+    counties: int, years: list[int], departments: int, functions: int, econs: int, seed: int = 7
+) -> dict[tuple[str, int], list[DocumentLoad]]:
     rng = random.Random(seed)
     fcat = load_function_catalog()
     xiang = [e.code for e in fcat if e.level == "xiang" and e.valid_from is None and e.valid_to is None]
     ecat = load_econ_catalog()
     econ = [e for e in ecat.dept if e.level == "kuan" and e.valid_to is None]
-    regions = [r for r in all_regions(include_historical=False)
-               if r.level == "county" and r.province == "河南省"][:counties]
+    regions = [r for r in all_regions(include_historical=False) if r.level == "county" and r.province == "河南省"][
+        :counties
+    ]
     if len(regions) < counties:
         raise SystemExit(f"only {len(regions)} counties available")
     out: dict[tuple[str, int], list[DocumentLoad]] = {}
@@ -84,34 +112,76 @@ def synthetic_partitions(counties: int, years: list[int], departments: int, func
             for dept in DEPARTMENTS[:departments]:
                 sha = hashlib.sha256(f"{region.code}/{year}/{dept}".encode()).hexdigest()
                 name = f"{region.name}{dept}"
-                doc = {"document_sha256": sha, "source_url": f"https://example.gov.cn/{region.code}/{sha[:8]}.pdf",
-                       "region_code": region.code, "fiscal_year": year, "department_name": name,
-                       "department_key": f"{region.code}:{dept}", "doc_type": "budget", "budget_phase": "budget",
-                       "status": "loaded", "page_count": 20, "fetched_at": f"{year}-03-01T00:00:00+00:00",
-                       "title": f"{year}年{name}部门预算"}
+                doc = {
+                    "document_sha256": sha,
+                    "source_url": f"https://example.gov.cn/{region.code}/{sha[:8]}.pdf",
+                    "region_code": region.code,
+                    "fiscal_year": year,
+                    "department_name": name,
+                    "department_key": f"{region.code}:{dept}",
+                    "doc_type": "budget",
+                    "budget_phase": "budget",
+                    "status": "loaded",
+                    "page_count": 20,
+                    "fetched_at": f"{year}-03-01T00:00:00+00:00",
+                    "title": f"{year}年{name}部门预算",
+                }
                 facts = []
                 for table in ("gpb_expenditure", "expenditure"):
                     for i, code in enumerate(dept_codes[dept]):
                         basic = Decimal(rng.randrange(0, 5_000_000_00)) / 100
                         project = Decimal(rng.randrange(0, 3_000_000_00)) / 100
-                        facts.append({"table_type": table, "page": 13, "row_index": i, "row_kind": "detail",
-                                      "function_code": code, "function_name": fcat.name_for(code, year),
-                                      "unit_code": "101", "unit_name": name, "total_yuan": basic + project,
-                                      "basic_yuan": basic, "project_yuan": project})
+                        facts.append(
+                            {
+                                "table_type": table,
+                                "page": 13,
+                                "row_index": i,
+                                "row_kind": "detail",
+                                "function_code": code,
+                                "function_name": fcat.name_for(code, year),
+                                "unit_code": "101",
+                                "unit_name": name,
+                                "total_yuan": basic + project,
+                                "basic_yuan": basic,
+                                "project_yuan": project,
+                            }
+                        )
                 econ_rows = []
                 for i, e in enumerate(dept_econ[dept]):
                     amount = Decimal(rng.randrange(0, 2_000_000_00)) / 100
                     personnel = e.code.startswith("301") or e.code.startswith("303")
-                    econ_rows.append({"table_type": "gpb_basic_expenditure", "page": 14, "row_index": i,
-                                      "row_kind": "detail", "econ_code": e.code, "econ_name": e.name,
-                                      "total_yuan": amount, "personnel_yuan": amount if personnel else None,
-                                      "public_yuan": None if personnel else amount})
-                tables = [{"table_type": tt, "title": tt, "first_page": 13, "last_page": 13, "unit": "万元",
-                           "is_empty": False, "row_count": n}
-                          for tt, n in (("gpb_expenditure", functions), ("expenditure", functions),
-                                        ("gpb_basic_expenditure", econs))]
-                loads.append(DocumentLoad(doc, tables, {"fact_function_expenditure": facts,
-                                                        "fact_basic_economic": econ_rows}))
+                    econ_rows.append(
+                        {
+                            "table_type": "gpb_basic_expenditure",
+                            "page": 14,
+                            "row_index": i,
+                            "row_kind": "detail",
+                            "econ_code": e.code,
+                            "econ_name": e.name,
+                            "total_yuan": amount,
+                            "personnel_yuan": amount if personnel else None,
+                            "public_yuan": None if personnel else amount,
+                        }
+                    )
+                tables = [
+                    {
+                        "table_type": tt,
+                        "title": tt,
+                        "first_page": 13,
+                        "last_page": 13,
+                        "unit": "万元",
+                        "is_empty": False,
+                        "row_count": n,
+                    }
+                    for tt, n in (
+                        ("gpb_expenditure", functions),
+                        ("expenditure", functions),
+                        ("gpb_basic_expenditure", econs),
+                    )
+                ]
+                loads.append(
+                    DocumentLoad(doc, tables, {"fact_function_expenditure": facts, "fact_basic_economic": econ_rows})
+                )
             out[(region.code, year)] = loads
     return out
 
@@ -132,24 +202,30 @@ def bench_engine(label: str, url: str, parts, last_year: int) -> None:
     for key in sorted(parts):
         wh.load_documents(parts[key])
     load_s = time.perf_counter() - t0
-    print(f"load: {len(parts)} partitions, {n_facts:,} fact rows ({n_all:,} rows with documents and tables) "
-          f"in {load_s:.1f} s = {n_facts / load_s:,.0f} fact rows/s")
+    print(
+        f"load: {len(parts)} partitions, {n_facts:,} fact rows ({n_all:,} rows with documents and tables) "
+        f"in {load_s:.1f} s = {n_facts / load_s:,.0f} fact rows/s"
+    )
     if wh.dialect == "postgresql":  # what autovacuum does after a bulk load; the deletes of a reload need the stats
         with wh.engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
     key = sorted(parts)[len(parts) // 2]
     t0 = time.perf_counter()
     wh.load_documents(parts[key])
-    print(f"reload of one partition ({fact_rows({key: parts[key]}):,} fact rows, replace in one transaction): "
-          f"{(time.perf_counter() - t0) * 1000:.0f} ms")
+    print(
+        f"reload of one partition ({fact_rows({key: parts[key]}):,} fact rows, replace in one transaction): "
+        f"{(time.perf_counter() - t0) * 1000:.0f} ms"
+    )
     batch_keys = sorted(parts)[: max(1, len(parts) // 4)]
     batch = [ld for k in batch_keys for ld in parts[k]]
     n_batch = fact_rows({k: parts[k] for k in batch_keys})
     t0 = time.perf_counter()
     wh.load_documents(batch)
     s = time.perf_counter() - t0
-    print(f"bulk replace of {len(batch_keys)} partitions in one transaction ({len(batch):,} documents, "
-          f"{n_batch:,} fact rows, deletes included): {s:.1f} s = {n_batch / s:,.0f} fact rows/s")
+    print(
+        f"bulk replace of {len(batch_keys)} partitions in one transaction ({len(batch):,} documents, "
+        f"{n_batch:,} fact rows, deletes included): {s:.1f} s = {n_batch / s:,.0f} fact rows/s"
+    )
     if wh.dialect == "postgresql":
         with wh.engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
@@ -176,20 +252,24 @@ def main() -> None:
     ap.add_argument("--departments", type=int, default=25)
     ap.add_argument("--functions", type=int, default=25, help="function rows per table")
     ap.add_argument("--econs", type=int, default=10, help="economic rows per document")
-    ap.add_argument("--pg-url", default=os.environ.get("BUDGET_BENCH_PG_URL",
-                                                        "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    ap.add_argument(
+        "--pg-url", default=os.environ.get("BUDGET_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    )
     args = ap.parse_args()
     years = list(range(2025 - args.years + 1, 2026))
     t0 = time.perf_counter()
     parts = synthetic_partitions(args.counties, years, args.departments, args.functions, args.econs)
-    print(f"synthetic warehouse: {args.counties} counties × {len(years)} years × {args.departments} departments = "
-          f"{sum(len(v) for v in parts.values()):,} documents, {fact_rows(parts):,} fact rows "
-          f"(generated in {time.perf_counter() - t0:.1f} s)")
+    print(
+        f"synthetic warehouse: {args.counties} counties × {len(years)} years × {args.departments} departments = "
+        f"{sum(len(v) for v in parts.values()):,} documents, {fact_rows(parts):,} fact rows "
+        f"(generated in {time.perf_counter() - t0:.1f} s)"
+    )
     engines = args.engines.split(",")
     if "duckdb" in engines:
         with tempfile.TemporaryDirectory() as tmp:
-            bench_engine("DuckDB " + __import__("duckdb").__version__, f"duckdb:///{tmp}/bench.duckdb", parts,
-                         years[-1])
+            bench_engine(
+                "DuckDB " + __import__("duckdb").__version__, f"duckdb:///{tmp}/bench.duckdb", parts, years[-1]
+            )
     if "postgresql" in engines:
         admin = sa.create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
         name = f"budget_bench_{uuid.uuid4().hex[:8]}"

@@ -77,11 +77,22 @@ def run_suite(suite, frame) -> SuiteRun:
     if len(frame) == 0:
         for exp in suite.expectations:
             meta = exp.meta or {}
-            outcomes.append(ExpectationOutcome(suite.name, exp.expectation_type, meta.get("check_name", ""),
-                                               meta.get("severity", "hard"), meta.get("description", ""), True, 0))
+            outcomes.append(
+                ExpectationOutcome(
+                    suite.name,
+                    exp.expectation_type,
+                    meta.get("check_name", ""),
+                    meta.get("severity", "hard"),
+                    meta.get("description", ""),
+                    True,
+                    0,
+                )
+            )
         return SuiteRun(suite.name, 0, outcomes, time.monotonic() - started)
     batch = _batch_definition().get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["rid"]})
+    result = batch.validate(
+        suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["rid"]}
+    )
     for r in result.results:
         cfg = r.expectation_config
         meta = cfg.meta or {}
@@ -90,9 +101,19 @@ def run_suite(suite, frame) -> SuiteRun:
         if r.exception_info and r.exception_info.get("raised_exception"):
             error = str(r.exception_info.get("exception_message"))
         rids = [int(u["rid"]) for u in res.get("unexpected_index_list") or [] if isinstance(u, dict) and "rid" in u]
-        outcomes.append(ExpectationOutcome(
-            suite.name, cfg.type, meta.get("check_name", ""), meta.get("severity", "hard"),
-            meta.get("description", ""), bool(r.success), int(res.get("element_count") or 0), rids, error))
+        outcomes.append(
+            ExpectationOutcome(
+                suite.name,
+                cfg.type,
+                meta.get("check_name", ""),
+                meta.get("severity", "hard"),
+                meta.get("description", ""),
+                bool(r.success),
+                int(res.get("element_count") or 0),
+                rids,
+                error,
+            )
+        )
     return SuiteRun(suite.name, len(frame), outcomes, time.monotonic() - started)
 
 

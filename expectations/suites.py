@@ -27,7 +27,7 @@ must publish) and ``non_negative`` (which amount fields must be ≥ 0).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from warehouse_schema import registry
 
@@ -87,11 +87,15 @@ def _residual_within_tolerance(group: str, severity: str, description: str):
     from great_expectations.expectations.row_conditions import Column
 
     return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-        column_A="tolerance", column_B="abs_residual", or_equal=True,
-        row_condition=Column("group") == group, meta=_meta(group, severity, description))
+        column_A="tolerance",
+        column_B="abs_residual",
+        or_equal=True,
+        row_condition=Column("group") == group,
+        meta=_meta(group, severity, description),
+    )
 
 
-@lru_cache(maxsize=None)
+@cache
 def suite(name: str):
     """The GX ExpectationSuite called ``name`` (built once per process)."""
     import great_expectations as gx
@@ -107,26 +111,47 @@ def suite(name: str):
     elif name == "codes_valid_and_unique":
         exps = [
             gxe.ExpectColumnValuesToBeInSet(
-                column="code_status", value_set=["ok", "variant_name", "unlisted"],
-                meta=_meta("code_valid_for_year", "hard",
-                           "功能/经济分类 code exists in the catalog for the fiscal year and its printed name fits")),
+                column="code_status",
+                value_set=["ok", "variant_name", "unlisted"],
+                meta=_meta(
+                    "code_valid_for_year",
+                    "hard",
+                    "功能/经济分类 code exists in the catalog for the fiscal year and its printed name fits",
+                ),
+            ),
             gxe.ExpectCompoundColumnsToBeUnique(
                 column_list=["document_sha256", "table_type", "unit_key", "code"],
                 row_condition=Column("kind") == "detail",
-                meta=_meta("one_row_per_grain", "hard", "one detail row per document × table × 单位 × code")),
+                meta=_meta("one_row_per_grain", "hard", "one detail row per document × table × 单位 × code"),
+            ),
         ]
     elif name == "amounts_non_negative":
-        exps = [gxe.ExpectColumnValuesToBeBetween(
-            column="amount_fen", min_value=0,
-            meta=_meta("amount_non_negative", "hard", "amounts of the registry's non_negative fields are ≥ 0"))]
+        exps = [
+            gxe.ExpectColumnValuesToBeBetween(
+                column="amount_fen",
+                min_value=0,
+                meta=_meta("amount_non_negative", "hard", "amounts of the registry's non_negative fields are ≥ 0"),
+            )
+        ]
     elif name == "required_tables_present":
-        exps = [gxe.ExpectColumnValuesToBeInSet(
-            column="presence", value_set=["present", "empty"],
-            meta=_meta("required_table_present", "hard", "the registry's required tables are present or explicitly empty"))]
+        exps = [
+            gxe.ExpectColumnValuesToBeInSet(
+                column="presence",
+                value_set=["present", "empty"],
+                meta=_meta(
+                    "required_table_present", "hard", "the registry's required tables are present or explicitly empty"
+                ),
+            )
+        ]
     elif name == "fact_keys_unique":
-        exps = [gxe.ExpectCompoundColumnsToBeUnique(
-            column_list=["document_sha256", "table_type", "row_index"],
-            meta=_meta("fact_key_unique", "hard", "one fact row per document × table × printed row (the load's key)"))]
+        exps = [
+            gxe.ExpectCompoundColumnsToBeUnique(
+                column_list=["document_sha256", "table_type", "row_index"],
+                meta=_meta(
+                    "fact_key_unique", "hard", "one fact row per document × table × printed row (the load's key)"
+                ),
+            )
+        ]
     else:
         raise KeyError(f"no suite {name!r}")
     return gx.ExpectationSuite(name=name, expectations=exps)

@@ -3,8 +3,9 @@
 * every pipeline asset gets the ``kinds``, ``owners`` and ``code_version`` of assets.yaml, applied here so the
   asset modules stay free of presentation (``AssetsDefinition.map_asset_specs``);
 * every ``mart`` view is an asset of group ``mart`` downstream of the core tables its SQL reads
-  (``warehouse_schema.views.view_dependencies``; a view is current as soon as they are: nothing to materialize), with its description and column schema (name, type, description) from the data
-  dictionary (warehouse_schema/dictionary.yaml), shown in the UI's asset page.
+  (``warehouse_schema.views.view_dependencies``; a view is current as soon as they are: nothing to materialize),
+  with its description and column schema (name, type, description) from the data dictionary
+  (warehouse_schema/dictionary.yaml), shown in the UI's asset page.
 """
 
 from __future__ import annotations
@@ -35,8 +36,11 @@ def source_digest(paths: list[str]) -> str:
     h = hashlib.sha256()
     for rel in paths:
         root = REPO / rel
-        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.suffix in SOURCE_SUFFIXES
-                                                     and "__pycache__" not in p.parts)
+        files = (
+            [root]
+            if root.is_file()
+            else sorted(p for p in root.rglob("*") if p.suffix in SOURCE_SUFFIXES and "__pycache__" not in p.parts)
+        )
         if not files:
             raise FileNotFoundError(f"pipelines/assets.yaml: no source files under {rel}")
         for f in files:
@@ -82,8 +86,12 @@ def spec_attributes(specs: list[AssetSpec], entry_name: str) -> list[AssetSpec]:
     conf = attributes()
     entry = conf[entry_name]
     version = code_version(entry["code_version"])
-    return [s.replace_attributes(kinds=set(entry.get("kinds") or []), owners=list(conf.get("owners") or []),
-                                 code_version=version) for s in specs]
+    return [
+        s.replace_attributes(
+            kinds=set(entry.get("kinds") or []), owners=list(conf.get("owners") or []), code_version=version
+        )
+        for s in specs
+    ]
 
 
 def column_schema(view) -> TableSchema:
@@ -97,10 +105,17 @@ def mart_view_specs() -> list[AssetSpec]:
     version = views_fingerprint()[:12]  # the views' SQL and their dictionary
     kinds = set(conf.get("mart_views", {}).get("kinds") or [])
     deps = view_dependencies()
-    return [AssetSpec(key=AssetKey(name.split(".")), deps=[AssetKey(d.split(".")) for d in deps[name]],
-                      group_name="mart",
-                      description=f"{view.description} (a view of the warehouse: current as soon as the "
-                                  "core tables it reads are; docs/data-dictionary.md)",
-                      kinds=kinds, owners=list(conf.get("owners") or []), code_version=version,
-                      metadata={"dagster/column_schema": column_schema(view), "dagster/table_name": name})
-            for name, view in load().views.items()]
+    return [
+        AssetSpec(
+            key=AssetKey(name.split(".")),
+            deps=[AssetKey(d.split(".")) for d in deps[name]],
+            group_name="mart",
+            description=f"{view.description} (a view of the warehouse: current as soon as the "
+            "core tables it reads are; docs/data-dictionary.md)",
+            kinds=kinds,
+            owners=list(conf.get("owners") or []),
+            code_version=version,
+            metadata={"dagster/column_schema": column_schema(view), "dagster/table_name": name},
+        )
+        for name, view in load().views.items()
+    ]

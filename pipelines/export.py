@@ -21,7 +21,7 @@ import json
 import shutil
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +92,7 @@ def arrow_type(logical: str):
     if logical == "boolean":
         return pa.bool_()
     if logical.startswith("decimal("):
-        precision, scale = (int(x) for x in logical[len("decimal("):-1].split(","))
+        precision, scale = (int(x) for x in logical[len("decimal(") : -1].split(","))
         return pa.decimal128(precision, scale)
     raise ValueError(f"no Arrow type for {logical!r}")
 
@@ -100,9 +100,14 @@ def arrow_type(logical: str):
 def arrow_schema(view: View, without: str | None = None):
     import pyarrow as pa
 
-    return pa.schema([pa.field(c.name, arrow_type(c.type), metadata={"description": c.description})
-                      for c in view.columns if c.name != without],
-                     metadata={"view": view.name, "description": view.description})
+    return pa.schema(
+        [
+            pa.field(c.name, arrow_type(c.type), metadata={"description": c.description})
+            for c in view.columns
+            if c.name != without
+        ],
+        metadata={"view": view.name, "description": view.description},
+    )
 
 
 def _check_columns(conn: sa.Connection, view: View) -> list[str]:
@@ -112,9 +117,11 @@ def _check_columns(conn: sa.Connection, view: View) -> list[str]:
     want = [c.name for c in view.columns]
     if got != want:
         missing = [c for c in want if c not in got]
-        raise ExportError(f"{view.name} in this warehouse has other columns than this version of budget-etl "
-                          f"describes (missing: {', '.join(missing) or 'none'}): run `budget-etl ingest` (or any "
-                          "command that writes) once to bring its views up to date")
+        raise ExportError(
+            f"{view.name} in this warehouse has other columns than this version of budget-etl "
+            f"describes (missing: {', '.join(missing) or 'none'}): run `budget-etl ingest` (or any "
+            "command that writes) once to bring its views up to date"
+        )
     return got
 
 
@@ -143,9 +150,12 @@ def _write_parquet(conn: sa.Connection, view: View, target: Path) -> tuple[int, 
         path.parent.mkdir(parents=True, exist_ok=True)
         with pq.ParquetWriter(str(path), schema) as writer:
             for chunk in _batches(conn, sql, params):
-                columns = list(zip(*chunk))
-                writer.write_batch(pa.record_batch([pa.array(list(columns[i]), type=schema.field(names[i]).type)
-                                                    for i in keep], schema=schema))
+                columns = list(zip(*chunk, strict=False))
+                writer.write_batch(
+                    pa.record_batch(
+                        [pa.array(list(columns[i]), type=schema.field(names[i]).type) for i in keep], schema=schema
+                    )
+                )
                 n += len(chunk)
             if n == 0:
                 writer.write_table(schema.empty_table())
@@ -182,8 +192,9 @@ def _write_csv(conn: sa.Connection, view: View, target: Path) -> tuple[int, list
     return n, [path]
 
 
-def export_views(url: str, views: list[str], fmt: str, out: str | Path, *,
-                 dictionary: Dictionary | None = None) -> list[ExportedView]:
+def export_views(
+    url: str, views: list[str], fmt: str, out: str | Path, *, dictionary: Dictionary | None = None
+) -> list[ExportedView]:
     """Write ``views`` of the warehouse at ``url`` to ``out`` in ``fmt`` (parquet | csv)."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}")
@@ -220,15 +231,21 @@ def export_views(url: str, views: list[str], fmt: str, out: str | Path, *,
     finally:
         engine.dispose()
     manifest = {
-        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "format": fmt,
         "seconds": round(time.monotonic() - started, 2),
-        "views": {e.view: {"path": e.path.name, "rows": e.rows,
-                           "partitioned_by": PARTITION_COLUMN if e.path.is_dir() else None,
-                           "description": d.views[e.view].description,
-                           "columns": [{"name": c.name, "type": c.type, "description": c.description}
-                                       for c in d.views[e.view].columns]}
-                  for e in done},
+        "views": {
+            e.view: {
+                "path": e.path.name,
+                "rows": e.rows,
+                "partitioned_by": PARTITION_COLUMN if e.path.is_dir() else None,
+                "description": d.views[e.view].description,
+                "columns": [
+                    {"name": c.name, "type": c.type, "description": c.description} for c in d.views[e.view].columns
+                ],
+            }
+            for e in done
+        },
     }
     (out / "export.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return done

@@ -13,7 +13,7 @@ Every figure comes from the ``mart`` views; a figure summed over rows is summed 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 from pathlib import Path
@@ -82,44 +82,67 @@ def _rows(conn: sa.Connection, sql: str, **params) -> list[dict[str, Any]]:
 
 def read_region(conn: sa.Connection, code: str, name: str) -> RegionData:
     d = RegionData(code, name)
-    d.classes = _rows(conn, """
+    d.classes = _rows(
+        conn,
+        """
         SELECT fiscal_year, class_code, class_name, departments, total_wan, total_yuan, basic_yuan, project_yuan
-        FROM mart.class_totals_by_region_year WHERE region_code = :r ORDER BY fiscal_year, class_code""", r=code)
-    d.yoy = _rows(conn, f"""
+        FROM mart.class_totals_by_region_year WHERE region_code = :r ORDER BY fiscal_year, class_code""",
+        r=code,
+    )
+    d.yoy = _rows(
+        conn,
+        f"""
         SELECT fiscal_year, department_name, class_code, class_name, prev_total_wan, total_wan, change_wan,
                change_pct, change_yuan
         FROM mart.expenditure_yoy_by_department_class
         WHERE region_code = :r AND change_yuan IS NOT NULL AND change_yuan <> 0
-        ORDER BY ABS(change_yuan) DESC, fiscal_year DESC, department_name, class_code LIMIT {YOY_ROWS}""", r=code)
-    d.three_public = _rows(conn, """
+        ORDER BY ABS(change_yuan) DESC, fiscal_year DESC, department_name, class_code LIMIT {YOY_ROWS}""",
+        r=code,
+    )
+    d.three_public = _rows(
+        conn,
+        """
         SELECT fiscal_year, SUM(outbound_yuan) AS outbound_yuan, SUM(vehicle_total_yuan) AS vehicle_yuan,
                SUM(reception_yuan) AS reception_yuan, SUM(total_yuan) AS total_yuan,
                COUNT(DISTINCT document_sha256) AS documents
-        FROM mart.three_public WHERE region_code = :r GROUP BY fiscal_year ORDER BY fiscal_year""", r=code)
-    d.documents = _rows(conn, """
+        FROM mart.three_public WHERE region_code = :r GROUP BY fiscal_year ORDER BY fiscal_year""",
+        r=code,
+    )
+    d.documents = _rows(
+        conn,
+        """
         SELECT document_sha256, fiscal_year, department_name, status, status_reason, title, source_url,
                page_count, tables_found, rows_loaded, hard_findings, soft_findings, checks_failed, checks_passed
         FROM mart.document_report WHERE region_code = :r
-        ORDER BY fiscal_year DESC, department_name, document_sha256""", r=code)
-    for f in _rows(conn, """
+        ORDER BY fiscal_year DESC, department_name, document_sha256""",
+        r=code,
+    )
+    for f in _rows(
+        conn,
+        """
             SELECT f.document_sha256, f.check_name, f.severity, f.page, f.detail
             FROM mart.quality_findings f JOIN mart.documents d ON d.document_sha256 = f.document_sha256
             WHERE d.region_code = :r AND f.severity IN ('hard', 'soft')
-            ORDER BY f.document_sha256, f.severity, f.page, f.check_name""", r=code):
+            ORDER BY f.document_sha256, f.severity, f.page, f.check_name""",
+        r=code,
+    ):
         d.findings.setdefault(f["document_sha256"], []).append(f)
     return d
 
 
 def _page(title: str, body: str, nav: str) -> str:
-    return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{escape(title)}</title><link rel="stylesheet" href="style.css"></head>\n'
-            f'<body>\n<nav>{nav}</nav>\n{body}\n</body></html>\n')
+    return (
+        f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{escape(title)}</title><link rel="stylesheet" href="style.css"></head>\n'
+        f"<body>\n<nav>{nav}</nav>\n{body}\n</body></html>\n"
+    )
 
 
 def _nav(regions: list[tuple[str, str]]) -> str:
     return '<a href="index.html">Overview</a>' + "".join(
-        f'<a href="region-{escape(c)}.html">{escape(n)} ({escape(c)})</a>' for c, n in regions)
+        f'<a href="region-{escape(c)}.html">{escape(n)} ({escape(c)})</a>' for c, n in regions
+    )
 
 
 def _status(s: str | None) -> str:
@@ -132,70 +155,111 @@ def _classes_section(d: RegionData) -> str:
     if not years:
         return "<h2>Spending by 类 (一般公共预算支出)</h2><p class='note'>No loaded 一般公共预算支出预算表.</p>"
     cell = {(r["fiscal_year"], r["class_code"]): r for r in d.classes}
-    series = [Series(f"{code} {name}", [cell[(y, code)]["total_wan"] if (y, code) in cell else None for y in years],
-                     PALETTE[i % len(PALETTE)]) for i, (code, name) in enumerate(classes)]
-    chart = bar_chart([str(y) for y in years], series, title=f"{d.name}: 一般公共预算支出 by 类", stacked=True,
-                      chart_id="chart-classes")
+    series = [
+        Series(
+            f"{code} {name}",
+            [cell[(y, code)]["total_wan"] if (y, code) in cell else None for y in years],
+            PALETTE[i % len(PALETTE)],
+        )
+        for i, (code, name) in enumerate(classes)
+    ]
+    chart = bar_chart(
+        [str(y) for y in years],
+        series,
+        title=f"{d.name}: 一般公共预算支出 by 类",
+        stacked=True,
+        chart_id="chart-classes",
+    )
     head = "".join(f'<th class="num">{y}</th>' for y in years)
     body = []
     for code, name in classes:
-        cells = "".join(num(cell[(y, code)]["total_wan"], "class-total") if (y, code) in cell else
-                        '<td class="num">–</td>' for y in years)
+        cells = "".join(
+            num(cell[(y, code)]["total_wan"], "class-total") if (y, code) in cell else '<td class="num">–</td>'
+            for y in years
+        )
         body.append(f'<tr data-class="{code}"><td>{code}</td><td>{escape(name)}</td>{cells}</tr>')
-    totals = "".join(num(wan(sum(r["total_yuan"] for r in d.classes if r["fiscal_year"] == y)), "year-total")
-                     for y in years)
+    totals = "".join(
+        num(wan(sum(r["total_yuan"] for r in d.classes if r["fiscal_year"] == y)), "year-total") for y in years
+    )
     body.append(f'<tr class="total"><td></td><td>合计 (summed in 元, rounded once)</td>{totals}</tr>')
-    table = (f'<table id="table-classes"><thead><tr><th>类</th><th>name</th>{head}</tr></thead>'
-             f'<tbody>{"".join(body)}</tbody></table>')
+    table = (
+        f'<table id="table-classes"><thead><tr><th>类</th><th>name</th>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
     # 基本 vs 项目
     basic = [wan(sum(r["basic_yuan"] for r in d.classes if r["fiscal_year"] == y)) for y in years]
     project = [wan(sum(r["project_yuan"] for r in d.classes if r["fiscal_year"] == y)) for y in years]
-    chart2 = bar_chart([str(y) for y in years], [Series("基本支出 basic", basic, PALETTE[0]),
-                                                 Series("项目支出 project", project, PALETTE[1])],
-                       title=f"{d.name}: 基本支出 vs 项目支出", stacked=False, chart_id="chart-basic-project",
-                       height=260)
-    rows2 = "".join(f'<tr data-year="{y}"><td>{y}</td>{num(b, "basic")}{num(p, "project")}'
-                    f'{num(b + p if b is not None and p is not None else None, "basic-plus-project")}</tr>'
-                    for y, b, p in zip(years, basic, project))
-    table2 = (f'<table id="table-basic-project"><thead><tr><th>year</th><th class="num">基本支出</th>'
-              f'<th class="num">项目支出</th><th class="num">合计</th></tr></thead><tbody>{rows2}</tbody></table>')
-    return (f"<h2>Spending by 类 over the years (一般公共预算支出, 万元)</h2>{chart}{table}"
-            f"<h2>基本支出 vs 项目支出 (万元)</h2>{chart2}{table2}")
+    chart2 = bar_chart(
+        [str(y) for y in years],
+        [Series("基本支出 basic", basic, PALETTE[0]), Series("项目支出 project", project, PALETTE[1])],
+        title=f"{d.name}: 基本支出 vs 项目支出",
+        stacked=False,
+        chart_id="chart-basic-project",
+        height=260,
+    )
+    rows2 = "".join(
+        f'<tr data-year="{y}"><td>{y}</td>{num(b, "basic")}{num(p, "project")}'
+        f"{num(b + p if b is not None and p is not None else None, 'basic-plus-project')}</tr>"
+        for y, b, p in zip(years, basic, project, strict=False)
+    )
+    table2 = (
+        f'<table id="table-basic-project"><thead><tr><th>year</th><th class="num">基本支出</th>'
+        f'<th class="num">项目支出</th><th class="num">合计</th></tr></thead><tbody>{rows2}</tbody></table>'
+    )
+    return (
+        f"<h2>Spending by 类 over the years (一般公共预算支出, 万元)</h2>{chart}{table}"
+        f"<h2>基本支出 vs 项目支出 (万元)</h2>{chart2}{table2}"
+    )
 
 
 def _yoy_section(d: RegionData) -> str:
     if not d.yoy:
-        return ("<h2>Largest year-over-year changes</h2><p class='note'>No department published two consecutive "
-                "years.</p>")
+        return (
+            "<h2>Largest year-over-year changes</h2><p class='note'>No department published two consecutive years.</p>"
+        )
     rows = "".join(
-        f'<tr><td>{r["fiscal_year"]}</td><td>{escape(r["department_name"] or "")}</td>'
-        f'<td>{r["class_code"]} {escape(r["class_name"] or "")}</td>{num(r["prev_total_wan"], "prev")}'
-        f'{num(r["total_wan"], "now")}{num(r["change_wan"], "change", signed=True)}'
-        f'{num(r["change_pct"], "change-pct", signed=True, suffix=" %")}</tr>' for r in d.yoy)
-    return (f"<h2>Largest year-over-year changes (department × 类, 万元)</h2>"
-            f'<table id="table-yoy"><thead><tr><th>year</th><th>department</th><th>类</th>'
-            f'<th class="num">previous year</th><th class="num">this year</th><th class="num">change</th>'
-            f'<th class="num">change %</th></tr></thead><tbody>{rows}</tbody></table>'
-            f"<p class='note'>The {YOY_ROWS} largest changes by amount; renamed departments are followed.</p>")
+        f"<tr><td>{r['fiscal_year']}</td><td>{escape(r['department_name'] or '')}</td>"
+        f"<td>{r['class_code']} {escape(r['class_name'] or '')}</td>{num(r['prev_total_wan'], 'prev')}"
+        f"{num(r['total_wan'], 'now')}{num(r['change_wan'], 'change', signed=True)}"
+        f"{num(r['change_pct'], 'change-pct', signed=True, suffix=' %')}</tr>"
+        for r in d.yoy
+    )
+    return (
+        f"<h2>Largest year-over-year changes (department × 类, 万元)</h2>"
+        f'<table id="table-yoy"><thead><tr><th>year</th><th>department</th><th>类</th>'
+        f'<th class="num">previous year</th><th class="num">this year</th><th class="num">change</th>'
+        f'<th class="num">change %</th></tr></thead><tbody>{rows}</tbody></table>'
+        f"<p class='note'>The {YOY_ROWS} largest changes by amount; renamed departments are followed.</p>"
+    )
 
 
 def _three_public_section(d: RegionData) -> str:
     if not d.three_public:
         return "<h2>“三公”经费 over the years</h2><p class='note'>No loaded 三公 table.</p>"
     years = [str(r["fiscal_year"]) for r in d.three_public]
-    parts = [("因公出国(境)费", "outbound_yuan"), ("公务用车购置及运行费", "vehicle_yuan"), ("公务接待费", "reception_yuan")]
-    series = [Series(label, [wan(r[key]) for r in d.three_public], PALETTE[i + 2]) for i, (label, key) in
-              enumerate(parts)]
-    chart = bar_chart(years, series, title=f"{d.name}: “三公”经费", stacked=True, chart_id="chart-three-public",
-                      height=260)
-    rows = "".join(f'<tr data-year="{r["fiscal_year"]}"><td>{r["fiscal_year"]}</td>'
-                   + "".join(num(wan(r[key]), key.replace("_yuan", "")) for _, key in parts)
-                   + f'{num(wan(r["total_yuan"]), "three-public-total")}<td class="num">{r["documents"]}</td></tr>'
-                   for r in d.three_public)
+    parts = [
+        ("因公出国(境)费", "outbound_yuan"),
+        ("公务用车购置及运行费", "vehicle_yuan"),
+        ("公务接待费", "reception_yuan"),
+    ]
+    series = [
+        Series(label, [wan(r[key]) for r in d.three_public], PALETTE[i + 2]) for i, (label, key) in enumerate(parts)
+    ]
+    chart = bar_chart(
+        years, series, title=f"{d.name}: “三公”经费", stacked=True, chart_id="chart-three-public", height=260
+    )
+    rows = "".join(
+        f'<tr data-year="{r["fiscal_year"]}"><td>{r["fiscal_year"]}</td>'
+        + "".join(num(wan(r[key]), key.replace("_yuan", "")) for _, key in parts)
+        + f'{num(wan(r["total_yuan"]), "three-public-total")}<td class="num">{r["documents"]}</td></tr>'
+        for r in d.three_public
+    )
     head = "".join(f'<th class="num">{label}</th>' for label, _ in parts)
-    return (f"<h2>“三公”经费 over the years (万元)</h2>{chart}"
-            f'<table id="table-three-public"><thead><tr><th>year</th>{head}<th class="num">合计</th>'
-            f'<th class="num">documents</th></tr></thead><tbody>{rows}</tbody></table>')
+    return (
+        f"<h2>“三公”经费 over the years (万元)</h2>{chart}"
+        f'<table id="table-three-public"><thead><tr><th>year</th>{head}<th class="num">合计</th>'
+        f'<th class="num">documents</th></tr></thead><tbody>{rows}</tbody></table>'
+    )
 
 
 def _page_link(url: str | None, page: int | None) -> str:
@@ -210,34 +274,48 @@ def _documents_section(d: RegionData) -> str:
     rows = []
     for doc in d.documents:
         finds = d.findings.get(doc["document_sha256"], [])
-        items = "".join(f'<li class="sev-{escape(f["severity"])}">{escape(f["severity"])} '
-                        f'<code>{escape(f["check_name"])}</code> {_page_link(doc["source_url"], f["page"])}'
-                        f'<br><span class="note">{escape((f["detail"] or "")[:300])}</span></li>' for f in finds)
-        source = (f'<a href="{escape(doc["source_url"])}">{escape(display_name(doc["source_url"]))}</a>'
-                  if doc["source_url"] else "")
+        items = "".join(
+            f'<li class="sev-{escape(f["severity"])}">{escape(f["severity"])} '
+            f"<code>{escape(f['check_name'])}</code> {_page_link(doc['source_url'], f['page'])}"
+            f'<br><span class="note">{escape((f["detail"] or "")[:300])}</span></li>'
+            for f in finds
+        )
+        source = (
+            f'<a href="{escape(doc["source_url"])}">{escape(display_name(doc["source_url"]))}</a>'
+            if doc["source_url"]
+            else ""
+        )
         rows.append(
             f'<tr data-sha="{doc["document_sha256"]}"><td>{doc["fiscal_year"] or "–"}</td>'
-            f'<td>{escape(doc["department_name"] or "–")}</td><td>{_status(doc["status"])}</td>'
+            f"<td>{escape(doc['department_name'] or '–')}</td><td>{_status(doc['status'])}</td>"
             f'<td>{source}<br><span class="note">{escape(doc["status_reason"] or "")}</span></td>'
             f'<td class="num">{doc["page_count"] or "–"}</td><td class="num">{doc["tables_found"]}</td>'
             f'<td class="num" data-kind="rows-loaded" data-value="{doc["rows_loaded"]}">{doc["rows_loaded"]}</td>'
             f'<td class="num" data-kind="hard" data-value="{doc["hard_findings"]}">{doc["hard_findings"]}</td>'
             f'<td class="num" data-kind="soft" data-value="{doc["soft_findings"]}">{doc["soft_findings"]}</td>'
-            f'<td>{escape((doc["checks_failed"] or "").replace(",", ", "))}'
-            f'{"<ul class=findings>" + items + "</ul>" if items else ""}</td></tr>')
-    return (f"<h2>Data quality of every document</h2>"
-            f'<table id="table-documents"><thead><tr><th>year</th><th>department</th><th>status</th>'
-            f'<th>source</th><th class="num">pages</th><th class="num">tables</th><th class="num">rows</th>'
-            f'<th class="num">hard</th><th class="num">soft</th><th>checks failed, findings (with their page)</th>'
-            f'</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-            "<p class='note'>quarantined: a hard finding kept the document out of the analyst views; soft findings "
-            "are warnings (mostly the 说明's own arithmetic). Page links open the source PDF at the page.</p>")
+            f"<td>{escape((doc['checks_failed'] or '').replace(',', ', '))}"
+            f"{'<ul class=findings>' + items + '</ul>' if items else ''}</td></tr>"
+        )
+    return (
+        f"<h2>Data quality of every document</h2>"
+        f'<table id="table-documents"><thead><tr><th>year</th><th>department</th><th>status</th>'
+        f'<th>source</th><th class="num">pages</th><th class="num">tables</th><th class="num">rows</th>'
+        f'<th class="num">hard</th><th class="num">soft</th><th>checks failed, findings (with their page)</th>'
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        "<p class='note'>quarantined: a hard finding kept the document out of the analyst views; soft findings "
+        "are warnings (mostly the 说明's own arithmetic). Page links open the source PDF at the page.</p>"
+    )
 
 
 def region_page(d: RegionData, regions: list[tuple[str, str]], generated: str) -> str:
-    body = (f"<h1>{escape(d.name)} ({escape(d.code)})</h1><p class='meta'>budget-etl report · generated {generated} · "
-            f"amounts in 万元, summed in 元 and rounded once</p>"
-            + _classes_section(d) + _yoy_section(d) + _three_public_section(d) + _documents_section(d))
+    body = (
+        f"<h1>{escape(d.name)} ({escape(d.code)})</h1><p class='meta'>budget-etl report · generated {generated} · "
+        f"amounts in 万元, summed in 元 and rounded once</p>"
+        + _classes_section(d)
+        + _yoy_section(d)
+        + _three_public_section(d)
+        + _documents_section(d)
+    )
     return _page(f"{d.name} — budget-etl report", body, _nav(regions))
 
 
@@ -249,28 +327,48 @@ def index_page(data: list[RegionData], generated: str, warehouse: str) -> str:
         years = sorted({r["fiscal_year"] for r in d.classes})
         latest = years[-1] if years else None
         total = wan(sum(r["total_yuan"] for r in d.classes if r["fiscal_year"] == latest)) if latest else None
-        rows.append(f'<tr data-region="{escape(d.code)}"><td><a href="region-{escape(d.code)}.html">{escape(d.name)}</a>'
-                    f'</td><td>{escape(d.code)}</td><td>{", ".join(str(y) for y in years) or "–"}</td>'
-                    + "".join(f'<td class="num" data-kind="{s}" data-value="{statuses[s]}">{statuses[s]}</td>'
-                              for s in STATUS_ORDER)
-                    + f'<td>{latest or "–"}</td>{num(total, "latest-total")}</tr>')
+        rows.append(
+            f'<tr data-region="{escape(d.code)}"><td><a href="region-{escape(d.code)}.html">{escape(d.name)}</a>'
+            f"</td><td>{escape(d.code)}</td><td>{', '.join(str(y) for y in years) or '–'}</td>"
+            + "".join(
+                f'<td class="num" data-kind="{s}" data-value="{statuses[s]}">{statuses[s]}</td>' for s in STATUS_ORDER
+            )
+            + f"<td>{latest or '–'}</td>{num(total, 'latest-total')}</tr>"
+        )
     head = "".join(f'<th class="num">{s}</th>' for s in STATUS_ORDER)
     years = sorted({r["fiscal_year"] for d in data for r in d.classes})
     chart = ""
     if years:
-        series = [Series(f"{d.name} ({d.code})", [wan(sum(r["total_yuan"] for r in d.classes if r["fiscal_year"] == y))
-                                                  if any(r["fiscal_year"] == y for r in d.classes) else None
-                                                  for y in years], PALETTE[i % len(PALETTE)])
-                  for i, d in enumerate(data)]
-        chart = bar_chart([str(y) for y in years], series, title="一般公共预算支出 per region and year",
-                          stacked=False, chart_id="chart-regions", height=260)
-    body = (f"<h1>budget-etl report</h1><p class='meta'>generated {generated} · warehouse {escape(warehouse)} · "
-            "every figure from the <code>mart</code> views (docs/data-dictionary.md)</p>"
-            f'<h2>Regions</h2><table id="table-regions"><thead><tr><th>region</th><th>code</th>'
-            f'<th>years with 一般公共预算支出</th>{head}<th>latest year</th><th class="num">一般公共预算支出 (万元)</th>'
-            f'</tr></thead><tbody>{"".join(rows)}</tbody></table>{chart}'
-            "<p class='note'>Each region's page: spending by 类 over the years, 基本 vs 项目, the largest "
-            "year-over-year changes, 三公 funds, and the data-quality state of every document.</p>")
+        series = [
+            Series(
+                f"{d.name} ({d.code})",
+                [
+                    wan(sum(r["total_yuan"] for r in d.classes if r["fiscal_year"] == y))
+                    if any(r["fiscal_year"] == y for r in d.classes)
+                    else None
+                    for y in years
+                ],
+                PALETTE[i % len(PALETTE)],
+            )
+            for i, d in enumerate(data)
+        ]
+        chart = bar_chart(
+            [str(y) for y in years],
+            series,
+            title="一般公共预算支出 per region and year",
+            stacked=False,
+            chart_id="chart-regions",
+            height=260,
+        )
+    body = (
+        f"<h1>budget-etl report</h1><p class='meta'>generated {generated} · warehouse {escape(warehouse)} · "
+        "every figure from the <code>mart</code> views (docs/data-dictionary.md)</p>"
+        f'<h2>Regions</h2><table id="table-regions"><thead><tr><th>region</th><th>code</th>'
+        f'<th>years with 一般公共预算支出</th>{head}<th>latest year</th><th class="num">一般公共预算支出 (万元)</th>'
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>{chart}"
+        "<p class='note'>Each region's page: spending by 类 over the years, 基本 vs 项目, the largest "
+        "year-over-year changes, 三公 funds, and the data-quality state of every document.</p>"
+    )
     return _page("budget-etl report", body, _nav(regions))
 
 
@@ -278,10 +376,13 @@ def write_html_report(engine: sa.Engine, out: str | Path, *, warehouse: str = ""
     """Write the report to ``out``; returns the files written (index first)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     with engine.connect() as conn:
-        regions = _rows(conn, """SELECT region_code, MAX(region_name) AS region_name FROM mart.document_report
-                                 WHERE region_code IS NOT NULL GROUP BY region_code ORDER BY region_code""")
+        regions = _rows(
+            conn,
+            """SELECT region_code, MAX(region_name) AS region_name FROM mart.document_report
+                                 WHERE region_code IS NOT NULL GROUP BY region_code ORDER BY region_code""",
+        )
         data = [read_region(conn, r["region_code"], r["region_name"] or r["region_code"]) for r in regions]
     pairs = [(d.code, d.name) for d in data]
     files = [out / "index.html"]

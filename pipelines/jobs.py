@@ -29,8 +29,8 @@ from dagster import (
 )
 
 from assets.crawl.assets import crawled_documents
-from assets.load.assets import warehouse_tables
 from assets.crawl.sources import SourceConfig, SourcesError
+from assets.load.assets import warehouse_tables
 from assets.partitions import nightly_years, region_partitions
 from assets.resources import SourcesResource
 
@@ -118,5 +118,6 @@ def nightly_crawl(context: ScheduleEvaluationContext, sources: SourcesResource):
         yield SkipReason("no registered region is in the sources file (the discovery sensor registers them)")
         return
     for region in regions:
-        yield crawl_request(region, by_region[region], trigger="nightly", years=years,
-                            run_key=f"nightly-{region}-{stamp}")
+        yield crawl_request(
+            region, by_region[region], trigger="nightly", years=years, run_key=f"nightly-{region}-{stamp}"
+        )

@@ -10,8 +10,9 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any
 
 FORMATS = ("table", "csv", "json")
 
@@ -41,8 +42,11 @@ def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
         values = [r[i] for r in rows if r[i] is not None]
         align.append("right" if values and all(_is_number(v) for v in values) else "left")
     body = [[cell_text(v) for v in r] for r in rows]
-    table = tabulate(body, headers=list(columns), tablefmt="simple", disable_numparse=True,
-                     colalign=align) if columns else ""
+    table = (
+        tabulate(body, headers=list(columns), tablefmt="simple", disable_numparse=True, colalign=align)
+        if columns
+        else ""
+    )
     n = len(rows)
     return f"{table}\n({n} row{'s' if n != 1 else ''})" if table else f"({n} row{'s' if n != 1 else ''})"
 
@@ -75,7 +79,7 @@ def json_value(v: Any) -> str:
 def format_json(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A JSON array of objects, one per row, keys in column order."""
     keys = [json.dumps(c, ensure_ascii=False) for c in columns]
-    objects = ["{" + ", ".join(f"{k}: {json_value(v)}" for k, v in zip(keys, r)) + "}" for r in rows]
+    objects = ["{" + ", ".join(f"{k}: {json_value(v)}" for k, v in zip(keys, r, strict=False)) + "}" for r in rows]
     if not objects:
         return "[]"
     return "[\n  " + ",\n  ".join(objects) + "\n]"

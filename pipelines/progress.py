@@ -133,14 +133,17 @@ class Tracker(Progress):
             self.regions_done += 1
             self.crawling = None
             stored = [e for e in entries or [] if e.sha256]
-            self.crawl_notes[region] = ("crawl failed" if entries is None else
-                                        f"{len(stored)} document{'s' if len(stored) != 1 else ''} stored")
+            self.crawl_notes[region] = (
+                "crawl failed" if entries is None else f"{len(stored)} document{'s' if len(stored) != 1 else ''} stored"
+            )
 
     def plan(self, partitions, crawled):
         with self.lock:
             for year, region in partitions:
-                docs = [Document(e.sha256, display_name(e.url), e.page_count or 0, self.extracted(e.sha256))
-                        for e in documents_of_year(crawled.get(region, []), year)]
+                docs = [
+                    Document(e.sha256, display_name(e.url), e.page_count or 0, self.extracted(e.sha256))
+                    for e in documents_of_year(crawled.get(region, []), year)
+                ]
                 self.partitions[(year, region)] = PartitionState(year, region, docs)
 
     def partition_started(self, year, region, stage="extract → load"):
@@ -218,9 +221,20 @@ class Tracker(Progress):
             else:
                 eta = None
             current = [(p.key, self.doing(p)) for p in parts if p.state == "running"]
-            return Snapshot(self.regions_done, self.regions_total, self.crawling, len(finished), len(parts),
-                            sum(1 for p in parts if p.state == "failed"), pages_done, pages_total, rate, eta,
-                            now - self.started, current)
+            return Snapshot(
+                self.regions_done,
+                self.regions_total,
+                self.crawling,
+                len(finished),
+                len(parts),
+                sum(1 for p in parts if p.state == "failed"),
+                pages_done,
+                pages_total,
+                rate,
+                eta,
+                now - self.started,
+                current,
+            )
 
 
 class LiveProgress(Tracker):
@@ -232,8 +246,14 @@ class LiveProgress(Tracker):
         from rich.live import Live
 
         self.console = Console(file=stream, highlight=False)
-        self.live = Live(console=self.console, get_renderable=self.render, refresh_per_second=4, transient=False,
-                         redirect_stdout=False, redirect_stderr=True)
+        self.live = Live(
+            console=self.console,
+            get_renderable=self.render,
+            refresh_per_second=4,
+            transient=False,
+            redirect_stdout=False,
+            redirect_stderr=True,
+        )
         self.live.start()
 
     def render(self):
@@ -297,14 +317,15 @@ class PlainProgress(Tracker):
     def plan(self, partitions, crawled):
         super().plan(partitions, crawled)
         s = self.snapshot()
-        self.line(f"{s.total} partition{'s' if s.total != 1 else ''} to process, "
-                  f"{s.pages_total} pages to extract")
+        self.line(f"{s.total} partition{'s' if s.total != 1 else ''} to process, {s.pages_total} pages to extract")
 
     def partition_started(self, year, region, stage="extract → load"):
         super().partition_started(year, region, stage)
         p = self._state(year, region)
-        self.line(f"partition {p.key} ({self._index(p)}/{len(self.partitions)}): {stage}, "
-                  f"{len(p.documents)} document{'s' if len(p.documents) != 1 else ''}")
+        self.line(
+            f"partition {p.key} ({self._index(p)}/{len(self.partitions)}): {stage}, "
+            f"{len(p.documents)} document{'s' if len(p.documents) != 1 else ''}"
+        )
         self._report()
 
     def partition_finished(self, outcome):
@@ -312,9 +333,11 @@ class PlainProgress(Tracker):
         self._report()
         s = self.snapshot()
         rate = f"{s.pages_per_s:.1f} pages/s" if s.pages_per_s else "– pages/s"
-        self.line(f"partition {outcome.key}: {'done' if outcome.success else 'FAILED'} in {outcome.seconds:.1f} s; "
-                  f"{s.done}/{s.total} partitions, {s.pages_done}/{s.pages_total} pages, {rate}, "
-                  f"ETA {_fmt_seconds(s.eta_s)}")
+        self.line(
+            f"partition {outcome.key}: {'done' if outcome.success else 'FAILED'} in {outcome.seconds:.1f} s; "
+            f"{s.done}/{s.total} partitions, {s.pages_done}/{s.pages_total} pages, {rate}, "
+            f"ETA {_fmt_seconds(s.eta_s)}"
+        )
 
     def _index(self, p: PartitionState) -> int:
         return list(self.partitions.values()).index(p) + 1
@@ -337,8 +360,10 @@ class PlainProgress(Tracker):
         self.stop.set()
         self.thread.join(timeout=5)
         s = self.snapshot()
-        self.line(f"finished: {s.done}/{s.total} partitions ({s.failed} failed), {s.pages_done} pages extracted "
-                  f"in {_fmt_seconds(s.elapsed_s)}")
+        self.line(
+            f"finished: {s.done}/{s.total} partitions ({s.failed} failed), {s.pages_done} pages extracted "
+            f"in {_fmt_seconds(s.elapsed_s)}"
+        )
 
 
 def make_progress(data_dir: str | Path, mode: str = "auto", stream: IO[str] | None = None) -> Progress:

@@ -31,8 +31,11 @@ def code_location() -> dict[str, str]:
     """``location_name``, ``module_name`` and ``attribute`` of the code location in workspace.yaml."""
     data = yaml.safe_load(WORKSPACE.read_text(encoding="utf-8"))
     entry = data["load_from"][0]["python_module"]
-    return {"location_name": entry["location_name"], "module_name": entry["module_name"],
-            "attribute": entry.get("attribute", "defs")}
+    return {
+        "location_name": entry["location_name"],
+        "module_name": entry["module_name"],
+        "attribute": entry.get("attribute", "defs"),
+    }
 
 
 def job_origin(job_name: str):
@@ -45,8 +48,12 @@ def job_origin(job_name: str):
     from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 
     loc = code_location()
-    target = LoadableTargetOrigin(executable_path=sys.executable, module_name=loc["module_name"],
-                                  attribute=loc["attribute"], working_directory=str(REPO))
+    target = LoadableTargetOrigin(
+        executable_path=sys.executable,
+        module_name=loc["module_name"],
+        attribute=loc["attribute"],
+        working_directory=str(REPO),
+    )
     location = ManagedGrpcPythonEnvCodeLocationOrigin(target, location_name=loc["location_name"])
     return RemoteJobOrigin(RemoteRepositoryOrigin(location, REPOSITORY_NAME), job_name)
 

@@ -112,8 +112,10 @@ def discover_regions(context: SensorEvaluationContext, sources: SourcesResource)
     if not new:
         return SkipReason(f"no new region in {sources.path} ({len(registered)} registered)")
     return SensorResult(
-        run_requests=[crawl_request(region, configs, trigger="discovery", years="all", run_key=f"discover-{region}")
-                      for region, configs in new.items()],
+        run_requests=[
+            crawl_request(region, configs, trigger="discovery", years="all", run_key=f"discover-{region}")
+            for region, configs in new.items()
+        ],
         dynamic_partitions_requests=[region_partitions.build_add_request(list(new))],
     )
 
@@ -131,15 +133,19 @@ def process_after_crawl(context: RunStatusSensorContext):
     years_tag = run.tags.get(TAG_PROCESS_YEARS)
     region = run.tags.get("dagster/partition")
     if not years_tag or not region:
-        return SkipReason(f"crawl run {run.run_id} carries no {TAG_PROCESS_YEARS} tag (started by hand or by "
-                          "budget-etl, which processes itself)")
+        return SkipReason(
+            f"crawl run {run.run_id} carries no {TAG_PROCESS_YEARS} tag (started by hand or by "
+            "budget-etl, which processes itself)"
+        )
     crawl = crawl_metadata(context.instance, run.run_id)
     if crawl is None:
         return SkipReason(f"crawl run {run.run_id} recorded no crawled_documents materialization")
     years = years_to_process(years_tag, region, crawl, loaded_partitions(context.instance))
     if not years:
-        return SkipReason(f"region {region}: nothing new for years {years_tag} "
-                          f"(found {crawl.get('years')}, new documents {crawl.get('documents_new')})")
+        return SkipReason(
+            f"region {region}: nothing new for years {years_tag} "
+            f"(found {crawl.get('years')}, new documents {crawl.get('documents_new')})"
+        )
     return [
         RunRequest(
             run_key=f"{run.run_id}-{year}",

@@ -13,9 +13,28 @@ from decimal import Decimal
 from html import escape
 
 #: 20 distinguishable colours (Tableau 20 order: strong colour, then its light tint)
-PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
-           "#bab0ac", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-           "#bcbd22", "#17becf"]
+PALETTE = [
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
 FONT = "'WenQuanYi Zen Hei', 'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', sans-serif"
 
 
@@ -48,8 +67,17 @@ def _axis_label(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 10 or v == int(v) else f"{v:,.1f}"
 
 
-def bar_chart(categories: list[str], series: list[Series], *, title: str, unit: str = "万元",
-              stacked: bool = True, width: int = 760, height: int = 320, chart_id: str = "") -> str:
+def bar_chart(
+    categories: list[str],
+    series: list[Series],
+    *,
+    title: str,
+    unit: str = "万元",
+    stacked: bool = True,
+    width: int = 760,
+    height: int = 320,
+    chart_id: str = "",
+) -> str:
     """Vertical bars per category: stacked (parts of a whole) or grouped side by side. Negative values are
     drawn below the zero line. The legend lists the series in order."""
     left, right, top, bottom = 72, 16, 36, 36
@@ -77,17 +105,21 @@ def bar_chart(categories: list[str], series: list[Series], *, title: str, unit: 
     def y(v: float) -> float:
         return top + plot_h * (hi - v) / (hi - lo)
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" '
-           f'viewBox="0 0 {width} {total_h}" width="{width}" height="{total_h}" role="img" '
-           f'aria-label="{escape(title)}" font-family="{FONT}" font-size="12">',
-           f'<title>{escape(title)}</title>',
-           f'<text x="{left}" y="20" font-size="14" font-weight="bold">{escape(title)}</text>',
-           f'<text x="{width - right}" y="20" text-anchor="end" fill="#555">{escape(unit)}</text>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" '
+        f'viewBox="0 0 {width} {total_h}" width="{width}" height="{total_h}" role="img" '
+        f'aria-label="{escape(title)}" font-family="{FONT}" font-size="12">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="{left}" y="20" font-size="14" font-weight="bold">{escape(title)}</text>',
+        f'<text x="{width - right}" y="20" text-anchor="end" fill="#555">{escape(unit)}</text>',
+    ]
     tick = lo
     while tick <= hi + step / 2:
         ty = y(tick)
-        out.append(f'<line x1="{left}" x2="{width - right}" y1="{ty:.1f}" y2="{ty:.1f}" '
-                   f'stroke="{"#333" if tick == 0 else "#ddd"}" stroke-width="1"/>')
+        out.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{ty:.1f}" y2="{ty:.1f}" '
+            f'stroke="{"#333" if tick == 0 else "#ddd"}" stroke-width="1"/>'
+        )
         out.append(f'<text x="{left - 6}" y="{ty + 4:.1f}" text-anchor="end" fill="#555">{_axis_label(tick)}</text>')
         tick += step
     n = max(len(categories), 1)
@@ -114,10 +146,12 @@ def bar_chart(categories: list[str], series: list[Series], *, title: str, unit: 
                 w = bar_w / max(len(series), 1)
                 x0 = cx - bar_w / 2 + j * w
                 y0, y1 = (y(fv), y(0)) if fv >= 0 else (y(0), y(fv))
-            out.append(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{w:.1f}" height="{max(y1 - y0, 0.5):.1f}" '
-                       f'fill="{s.color}" data-series="{escape(s.name)}" data-category="{escape(cat)}" '
-                       f'data-value="{v}"><title>{escape(cat)} · {escape(s.name)}: {fmt_amount(v)} {escape(unit)}'
-                       f'</title></rect>')
+            out.append(
+                f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{w:.1f}" height="{max(y1 - y0, 0.5):.1f}" '
+                f'fill="{s.color}" data-series="{escape(s.name)}" data-category="{escape(cat)}" '
+                f'data-value="{v}"><title>{escape(cat)} · {escape(s.name)}: {fmt_amount(v)} {escape(unit)}'
+                f"</title></rect>"
+            )
     ly = height + 4
     for j, s in enumerate(series):
         lx = left + (j % 3) * (plot_w / 3)

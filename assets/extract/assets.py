@@ -1,6 +1,5 @@
 """Dagster asset of the extract stage: stored PDFs of one year × region → tables."""
 
-
 import time
 from collections import Counter
 
@@ -22,15 +21,21 @@ from assets.stop import Interrupted
     "(camelot; cached by sha256 so unchanged documents are not extracted again).",
 )
 def extracted_documents(
-    context: AssetExecutionContext, crawled_documents: list[ManifestEntry], raw_store: RawStoreResource,
+    context: AssetExecutionContext,
+    crawled_documents: list[ManifestEntry],
+    raw_store: RawStoreResource,
     extraction: ExtractionResource,
 ) -> dict[str, tuple[ManifestEntry, ExtractionResult]]:
     year = int(context.partition_key.keys_by_dimension["year"])
     started = time.monotonic()
     try:
-        out, fresh = extract_documents(documents_of_year(crawled_documents, year), raw_store.store(),
-                                       raw_store.cache_dir("extracted"), extraction.pool(),
-                                       log=context.log.info)
+        out, fresh = extract_documents(
+            documents_of_year(crawled_documents, year),
+            raw_store.store(),
+            raw_store.cache_dir("extracted"),
+            extraction.pool(),
+            log=context.log.info,
+        )
     except Interrupted as exc:  # Ctrl-C: the partition is not loaded half-extracted
         raise as_failure(exc) from None
     pages = sum(r.page_count for _, r in out.values())
@@ -46,8 +51,9 @@ def extracted_documents(
             "mean_accuracy": round(sum(accuracies) / len(accuracies), 2) if accuracies else None,
             "documents_rejected": sum(1 for _, r in out.values() if r.status != "ok"),
             # the camelot path that read each table (lattice/vector is the fast one; others are fallbacks)
-            "flavors": MetadataValue.json(dict(Counter(t.flavor for _, r in out.values() for t in r.tables
-                                                       if t.flavor))),
+            "flavors": MetadataValue.json(
+                dict(Counter(t.flavor for _, r in out.values() for t in r.tables if t.flavor))
+            ),
             "empty_tables": sum(1 for _, r in out.values() for t in r.tables if t.empty),
             "unrecognised": sum(len(r.unrecognised) for _, r in out.values()),
             "seconds": round(time.monotonic() - started, 2),

@@ -8,7 +8,6 @@ The reference dimensions (code catalogs, regions, crosswalks) are loaded with th
 :data:`REFERENCE_SPECS` shows them in the lineage, upstream of the ``mart`` views that read them.
 """
 
-
 import time
 
 from dagster import (
@@ -47,11 +46,16 @@ DOCUMENT_KEY = table_key(t.document)
 LOADED_KEYS = [table_key(tb) for tb in LOADED_TABLES]
 
 REFERENCE_SPECS = [
-    AssetSpec(table_key(tb), group_name=WAREHOUSE_GROUP, metadata=table_metadata(tb),
-              description=f"Reference dimension {tb.schema}.{tb.name}: loaded from the catalogs "
-              "(assets/normalize/catalogs, warehouse_schema/reference) whenever the warehouse schema is ensured, "
-              "replaced in one transaction when they change.")
-    for tb in t.REFERENCE_TABLES if tb is not t.dim_region  # core.dim_region: the crawl's (assets/crawl/assets.py)
+    AssetSpec(
+        table_key(tb),
+        group_name=WAREHOUSE_GROUP,
+        metadata=table_metadata(tb),
+        description=f"Reference dimension {tb.schema}.{tb.name}: loaded from the catalogs "
+        "(assets/normalize/catalogs, warehouse_schema/reference) whenever the warehouse schema is ensured, "
+        "replaced in one transaction when they change.",
+    )
+    for tb in t.REFERENCE_TABLES
+    if tb is not t.dim_region  # core.dim_region: the crawl's (assets/crawl/assets.py)
 ]
 
 
@@ -60,17 +64,27 @@ REFERENCE_SPECS = [
     partitions_def=year_region_partitions,
     ins={"crawled_documents": AssetIn(partition_mapping=MultiToSingleDimensionPartitionMapping("region"))},
     outs={
-        tb.name: AssetOut(key=table_key(tb), group_name=WAREHOUSE_GROUP, dagster_type=Nothing,
-                          metadata=table_metadata(tb),
-                          description=f"{tb.schema}.{tb.name}: the rows of this year × region's documents; "
-                          "re-loading a partition replaces its documents' rows in every core table in one "
-                          "transaction.")
+        tb.name: AssetOut(
+            key=table_key(tb),
+            group_name=WAREHOUSE_GROUP,
+            dagster_type=Nothing,
+            metadata=table_metadata(tb),
+            description=f"{tb.schema}.{tb.name}: the rows of this year × region's documents; "
+            "re-loading a partition replaces its documents' rows in every core table in one "
+            "transaction.",
+        )
         for tb in LOADED_TABLES
     },
-    check_specs=[AssetCheckSpec(ROWS_CHECK, asset=table_key(tb), partitions_def=year_region_partitions,
-                                description="The rows the warehouse holds for this partition's documents are "
-                                "the rows the load planned (assets/load/planning.py).")
-                 for tb in LOADED_TABLES],
+    check_specs=[
+        AssetCheckSpec(
+            ROWS_CHECK,
+            asset=table_key(tb),
+            partitions_def=year_region_partitions,
+            description="The rows the warehouse holds for this partition's documents are "
+            "the rows the load planned (assets/load/planning.py).",
+        )
+        for tb in LOADED_TABLES
+    ],
     description="Documents, extracted tables, facts and findings in the warehouse (core schema); re-loading a "
     "partition replaces its documents' rows in one transaction.",
 )
@@ -85,8 +99,9 @@ def warehouse_tables(
     year = int(context.partition_key.keys_by_dimension["year"])
     started = time.monotonic()
     wh = warehouse.open()
-    loads = build_loads(crawled_documents, year, extracted_documents, normalized_documents,
-                        validated_documents.verdicts)
+    loads = build_loads(
+        crawled_documents, year, extracted_documents, normalized_documents, validated_documents.verdicts
+    )
     planned = planned_rows(loads)
     try:
         # the whole partition in one transaction: a failure leaves the previous state
@@ -94,9 +109,15 @@ def warehouse_tables(
         held = wh.rows_of_documents([ld.document["document_sha256"] for ld in loads], LOADED_TABLES)
     finally:
         wh.dispose()
-    documents = {ld.document["document_sha256"]: {
-        "status": ld.document["status"], "reason": ld.document["status_reason"], "url": ld.document["source_url"],
-        "department": ld.document["department_name"]} for ld in loads}
+    documents = {
+        ld.document["document_sha256"]: {
+            "status": ld.document["status"],
+            "reason": ld.document["status_reason"],
+            "url": ld.document["source_url"],
+            "department": ld.document["department_name"],
+        }
+        for ld in loads
+    }
     statuses: dict[str, int] = {}
     for d in documents.values():
         statuses[d["status"]] = statuses.get(d["status"], 0) + 1
@@ -104,19 +125,24 @@ def warehouse_tables(
     for tb in LOADED_TABLES:
         metadata = {"rows_loaded": counts.get(tb.name, 0), "dagster/row_count": held[tb.name]}
         if tb is t.document:
-            metadata.update({
-                "documents_by_status": MetadataValue.json(statuses),
-                # plotted per partition in the UI (JSON entries are not)
-                "documents_loaded": statuses.get("loaded", 0),
-                "documents_quarantined": statuses.get("quarantined", 0),
-                "documents_rejected": statuses.get("rejected", 0),
-                # what became of each document (the CLI's summary reads it: pipelines/backfill.py)
-                "documents": MetadataValue.json(documents),
-                "superseded": counts.get("superseded", 0),
-                "seconds": seconds,
-            })
+            metadata.update(
+                {
+                    "documents_by_status": MetadataValue.json(statuses),
+                    # plotted per partition in the UI (JSON entries are not)
+                    "documents_loaded": statuses.get("loaded", 0),
+                    "documents_quarantined": statuses.get("quarantined", 0),
+                    "documents_rejected": statuses.get("rejected", 0),
+                    # what became of each document (the CLI's summary reads it: pipelines/backfill.py)
+                    "documents": MetadataValue.json(documents),
+                    "superseded": counts.get("superseded", 0),
+                    "seconds": seconds,
+                }
+            )
         yield Output(None, tb.name, metadata=metadata)
         yield AssetCheckResult(
-            asset_key=table_key(tb), check_name=ROWS_CHECK, passed=held[tb.name] == planned[tb.name],
+            asset_key=table_key(tb),
+            check_name=ROWS_CHECK,
+            passed=held[tb.name] == planned[tb.name],
             severity=AssetCheckSeverity.ERROR,
-            metadata={"rows_planned": planned[tb.name], "rows_in_warehouse": held[tb.name]})
+            metadata={"rows_planned": planned[tb.name], "rows_in_warehouse": held[tb.name]},
+        )

@@ -18,8 +18,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from assets.normalize.codes import CodeEntry, load_econ_catalog, load_function_catalog, load_revenue_categories
 from assets.normalize.departments import department_key
 from assets.normalize.regions import all_regions
@@ -47,8 +45,14 @@ def region_rows() -> list[dict[str, Any]]:
     for r in all_regions(include_historical=True):
         if r.code in out:  # a code renamed since 2020: keep today's name
             continue
-        out[r.code] = {"region_code": r.code, "region_name": r.name, "prefecture": r.prefecture,
-                       "province": r.province, "level": r.level, "historical": r.historical}
+        out[r.code] = {
+            "region_code": r.code,
+            "region_name": r.name,
+            "prefecture": r.prefecture,
+            "province": r.province,
+            "level": r.level,
+            "historical": r.historical,
+        }
     return sorted(out.values(), key=lambda r: r["region_code"])
 
 
@@ -57,9 +61,18 @@ def _code_rows(entries: list[CodeEntry], key: str) -> list[dict[str, Any]]:
     version: dict[str, int] = {}
     for e in sorted(entries, key=lambda e: (e.code, e.valid_from or 0)):
         version[e.code] = version.get(e.code, 0) + 1
-        out.append({key: e.code, "version": version[e.code], "level": e.level, "name": e.name,
-                    "parent_code": e.parent_code, "valid_from": e.valid_from, "valid_to": e.valid_to,
-                    "note": e.note or None})
+        out.append(
+            {
+                key: e.code,
+                "version": version[e.code],
+                "level": e.level,
+                "name": e.name,
+                "parent_code": e.parent_code,
+                "valid_from": e.valid_from,
+                "valid_to": e.valid_to,
+                "note": e.note or None,
+            }
+        )
     return out
 
 
@@ -88,8 +101,13 @@ def department_crosswalk_rows(path: Path | None = None) -> list[dict[str, Any]]:
         new = department_key(r["region_code"], r["new_name"])
         if old in links:
             raise ValueError(f"department crosswalk: {r['old_name']} ({old}) listed twice")
-        links[old] = {"old_department_key": old, "new_department_key": new, "from_year": _int(r["from_year"]),
-                      "relation": r["relation"] or "renamed", "note": r.get("note") or None}
+        links[old] = {
+            "old_department_key": old,
+            "new_department_key": new,
+            "from_year": _int(r["from_year"]),
+            "relation": r["relation"] or "renamed",
+            "note": r.get("note") or None,
+        }
     for link in links.values():
         seen = {link["old_department_key"]}
         target = link["new_department_key"]
@@ -104,9 +122,10 @@ def department_crosswalk_rows(path: Path | None = None) -> list[dict[str, Any]]:
 
 def table_template_rows() -> list[dict[str, Any]]:
     """core.dim_table_template: every table type of the registry."""
-    return [{"table_type": t.key, "name_zh": t.name, "kind": t.kind, "fact_table": t.fact_table,
-             "required": t.required}
-            for t in sorted(registry.current().types, key=lambda t: t.key)]
+    return [
+        {"table_type": t.key, "name_zh": t.name, "kind": t.kind, "fact_table": t.fact_table, "required": t.required}
+        for t in sorted(registry.current().types, key=lambda t: t.key)
+    ]
 
 
 def reference_rows(department_crosswalk: Path | None = None) -> dict[str, list[dict[str, Any]]]:
@@ -116,29 +135,51 @@ def reference_rows(department_crosswalk: Path | None = None) -> dict[str, list[d
     return {
         "dim_region": region_rows(),
         "dim_fiscal_year": [
-            {"fiscal_year": y, "label": f"{y}年",
-             "econ_classification": "2018_reform" if y >= ECON_REFORM_YEAR else "pre_2018"}
+            {
+                "fiscal_year": y,
+                "label": f"{y}年",
+                "econ_classification": "2018_reform" if y >= ECON_REFORM_YEAR else "pre_2018",
+            }
             for y in YEARS
         ],
-        "dim_budget_phase": [{"budget_phase": r["budget_phase"], "name_zh": r["name_zh"]}
-                             for r in _read_csv(REFERENCE_DIR / "budget_phases.csv")],
-        "dim_fund_source": [{"fund_source": r["fund_source"], "name_zh": r["name_zh"],
-                             "sort_order": int(r["sort_order"])}
-                            for r in _read_csv(REFERENCE_DIR / "fund_sources.csv")],
-        "dim_revenue_category": [{"revenue_category": c.key, "name_zh": c.name, "fund_source": c.fund_source,
-                                  "kind": c.kind} for c in load_revenue_categories()],
+        "dim_budget_phase": [
+            {"budget_phase": r["budget_phase"], "name_zh": r["name_zh"]}
+            for r in _read_csv(REFERENCE_DIR / "budget_phases.csv")
+        ],
+        "dim_fund_source": [
+            {"fund_source": r["fund_source"], "name_zh": r["name_zh"], "sort_order": int(r["sort_order"])}
+            for r in _read_csv(REFERENCE_DIR / "fund_sources.csv")
+        ],
+        "dim_revenue_category": [
+            {"revenue_category": c.key, "name_zh": c.name, "fund_source": c.fund_source, "kind": c.kind}
+            for c in load_revenue_categories()
+        ],
         "dim_table_template": table_template_rows(),
         "dim_function_code": function_code_rows(),
         "function_code_crosswalk": [
-            {"link_no": i, "old_code": l.old_code, "old_valid_to": l.old_valid_to, "new_code": l.new_code,
-             "new_valid_from": l.new_valid_from, "relation": l.relation, "note": l.note or None}
-            for i, l in enumerate(fcat.crosswalk_links, 1)
+            {
+                "link_no": i,
+                "old_code": link.old_code,
+                "old_valid_to": link.old_valid_to,
+                "new_code": link.new_code,
+                "new_valid_from": link.new_valid_from,
+                "relation": link.relation,
+                "note": link.note or None,
+            }
+            for i, link in enumerate(fcat.crosswalk_links, 1)
         ],
         "dim_econ_code": econ_code_rows(),
         "econ_code_correspondence": [
-            {"link_no": i, "dept_code": l.dept_code, "gov_code": l.gov_code, "unit_kind": l.unit_kind,
-             "valid_from": l.valid_from, "valid_to": l.valid_to, "note": l.note or None}
-            for i, l in enumerate(ecat.links, 1)
+            {
+                "link_no": i,
+                "dept_code": link.dept_code,
+                "gov_code": link.gov_code,
+                "unit_kind": link.unit_kind,
+                "valid_from": link.valid_from,
+                "valid_to": link.valid_to,
+                "note": link.note or None,
+            }
+            for i, link in enumerate(ecat.links, 1)
         ],
         "department_crosswalk": department_crosswalk_rows(department_crosswalk),
     }

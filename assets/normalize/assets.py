@@ -1,11 +1,10 @@
 """Dagster asset of the normalize stage: extracted tables → fact rows in 元 with checked codes."""
 
-
 from dagster import AssetExecutionContext, asset
 
 from assets.normalize.facts import NormalizedDocument, normalize_document
-from assets.records import ExtractionResult, ManifestEntry
 from assets.partitions import year_region_partitions
+from assets.records import ExtractionResult, ManifestEntry
 
 
 @asset(

@@ -31,7 +31,6 @@ Asset checks (all ``partitions_def=year_region_partitions``):
   partitions load.
 """
 
-
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
@@ -73,16 +72,25 @@ PREVIOUS_CHECK_PREFIX = "previous_year_change"
 BEFORE_LOAD_SUITES = tuple(s for s in HARD_SUITES + SOFT_SUITES if s != PREVIOUS_SUITE)
 #: a year × region partition reads the core tables of its year and of the year before (same region)
 YEARS = year_partitions.get_partition_keys()
-THIS_AND_PREVIOUS_YEAR = MultiPartitionMapping({
-    "year": DimensionPartitionMapping("year", StaticPartitionMapping({
-        y: {y, str(int(y) + 1)} & set(YEARS) for y in YEARS  # upstream year → the downstream years reading it
-    })),
-    "region": DimensionPartitionMapping("region", IdentityPartitionMapping()),
-})
+THIS_AND_PREVIOUS_YEAR = MultiPartitionMapping(
+    {
+        "year": DimensionPartitionMapping(
+            "year",
+            StaticPartitionMapping(
+                {
+                    y: {y, str(int(y) + 1)} & set(YEARS)
+                    for y in YEARS  # upstream year → the downstream years reading it
+                }
+            ),
+        ),
+        "region": DimensionPartitionMapping("region", IdentityPartitionMapping()),
+    }
+)
 
 
-def _narrative_pages(store: RawStore, result: ExtractionResult,
-                     limits: Limits | None = None) -> list[tuple[int | None, str]] | None:
+def _narrative_pages(
+    store: RawStore, result: ExtractionResult, limits: Limits | None = None
+) -> list[tuple[int | None, str]] | None:
     """Text of the pages without tables, with their page numbers (None: use ``result.narrative``); read in a
     worker process under the PDF limits, as every PDF parse is."""
     try:
@@ -140,8 +148,10 @@ def validated_documents(
 @asset(
     partitions_def=year_region_partitions,
     group_name="validate",
-    deps=[AssetDep(key, partition_mapping=THIS_AND_PREVIOUS_YEAR)
-          for key in (DOCUMENT_KEY, table_key(t.fact_function_expenditure))],
+    deps=[
+        AssetDep(key, partition_mapping=THIS_AND_PREVIOUS_YEAR)
+        for key in (DOCUMENT_KEY, table_key(t.fact_function_expenditure))
+    ],
     description="After the load: the 说明's change from last year matches last year's loaded document of the same "
     "department (core.document and core.fact_function_expenditure of this year and the previous one); its soft "
     "findings are written to core.quality_finding (warnings, never a quarantine).",
@@ -161,19 +171,27 @@ def previous_year_compared(
         for sha in validated_documents.verdicts:
             entry, result = extracted_documents[sha]
             department = result.department or entry.department
-            docs.append(DocumentInput(result, normalized_documents[sha], year=entry.year or year,
-                                      pages=validated_documents.pages.get(sha),
-                                      previous=previous_year(wh.engine, region, entry.year or year, department)))
+            docs.append(
+                DocumentInput(
+                    result,
+                    normalized_documents[sha],
+                    year=entry.year or year,
+                    pages=validated_documents.pages.get(sha),
+                    previous=previous_year(wh.engine, region, entry.year or year, department),
+                )
+            )
         out = compare_with_previous_year(docs, PREVIOUS_SUITE)
         rows = [dict(f, document_sha256=sha) for sha, v in out.verdicts.items() for f in v.findings]
         written = wh.replace_findings(list(out.verdicts), PREVIOUS_CHECK_PREFIX, rows)
     finally:
         wh.dispose()
-    context.add_output_metadata({
-        "documents": len(docs),
-        "previous_year_documents": sum(1 for d in docs if d.previous),
-        "soft_findings": written,
-    })
+    context.add_output_metadata(
+        {
+            "documents": len(docs),
+            "previous_year_documents": sum(1 for d in docs if d.previous),
+            "soft_findings": written,
+        }
+    )
     return out
 
 
@@ -183,8 +201,11 @@ def previous_year_compared(
 def _suite_check_result(validation: Validation, suite_name: str, severity: AssetCheckSeverity) -> AssetCheckResult:
     evaluation = getattr(validation, "evaluation", None)
     if evaluation is None:  # output of an older code version: no GX runs to report
-        return AssetCheckResult(passed=False, severity=severity,
-                                metadata={"error": "validated_documents carries no GX results; re-materialize it"})
+        return AssetCheckResult(
+            passed=False,
+            severity=severity,
+            metadata={"error": "validated_documents carries no GX results; re-materialize it"},
+        )
     outcomes = outcomes_of(evaluation, suite_name)
     failures = evaluation.failures.get(suite_name, {})
     failed_docs = sorted({f["document_sha256"][:12] for rows in failures.values() for f in rows})
@@ -203,23 +224,33 @@ def _suite_check_result(validation: Validation, suite_name: str, severity: Asset
 
 
 def _make_suite_check(suite_name: str, severity: AssetCheckSeverity):
-    @asset_check(asset=validated_documents, name=suite_name, partitions_def=year_region_partitions,
-                 description=SUITE_CHECKS[suite_name])
+    @asset_check(
+        asset=validated_documents,
+        name=suite_name,
+        partitions_def=year_region_partitions,
+        description=SUITE_CHECKS[suite_name],
+    )
     def _check(validated_documents: Validation) -> AssetCheckResult:
         return _suite_check_result(validated_documents, suite_name, severity)
 
     return _check
 
 
-@asset_check(asset=previous_year_compared, name=PREVIOUS_SUITE, partitions_def=year_region_partitions,
-             description=SUITE_CHECKS[PREVIOUS_SUITE])
+@asset_check(
+    asset=previous_year_compared,
+    name=PREVIOUS_SUITE,
+    partitions_def=year_region_partitions,
+    description=SUITE_CHECKS[PREVIOUS_SUITE],
+)
 def previous_year_matches(previous_year_compared: Validation) -> AssetCheckResult:
     return _suite_check_result(previous_year_compared, PREVIOUS_SUITE, AssetCheckSeverity.WARN)
 
 
-SUITE_ASSET_CHECKS = [_make_suite_check(s, AssetCheckSeverity.ERROR) for s in HARD_SUITES] + [
-    _make_suite_check(s, AssetCheckSeverity.WARN) for s in SOFT_SUITES if s != PREVIOUS_SUITE
-] + [previous_year_matches]
+SUITE_ASSET_CHECKS = (
+    [_make_suite_check(s, AssetCheckSeverity.ERROR) for s in HARD_SUITES]
+    + [_make_suite_check(s, AssetCheckSeverity.WARN) for s in SOFT_SUITES if s != PREVIOUS_SUITE]
+    + [previous_year_matches]
+)
 
 
 @asset_check(

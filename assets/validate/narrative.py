@@ -31,11 +31,11 @@ from assets.records import (
 from assets.validate.rules import (
     EXPENSE_GRAND,
     EXPENSE_YEAR,
-    basic_field,
     FEN_PER_UNIT,
     INCOME_GRAND,
     INCOME_YEAR,
     Comparison,
+    basic_field,
     half_precision,
     table_total,
     two_sided_amount,
@@ -74,7 +74,7 @@ class Quote:
 
 @dataclass
 class ChangeQuote:
-    """"与 2023 年预算相比，收支总计各减少 0.76 万元，下降 0.65%"."""
+    """ "与 2023 年预算相比，收支总计各减少 0.76 万元，下降 0.65%"."""
 
     subject: str  # total | gpb
     year: int
@@ -113,7 +113,7 @@ def _page_at(starts: list[tuple[int, int | None]], offset: int) -> int | None:
 def _sentence(text: str, start: int, end: int) -> str:
     a = max(text.rfind("。", 0, start), text.rfind(";", 0, start)) + 1
     b = min((i for i in (text.find("。", end), text.find(";", end)) if i >= 0), default=len(text))
-    sentence = _HEADING.split(text[a:b + 1])[-1]
+    sentence = _HEADING.split(text[a : b + 1])[-1]
     return sentence[:160]
 
 
@@ -161,7 +161,7 @@ def find_quotes(pages: list[tuple[int | None, str]]) -> tuple[list[Quote], list[
     taken: set[int] = set()
     for key, label in AMOUNT_PATTERNS:
         for m in re.finditer(label + r"(?:为|是|:)?" + NUM + r"(万元|元)", text):
-            if m.start(1) in taken or re.search(r"年(预算)?相比", text[max(0, m.start() - 30):m.start()]):
+            if m.start(1) in taken or re.search(r"年(预算)?相比", text[max(0, m.start() - 30) : m.start()]):
                 continue
             taken.add(m.start(1))
             page = _page_at(starts, m.start(1))
@@ -176,8 +176,18 @@ def find_quotes(pages: list[tuple[int | None, str]]) -> tuple[list[Quote], list[
     for m in _CHANGE.finditer(text):
         sign = -1 if m.group(3) == "减少" else 1
         subject = "total" if m.group(2) == "收支总计" else "gpb"
-        changes.append(ChangeQuote(subject, int(m.group(1)), sign * _dec(m.group(4)), m.group(4), _dec(m.group(6)),
-                                   m.group(6), _page_at(starts, m.start(4)), _sentence(text, m.start(), m.end())))
+        changes.append(
+            ChangeQuote(
+                subject,
+                int(m.group(1)),
+                sign * _dec(m.group(4)),
+                m.group(4),
+                _dec(m.group(6)),
+                m.group(6),
+                _page_at(starts, m.start(4)),
+                _sentence(text, m.start(), m.end()),
+            )
+        )
     return quotes, changes
 
 
@@ -188,8 +198,14 @@ def _tv(table: ExtractedTable, amount: Decimal | None, row, what: str) -> TableV
     if amount is None:
         return None
     f = Decimal(FEN_PER_UNIT.get(table.unit, FEN_PER_UNIT[WAN])) / FEN_PER_UNIT[WAN]
-    return TableValue(amount * f, Decimal("0.005") * f, row.page if row else (table.pages or [None])[0],
-                      row.row_index if row else None, table.table_type, f"{_base_title(table)} {what}")
+    return TableValue(
+        amount * f,
+        Decimal("0.005") * f,
+        row.page if row else (table.pages or [None])[0],
+        row.row_index if row else None,
+        table.table_type,
+        f"{_base_title(table)} {what}",
+    )
 
 
 def _base_title(table: ExtractedTable) -> str:
@@ -206,10 +222,12 @@ def table_values(result: ExtractionResult) -> dict[str, TableValue]:
 
     summ = _usable(result.table(TABLE_INCOME_EXPENDITURE))
     if summ:
-        for key, side, labels, what in (("income_total", "income", INCOME_GRAND, "收入总计"),
-                                        ("expense_total", "expense", EXPENSE_GRAND, "支出总计"),
-                                        ("income_year", "income", INCOME_YEAR, "本年收入合计"),
-                                        ("expense_year", "expense", EXPENSE_YEAR, "本年支出合计")):
+        for key, side, labels, what in (
+            ("income_total", "income", INCOME_GRAND, "收入总计"),
+            ("expense_total", "expense", EXPENSE_GRAND, "支出总计"),
+            ("income_year", "income", INCOME_YEAR, "本年收入合计"),
+            ("expense_year", "expense", EXPENSE_YEAR, "本年支出合计"),
+        ):
             a, row = two_sided_amount(summ, side, labels)
             put(key, _tv(summ, a, row, what))
     rev = _usable(result.table(TABLE_REVENUE))
@@ -233,14 +251,28 @@ def table_values(result: ExtractionResult) -> dict[str, TableValue]:
     if tp is not None:
         if tp.empty or not tp.rows:
             for k in ("total", "outbound", "vehicle_total", "vehicle_purchase", "vehicle_operation", "reception"):
-                put(f"three_public_{k}", TableValue(Decimal(0), Decimal(0), (tp.pages or [None])[0], None,
-                                                    tp.table_type, f"{_base_title(tp)} (此表无数据)"))
+                put(
+                    f"three_public_{k}",
+                    TableValue(
+                        Decimal(0),
+                        Decimal(0),
+                        (tp.pages or [None])[0],
+                        None,
+                        tp.table_type,
+                        f"{_base_title(tp)} (此表无数据)",
+                    ),
+                )
         else:
             # the budget's row: not last year's, nor the change, nor a unit's (the 三公 table may print all)
             row = next((r for r in tp.rows if r.kind == "total"), tp.rows[0])
-            for k, what in (("total", "合计"), ("outbound", "因公出国(境)费"), ("vehicle_total", "公务用车购置及运行费"),
-                            ("vehicle_purchase", "公务用车购置费"), ("vehicle_operation", "公务用车运行费"),
-                            ("reception", "公务接待费")):
+            for k, what in (
+                ("total", "合计"),
+                ("outbound", "因公出国(境)费"),
+                ("vehicle_total", "公务用车购置及运行费"),
+                ("vehicle_purchase", "公务用车购置费"),
+                ("vehicle_operation", "公务用车运行费"),
+                ("reception", "公务接待费"),
+            ):
                 v = row.values.get(k)
                 put(f"three_public_{k}", _tv(tp, v if isinstance(v, Decimal) else Decimal(0), row, what))
     return out
@@ -270,7 +302,9 @@ def _display(value: Decimal, printed: str) -> str:
     return str(value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
 
 
-def narrative_comparisons(result: ExtractionResult, pages: list[tuple[int | None, str]] | None = None) -> list[Comparison]:
+def narrative_comparisons(
+    result: ExtractionResult, pages: list[tuple[int | None, str]] | None = None
+) -> list[Comparison]:
     """Quoted amounts and percentages of the 说明 against the tables (soft)."""
     pages = pages if pages is not None else [(None, result.narrative)]
     quotes, changes = find_quotes(pages)
@@ -288,9 +322,17 @@ def narrative_comparisons(result: ExtractionResult, pages: list[tuple[int | None
             if not part or not whole or not whole.amount:
                 continue
             exp, tol = _pct_tolerance(part.amount, part.half, whole.amount, whole.half, q.text)
-            out.append(_quote_cmp(f"narrative_{key}", exp, q, tol, part,
-                                  f"说明 says {q.context!r}: {part.what} {part.amount} / {whole.what} {whole.amount} "
-                                  f"= {_display(exp, q.text)}%"))
+            out.append(
+                _quote_cmp(
+                    f"narrative_{key}",
+                    exp,
+                    q,
+                    tol,
+                    part,
+                    f"说明 says {q.context!r}: {part.what} {part.amount} / {whole.what} {whole.amount} "
+                    f"= {_display(exp, q.text)}%",
+                )
+            )
             continue
         if key in ("basic", "project"):
             key = f"{_section_table(q.section)}_{key}"
@@ -299,12 +341,20 @@ def narrative_comparisons(result: ExtractionResult, pages: list[tuple[int | None
             continue
         quoted = q.value if q.unit == WAN else q.value / 10000
         half = half_precision(q.text) * (1 if q.unit == WAN else Decimal("0.0001"))
-        c = _quote_cmp(f"narrative_{q.key}", tv.amount, q, half + tv.half, tv,
-                       f"说明 says {q.context!r}; {tv.what} is {tv.amount} 万元")
+        c = _quote_cmp(
+            f"narrative_{q.key}",
+            tv.amount,
+            q,
+            half + tv.half,
+            tv,
+            f"说明 says {q.context!r}; {tv.what} is {tv.amount} 万元",
+        )
         c.actual = quoted
         out.append(c)
     for ch in changes:
-        now = values.get("income_total") or values.get("dept_total") if ch.subject == "total" else values.get("gpb_total")
+        now = (
+            values.get("income_total") or values.get("dept_total") if ch.subject == "total" else values.get("gpb_total")
+        )
         if now is None or ch.pct is None:
             continue
         half_change = half_precision(ch.change_text)
@@ -316,18 +366,30 @@ def narrative_comparisons(result: ExtractionResult, pages: list[tuple[int | None
         hint = ""
         if base and abs(abs(ch.signed_change) / base * 100 - ch.pct) <= half_precision(ch.pct_text):
             hint = f" (the printed {ch.pct_text}% is the change divided by this year's {base}, not last year's)"
-        out.append(Comparison(
-            f"narrative_change_pct_{ch.subject}", "soft", exp, ch.pct, "%", tol, ch.page, None, None,
-            f"说明 says {ch.context!r}: a change of {ch.change_text} 万元 from last year's {prev} 万元 "
-            f"(this year {now.amount} {'+' if ch.signed_change < 0 else '-'} {ch.change_text}) is "
-            f"{_display(exp, ch.pct_text)}%{hint}",
-            extra={"expected_text": _display(exp, ch.pct_text)}))
+        out.append(
+            Comparison(
+                f"narrative_change_pct_{ch.subject}",
+                "soft",
+                exp,
+                ch.pct,
+                "%",
+                tol,
+                ch.page,
+                None,
+                None,
+                f"说明 says {ch.context!r}: a change of {ch.change_text} 万元 from last year's {prev} 万元 "
+                f"(this year {now.amount} {'+' if ch.signed_change < 0 else '-'} {ch.change_text}) is "
+                f"{_display(exp, ch.pct_text)}%{hint}",
+                extra={"expected_text": _display(exp, ch.pct_text)},
+            )
+        )
     return out
 
 
 def _quote_cmp(check: str, expected: Decimal, q: Quote, tol: Decimal, tv: TableValue, detail: str) -> Comparison:
-    c = Comparison(check, "soft", expected, q.value, "%" if q.unit == "%" else WAN, tol, q.page, None,
-                   tv.table_type, detail)
+    c = Comparison(
+        check, "soft", expected, q.value, "%" if q.unit == "%" else WAN, tol, q.page, None, tv.table_type, detail
+    )
     if q.unit == "%":
         c.extra["expected_text"] = _display(expected, q.text)
     c.extra["table_page"] = tv.page
@@ -347,8 +409,9 @@ class PreviousYear:
     source_url: str | None = None
 
 
-def previous_year_comparisons(result: ExtractionResult, previous: PreviousYear | None,
-                              pages: list[tuple[int | None, str]] | None = None) -> list[Comparison]:
+def previous_year_comparisons(
+    result: ExtractionResult, previous: PreviousYear | None, pages: list[tuple[int | None, str]] | None = None
+) -> list[Comparison]:
     """The 说明's year-over-year change against last year's loaded document (soft)."""
     if previous is None:
         return []
@@ -359,16 +422,28 @@ def previous_year_comparisons(result: ExtractionResult, previous: PreviousYear |
     for ch in changes:
         if ch.year != previous.fiscal_year or ch.subject not in previous.totals:
             continue
-        now = values.get("income_total") or values.get("dept_total") if ch.subject == "total" else values.get("gpb_total")
+        now = (
+            values.get("income_total") or values.get("dept_total") if ch.subject == "total" else values.get("gpb_total")
+        )
         if now is None:
             continue
         prev = previous.totals[ch.subject]
         expected = now.amount - prev
         what = "收支总计" if ch.subject == "total" else "一般公共预算支出"
-        out.append(Comparison(
-            f"previous_year_change_{ch.subject}", "soft", expected, ch.signed_change, WAN,
-            half_precision(ch.change_text) + now.half + Decimal("0.005"), ch.page, None, None,
-            f"说明 says {ch.context!r}; {what} is {now.amount} 万元 this year and {prev} 万元 in the loaded "
-            f"{previous.fiscal_year} document {previous.document_sha256[:12]}, a change of {expected} 万元",
-            extra={"previous_document": previous.document_sha256}))
+        out.append(
+            Comparison(
+                f"previous_year_change_{ch.subject}",
+                "soft",
+                expected,
+                ch.signed_change,
+                WAN,
+                half_precision(ch.change_text) + now.half + Decimal("0.005"),
+                ch.page,
+                None,
+                None,
+                f"说明 says {ch.context!r}; {what} is {now.amount} 万元 this year and {prev} 万元 in the loaded "
+                f"{previous.fiscal_year} document {previous.document_sha256[:12]}, a change of {expected} 万元",
+                extra={"previous_document": previous.document_sha256},
+            )
+        )
     return out

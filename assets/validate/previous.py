@@ -25,22 +25,31 @@ def previous_year(engine: sa.Engine, region_code: str, fiscal_year: int, departm
     with engine.connect() as conn:
         doc = conn.execute(
             sa.select(d.c.document_sha256, d.c.source_url)
-            .where(d.c.region_code == region_code, d.c.fiscal_year == fiscal_year - 1,
-                   d.c.department_name == department, d.c.doc_type == "budget", d.c.status == "loaded")
+            .where(
+                d.c.region_code == region_code,
+                d.c.fiscal_year == fiscal_year - 1,
+                d.c.department_name == department,
+                d.c.doc_type == "budget",
+                d.c.status == "loaded",
+            )
             .order_by(d.c.fetched_at.desc())
         ).first()
         if doc is None:
             return None
         totals: dict[str, Decimal] = {}
         for table_type, key in (("expenditure", "total"), ("gpb_expenditure", "gpb")):
-            base = sa.select(f.c.total_yuan).where(f.c.document_sha256 == doc.document_sha256,
-                                                   f.c.table_type == table_type)
+            base = sa.select(f.c.total_yuan).where(
+                f.c.document_sha256 == doc.document_sha256, f.c.table_type == table_type
+            )
             amount = conn.execute(base.where(f.c.row_kind == "total").order_by(f.c.row_index).limit(1)).scalar()
             if amount is None:
                 amount = conn.execute(
                     sa.select(sa.func.sum(f.c.total_yuan)).where(
-                        f.c.document_sha256 == doc.document_sha256, f.c.table_type == table_type,
-                        f.c.row_kind == "detail")).scalar()
+                        f.c.document_sha256 == doc.document_sha256,
+                        f.c.table_type == table_type,
+                        f.c.row_kind == "detail",
+                    )
+                ).scalar()
             if amount is not None:
                 totals[key] = Decimal(str(amount)) / WAN
     return PreviousYear(doc.document_sha256, fiscal_year - 1, totals, doc.source_url) if totals else None

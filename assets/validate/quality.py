@@ -24,6 +24,7 @@ from expectations.runner import ExpectationOutcome, SuiteRun, run_suite
 from expectations.suites import HARD_SUITES, SOFT_SUITES, non_negative_fields, required_tables, suite
 from warehouse_schema import registry
 
+
 def table_name(table_type: str) -> str:
     """The canonical Chinese title of a table type (the registry's ``name``)."""
     try:
@@ -67,9 +68,15 @@ def comparison_frame(comparisons: list[Comparison], group_of) -> Frame:
         group = group_of(c)
         f = c.finding()
         f["document_sha256"] = c.document_sha256
-        rows.append({"rid": len(rows), "document_sha256": c.document_sha256, "group": group,
-                     "abs_residual": _ceil_ticks(abs(c.residual), c.ticks()),
-                     "tolerance": _ceil_ticks(c.tolerance, c.ticks())})
+        rows.append(
+            {
+                "rid": len(rows),
+                "document_sha256": c.document_sha256,
+                "group": group,
+                "abs_residual": _ceil_ticks(abs(c.residual), c.ticks()),
+                "tolerance": _ceil_ticks(c.tolerance, c.ticks()),
+            }
+        )
         records.append({group: f})
     cols = ["rid", "document_sha256", "group", "abs_residual", "tolerance"]
     return Frame(pd.DataFrame(rows, columns=cols).astype({"abs_residual": "int64", "tolerance": "int64"}), records)
@@ -89,8 +96,10 @@ def codes_frame(docs: list[DocumentInput]) -> Frame:
         year = d.year or d.result.fiscal_year
         titles = {t.table_type: t.title for t in d.result.tables}
         keyed: list[tuple[dict, str, str, str]] = []
-        for fact_table, code_key, name_key in (("fact_function_expenditure", "function_code", "function_name"),
-                                               ("fact_basic_economic", "econ_code", "econ_name")):
+        for fact_table, code_key, name_key in (
+            ("fact_function_expenditure", "function_code", "function_name"),
+            ("fact_basic_economic", "econ_code", "econ_name"),
+        ):
             seen: set[tuple[str, int]] = set()
             unit = {}
             for rec in d.normalized.facts.get(fact_table, []):
@@ -112,20 +121,43 @@ def codes_frame(docs: list[DocumentInput]) -> Frame:
         for rec, code, name, unit_key in keyed:
             res = check_code(code, name or None, year)
             title = titles.get(rec["table_type"], rec["table_type"])
-            base = {"document_sha256": sha, "severity": "hard", "page": rec["page"], "row_index": rec["row_index"],
-                    "table_type": rec["table_type"]}
+            base = {
+                "document_sha256": sha,
+                "severity": "hard",
+                "page": rec["page"],
+                "row_index": rec["row_index"],
+                "table_type": rec["table_type"],
+            }
             dup = counts.get((rec["table_type"], unit_key, code), [])
-            rows.append({"rid": len(rows), "document_sha256": sha, "table_type": rec["table_type"],
-                         "unit_key": unit_key or "", "code": code, "kind": rec["row_kind"],
-                         "code_status": res.status})
-            records.append({
-                "code_valid_for_year": dict(base, check_name=f"code_{res.status}", expected=res.canonical_name,
-                                            actual=f"{code} {name}".strip(), detail=f"{title}: {res.detail}"),
-                "one_row_per_grain": dict(base, check_name="one_row_per_grain", expected="1 row",
-                                          actual=f"{len(dup)} rows (rows {', '.join(map(str, dup))})",
-                                          detail=f"{title}: code {code} is printed {len(dup)} times for 单位 "
-                                                 f"{unit_key or '(none)'}"),
-            })
+            rows.append(
+                {
+                    "rid": len(rows),
+                    "document_sha256": sha,
+                    "table_type": rec["table_type"],
+                    "unit_key": unit_key or "",
+                    "code": code,
+                    "kind": rec["row_kind"],
+                    "code_status": res.status,
+                }
+            )
+            records.append(
+                {
+                    "code_valid_for_year": dict(
+                        base,
+                        check_name=f"code_{res.status}",
+                        expected=res.canonical_name,
+                        actual=f"{code} {name}".strip(),
+                        detail=f"{title}: {res.detail}",
+                    ),
+                    "one_row_per_grain": dict(
+                        base,
+                        check_name="one_row_per_grain",
+                        expected="1 row",
+                        actual=f"{len(dup)} rows (rows {', '.join(map(str, dup))})",
+                        detail=f"{title}: code {code} is printed {len(dup)} times for 单位 {unit_key or '(none)'}",
+                    ),
+                }
+            )
     cols = ["rid", "document_sha256", "table_type", "unit_key", "code", "kind", "code_status"]
     return Frame(pd.DataFrame(rows, columns=cols), records)
 
@@ -147,14 +179,27 @@ def amounts_frame(docs: list[DocumentInput]) -> Frame:
                     v = r.values.get(name)
                     if not isinstance(v, Decimal):
                         continue
-                    rows.append({"rid": len(rows), "document_sha256": sha, "amount_fen": int((v * fen).to_integral_value())})
-                    records.append({"amount_non_negative": {
-                        "document_sha256": sha, "check_name": "amount_non_negative", "severity": "hard",
-                        "expected": ">= 0", "actual": str(v), "page": r.page, "row_index": r.row_index,
-                        "table_type": t.table_type,
-                        "detail": f"{t.title}: {_label(r) or r.kind} {name} = {v} {t.unit} is negative"}})
-    return Frame(pd.DataFrame(rows, columns=["rid", "document_sha256", "amount_fen"]).astype({"amount_fen": "int64"}),
-                 records)
+                    rows.append(
+                        {"rid": len(rows), "document_sha256": sha, "amount_fen": int((v * fen).to_integral_value())}
+                    )
+                    records.append(
+                        {
+                            "amount_non_negative": {
+                                "document_sha256": sha,
+                                "check_name": "amount_non_negative",
+                                "severity": "hard",
+                                "expected": ">= 0",
+                                "actual": str(v),
+                                "page": r.page,
+                                "row_index": r.row_index,
+                                "table_type": t.table_type,
+                                "detail": f"{t.title}: {_label(r) or r.kind} {name} = {v} {t.unit} is negative",
+                            }
+                        }
+                    )
+    return Frame(
+        pd.DataFrame(rows, columns=["rid", "document_sha256", "amount_fen"]).astype({"amount_fen": "int64"}), records
+    )
 
 
 def tables_frame(docs: list[DocumentInput]) -> Frame:
@@ -165,11 +210,22 @@ def tables_frame(docs: list[DocumentInput]) -> Frame:
             t = d.result.table(table_type)
             presence = "missing" if t is None else ("empty" if t.empty or not t.rows else "present")
             rows.append({"rid": len(rows), "document_sha256": sha, "table_type": table_type, "presence": presence})
-            records.append({"required_table_present": {
-                "document_sha256": sha, "check_name": "required_table_present", "severity": severity,
-                "expected": table_type, "actual": presence, "page": None, "row_index": None, "table_type": table_type,
-                "detail": f"required table {table_name(table_type)} ({table_type}) not found in the "
-                          "document (neither printed with rows nor marked empty)"}})
+            records.append(
+                {
+                    "required_table_present": {
+                        "document_sha256": sha,
+                        "check_name": "required_table_present",
+                        "severity": severity,
+                        "expected": table_type,
+                        "actual": presence,
+                        "page": None,
+                        "row_index": None,
+                        "table_type": table_type,
+                        "detail": f"required table {table_name(table_type)} ({table_type}) not found in the "
+                        "document (neither printed with rows nor marked empty)",
+                    }
+                }
+            )
     return Frame(pd.DataFrame(rows, columns=["rid", "document_sha256", "table_type", "presence"]), records)
 
 
@@ -179,12 +235,29 @@ def facts_frame(loads) -> Frame:
     for load in loads:
         for name, facts in load.facts.items():
             for rec in facts:
-                rows.append({"rid": len(rows), "document_sha256": rec["document_sha256"],
-                             "table_type": rec["table_type"], "row_index": rec["row_index"]})
-                records.append({"fact_key_unique": {
-                    "document_sha256": rec["document_sha256"], "check_name": "fact_key_unique", "severity": "hard",
-                    "expected": "1 row", "actual": "duplicate", "page": rec["page"], "row_index": rec["row_index"],
-                    "table_type": rec["table_type"], "detail": f"core.{name}: key repeated"}})
+                rows.append(
+                    {
+                        "rid": len(rows),
+                        "document_sha256": rec["document_sha256"],
+                        "table_type": rec["table_type"],
+                        "row_index": rec["row_index"],
+                    }
+                )
+                records.append(
+                    {
+                        "fact_key_unique": {
+                            "document_sha256": rec["document_sha256"],
+                            "check_name": "fact_key_unique",
+                            "severity": "hard",
+                            "expected": "1 row",
+                            "actual": "duplicate",
+                            "page": rec["page"],
+                            "row_index": rec["row_index"],
+                            "table_type": rec["table_type"],
+                            "detail": f"core.{name}: key repeated",
+                        }
+                    }
+                )
     return Frame(pd.DataFrame(rows, columns=["rid", "document_sha256", "table_type", "row_index"]), records)
 
 
@@ -235,7 +308,8 @@ def run_frames(frames: dict[str, Frame]) -> Evaluation:
                     continue
                 per_check.setdefault(o.check_name, []).append(f)
                 findings.setdefault(f["document_sha256"], []).append(
-                    {k: v for k, v in f.items() if k != "document_sha256"})
+                    {k: v for k, v in f.items() if k != "document_sha256"}
+                )
             if o.error:  # an expectation that could not evaluate is a failure of every document it covers
                 per_check.setdefault(o.check_name, [])
     return Evaluation(runs, findings, failures)

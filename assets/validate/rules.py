@@ -16,9 +16,9 @@ the residual of amounts printed to 0.01 is a multiple of 0.01, so in effect
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from collections.abc import Callable, Iterable
 from typing import Any
 
 from assets.normalize.facts import UNIT_FACTORS
@@ -37,7 +37,8 @@ from warehouse_schema import registry
 
 HALF_CENT = Decimal("0.005")
 ZERO = Decimal(0)
-#: 分 per printed unit (exact integer residuals for the GX suites), from the normalize stage's unit factors (one table of units for the project)
+#: 分 per printed unit (exact integer residuals for the GX suites), from the normalize stage's unit factors
+#: (one table of units for the project)
 FEN_PER_UNIT = {unit: int(factor * 100) for unit, factor in UNIT_FACTORS.items()}
 #: ticks per percentage point (percentages are compared in 1/10000 of a point)
 TICKS_PER_PCT = 10_000
@@ -111,18 +112,30 @@ def _amt(values: dict[str, Any], key: str) -> Decimal:
 
 def _label(row: ExtractedRow) -> str:
     v = row.values
-    return " ".join(str(x) for x in (v.get("function_code") or v.get("econ_code") or "", v.get("name") or v.get("econ_name") or "") if x)
+    return " ".join(
+        str(x)
+        for x in (v.get("function_code") or v.get("econ_code") or "", v.get("name") or v.get("econ_name") or "")
+        if x
+    )
 
 
-def _sum(check: str, table: ExtractedTable, row: ExtractedRow, field_name: str, parts: Iterable[Decimal],
-         what: str) -> Comparison:
+def _sum(
+    check: str, table: ExtractedTable, row: ExtractedRow, field_name: str, parts: Iterable[Decimal], what: str
+) -> Comparison:
     parts = list(parts)
     expected = sum(parts, ZERO)
     actual = _amt(row.values, field_name)
     # amounts printed in whole 元 (上海普陀 2025: "94,995,790") are rounded to 1 元, not 0.01: half a printed unit each
     printed = sum((_half_ulp(x) for x in parts + [actual]), ZERO)
     return Comparison(
-        check, "hard", expected, actual, table.unit, max(tolerance(len(parts)), printed), row.page, row.row_index,
+        check,
+        "hard",
+        expected,
+        actual,
+        table.unit,
+        max(tolerance(len(parts)), printed),
+        row.page,
+        row.row_index,
         table.table_type,
         f"{table.title}: {_label(row) or row.kind} {field_name} = {actual} {table.unit}, but {what} = {expected}",
     )
@@ -134,7 +147,7 @@ def _block(rows: list[ExtractedRow], start: int, code: str) -> Iterable[Extracte
     Children are contiguous in a printed tree, so a second unit's block with the
     same 类 is not counted twice.
     """
-    for row in rows[start + 1:]:
+    for row in rows[start + 1 :]:
         other = str(row.values.get("function_code") or "")
         if not other.startswith(code) or len(other) == len(code):
             return
@@ -145,15 +158,30 @@ def _block(rows: list[ExtractedRow], start: int, code: str) -> Iterable[Extracte
 BASIC_PARTS = ("wages", "household_transfers", "goods_services", "capital")
 #: what a function table's 合计 is the sum of, when the columns are printed (江苏's 单位预留机动经费, the 支出总表's
 #: 事业单位经营支出 / 对附属单位补助支出 / 上缴上级支出 besides 基本支出 and 项目支出)
-TOTAL_COMPONENTS = ("basic_total", "project_total", "reserve", "operating_expenditure", "affiliated_subsidy",
-                    "superior_remittance")
+TOTAL_COMPONENTS = (
+    "basic_total",
+    "project_total",
+    "reserve",
+    "operating_expenditure",
+    "affiliated_subsidy",
+    "superior_remittance",
+)
 #: rows that are the budget (not last year's, not the change, not a breakdown of a printed row)
 BUDGET_KINDS = ("detail", "subtotal", "total")
-COMPONENT_NAMES = {"basic_total": "基本支出", "project_total": "项目支出", "reserve": "单位预留机动经费",
-                   "personnel": "人员经费", "public": "公用经费", "wages": "工资福利支出",
-                   "household_transfers": "对个人和家庭的补助", "goods_services": "商品和服务支出", "capital": "资本性支出",
-                   "operating_expenditure": "事业单位经营支出", "affiliated_subsidy": "对附属单位补助支出",
-                   "superior_remittance": "上缴上级支出"}
+COMPONENT_NAMES = {
+    "basic_total": "基本支出",
+    "project_total": "项目支出",
+    "reserve": "单位预留机动经费",
+    "personnel": "人员经费",
+    "public": "公用经费",
+    "wages": "工资福利支出",
+    "household_transfers": "对个人和家庭的补助",
+    "goods_services": "商品和服务支出",
+    "capital": "资本性支出",
+    "operating_expenditure": "事业单位经营支出",
+    "affiliated_subsidy": "对附属单位补助支出",
+    "superior_remittance": "上缴上级支出",
+}
 
 
 def basic_field(table: ExtractedTable) -> str:
@@ -172,7 +200,8 @@ def function_table_comparisons(table: ExtractedTable) -> list[Comparison]:
     components = [c for c in TOTAL_COMPONENTS if c in table.columns]
     if "basic_total" not in table.columns:  # 基本支出 printed as its parts only (人员支出 | 日常公用支出)
         parts = [p for p in ("personnel", "public") if p in table.columns] or [
-            p for p in BASIC_PARTS if p in table.columns]
+            p for p in BASIC_PARTS if p in table.columns
+        ]
         components = parts + components if parts else []  # 基本支出 not printed: nothing to add up
     if components and table.reading.get("total_components"):
         # the reading decided whether the other spending columns are parts of the 合计 (see grid.py)
@@ -182,28 +211,67 @@ def function_table_comparisons(table: ExtractedTable) -> list[Comparison]:
             continue
         v = row.values
         if split and "total" in table.columns and components:
-            out.append(_sum("total_equals_basic_plus_project", table, row, "total",
-                            [_amt(v, c) for c in components], " + ".join(COMPONENT_NAMES[c] for c in components)))
+            out.append(
+                _sum(
+                    "total_equals_basic_plus_project",
+                    table,
+                    row,
+                    "total",
+                    [_amt(v, c) for c in components],
+                    " + ".join(COMPONENT_NAMES[c] for c in components),
+                )
+            )
         if has_parts and "basic_total" in table.columns:
-            out.append(_sum("basic_equals_personnel_plus_public", table, row, "basic_total",
-                            [_amt(v, k) for k in BASIC_PARTS],
-                            "工资福利 + 对个人和家庭的补助 + 商品和服务 + 资本性支出"))
+            out.append(
+                _sum(
+                    "basic_equals_personnel_plus_public",
+                    table,
+                    row,
+                    "basic_total",
+                    [_amt(v, k) for k in BASIC_PARTS],
+                    "工资福利 + 对个人和家庭的补助 + 商品和服务 + 资本性支出",
+                )
+            )
         elif "basic_total" in table.columns and "personnel" in table.columns and "public" in table.columns:
-            out.append(_sum("basic_equals_personnel_plus_public", table, row, "basic_total",
-                            [_amt(v, "personnel"), _amt(v, "public")], "人员经费 + 公用经费"))
+            out.append(
+                _sum(
+                    "basic_equals_personnel_plus_public",
+                    table,
+                    row,
+                    "basic_total",
+                    [_amt(v, "personnel"), _amt(v, "public")],
+                    "人员经费 + 公用经费",
+                )
+            )
     for total in (r for r in rows if r.kind == "total" and details):  # a one-row summary has no details
         for field_name in ("total", "basic_total", "project_total"):
             if field_name in table.columns:
-                out.append(_sum("total_row_equals_sum_of_details", table, total, field_name,
-                                [_amt(d.values, field_name) for d in details], "the sum of the detail rows"))
+                out.append(
+                    _sum(
+                        "total_row_equals_sum_of_details",
+                        table,
+                        total,
+                        field_name,
+                        [_amt(d.values, field_name) for d in details],
+                        "the sum of the detail rows",
+                    )
+                )
     for i, sub in enumerate(rows):
         code = str(sub.values.get("function_code") or "")
         if sub.kind != "subtotal" or not code:
             continue
         children = list(_block(rows, i, code))
         if children:
-            out.append(_sum("subtotal_equals_children", table, sub, "total",
-                            [_amt(c.values, "total") for c in children], f"the sum of the {code}… rows below it"))
+            out.append(
+                _sum(
+                    "subtotal_equals_children",
+                    table,
+                    sub,
+                    "total",
+                    [_amt(c.values, "total") for c in children],
+                    f"the sum of the {code}… rows below it",
+                )
+            )
     return out
 
 
@@ -215,18 +283,41 @@ def basic_table_comparisons(table: ExtractedTable) -> list[Comparison]:
     rows = [r for r in table.rows if r.kind in BUDGET_KINDS]
     if "personnel" in table.columns and "public" in table.columns:
         for row in rows:
-            out.append(_sum("econ_total_equals_personnel_plus_public", table, row, basic,
-                            [_amt(row.values, "personnel"), _amt(row.values, "public")], "人员经费 + 公用经费"))
+            out.append(
+                _sum(
+                    "econ_total_equals_personnel_plus_public",
+                    table,
+                    row,
+                    basic,
+                    [_amt(row.values, "personnel"), _amt(row.values, "public")],
+                    "人员经费 + 公用经费",
+                )
+            )
     if basic == "basic_total" and "total" in table.columns and "project_total" in table.columns:
         for row in rows:
-            out.append(_sum("total_equals_basic_plus_project", table, row, "total",
-                            [_amt(row.values, "basic_total"), _amt(row.values, "project_total")],
-                            "基本支出 + 项目支出"))
+            out.append(
+                _sum(
+                    "total_equals_basic_plus_project",
+                    table,
+                    row,
+                    "total",
+                    [_amt(row.values, "basic_total"), _amt(row.values, "project_total")],
+                    "基本支出 + 项目支出",
+                )
+            )
     for total in (r for r in table.rows if r.kind == "total" and details):
         for field_name in ("total", "basic_total", "project_total", "personnel", "public"):
             if field_name in table.columns:
-                out.append(_sum("total_row_equals_sum_of_details", table, total, field_name,
-                                [_amt(d.values, field_name) for d in details], "the sum of the detail rows"))
+                out.append(
+                    _sum(
+                        "total_row_equals_sum_of_details",
+                        table,
+                        total,
+                        field_name,
+                        [_amt(d.values, field_name) for d in details],
+                        "the sum of the detail rows",
+                    )
+                )
     return out
 
 
@@ -237,17 +328,32 @@ def three_public_comparisons(table: ExtractedTable) -> list[Comparison]:
         v = row.values
         if not isinstance(v.get("total"), Decimal):
             continue
-        vehicle = _amt(v, "vehicle_total") if "vehicle_total" in v else _amt(v, "vehicle_purchase") + _amt(
-            v, "vehicle_operation")
-        c = _sum("three_public_total_equals_parts", table, row, "total",
-                 [_amt(v, "outbound"), vehicle, _amt(v, "reception")],
-                 "因公出国(境)费 + 公务用车购置及运行费 + 公务接待费")
+        vehicle = (
+            _amt(v, "vehicle_total")
+            if "vehicle_total" in v
+            else _amt(v, "vehicle_purchase") + _amt(v, "vehicle_operation")
+        )
+        c = _sum(
+            "three_public_total_equals_parts",
+            table,
+            row,
+            "total",
+            [_amt(v, "outbound"), vehicle, _amt(v, "reception")],
+            "因公出国(境)费 + 公务用车购置及运行费 + 公务接待费",
+        )
         c.tolerance = tolerance(3 if "vehicle_total" in v else 4)
         out.append(c)
         if isinstance(v.get("vehicle_total"), Decimal) and ("vehicle_purchase" in v or "vehicle_operation" in v):
-            out.append(_sum("three_public_vehicle_equals_parts", table, row, "vehicle_total",
-                            [_amt(v, "vehicle_purchase"), _amt(v, "vehicle_operation")],
-                            "公务用车购置费 + 公务用车运行费"))
+            out.append(
+                _sum(
+                    "three_public_vehicle_equals_parts",
+                    table,
+                    row,
+                    "vehicle_total",
+                    [_amt(v, "vehicle_purchase"), _amt(v, "vehicle_operation")],
+                    "公务用车购置费 + 公务用车运行费",
+                )
+            )
     return out
 
 
@@ -277,8 +383,9 @@ def _squash(s: Any) -> str:
     return re.sub(r"\s+", "", str(s or ""))
 
 
-def two_sided_amount(table: ExtractedTable, side: str, labels: tuple[str, ...],
-                     fields: tuple[str, ...] | None = None) -> tuple[Decimal | None, ExtractedRow | None]:
+def two_sided_amount(
+    table: ExtractedTable, side: str, labels: tuple[str, ...], fields: tuple[str, ...] | None = None
+) -> tuple[Decimal | None, ExtractedRow | None]:
     """Amount of the row whose ``side`` item (income|expense) is one of ``labels`` (spaces ignored).
 
     ``fields``: the amount columns to read, first found wins (default ``<side>_amount``, ``<side>_total``:
@@ -295,15 +402,34 @@ def two_sided_amount(table: ExtractedTable, side: str, labels: tuple[str, ...],
     return None, None
 
 
-def _cross(check: str, a_table: ExtractedTable, a: Decimal, b_table: ExtractedTable, b: Decimal,
-           row: ExtractedRow | None, detail: str, one_sided: bool = False) -> Comparison:
+def _cross(
+    check: str,
+    a_table: ExtractedTable,
+    a: Decimal,
+    b_table: ExtractedTable,
+    b: Decimal,
+    row: ExtractedRow | None,
+    detail: str,
+    one_sided: bool = False,
+) -> Comparison:
     """``b`` (in b_table's unit) compared with ``a``: both converted to the coarser unit of the two."""
     unit = _coarser(a_table.unit, b_table.unit)
     f = Decimal(FEN_PER_UNIT.get(unit, 1_000_000))
     ea = _in_yuan(a, a_table.unit) * 100 / f
     eb = _in_yuan(b, b_table.unit) * 100 / f
-    return Comparison(check, "hard", ea, eb, unit, tolerance(1), row.page if row else (b_table.pages or [None])[0],
-                      row.row_index if row else None, b_table.table_type, detail, one_sided=one_sided)
+    return Comparison(
+        check,
+        "hard",
+        ea,
+        eb,
+        unit,
+        tolerance(1),
+        row.page if row else (b_table.pages or [None])[0],
+        row.row_index if row else None,
+        b_table.table_type,
+        detail,
+        one_sided=one_sided,
+    )
 
 
 INCOME_GRAND = ("收入总计", "收入总合计")
@@ -332,8 +458,17 @@ def cross_table_comparisons(result: ExtractionResult) -> list[Comparison]:
         inc, _ = two_sided_amount(summ, "income", INCOME_GRAND)
         ex, row = two_sided_amount(summ, "expense", EXPENSE_GRAND)
         if inc is not None and ex is not None:
-            out.append(_cross("income_total_equals_expense_total", summ, inc, summ, ex, row,
-                              f"{summ.title}: 支出总计 {ex} {summ.unit}, 收入总计 {inc} {summ.unit}"))
+            out.append(
+                _cross(
+                    "income_total_equals_expense_total",
+                    summ,
+                    inc,
+                    summ,
+                    ex,
+                    row,
+                    f"{summ.title}: 支出总计 {ex} {summ.unit}, 收入总计 {inc} {summ.unit}",
+                )
+            )
         inc_y, row = two_sided_amount(summ, "income", INCOME_YEAR)
         if inc_y is not None and rev:
             t, trow = table_total(rev, "total")
@@ -342,38 +477,92 @@ def cross_table_comparisons(result: ExtractionResult) -> list[Comparison]:
                 # a 收入总表 whose 合计 includes 上年结转 (a column of its own): this year's revenue is the rest
                 what = "合计" if carry is None else f"合计 − 上年结转 {carry}"
                 t = t - carry if carry is not None else t
-                out.append(_cross("revenue_table_equals_summary", summ, inc_y, rev, t, trow,
-                                  f"{rev.title} {what} = {t} {rev.unit}, {summ.title} 本年收入合计 {inc_y} {summ.unit}"))
+                out.append(
+                    _cross(
+                        "revenue_table_equals_summary",
+                        summ,
+                        inc_y,
+                        rev,
+                        t,
+                        trow,
+                        f"{rev.title} {what} = {t} {rev.unit}, {summ.title} 本年收入合计 {inc_y} {summ.unit}",
+                    )
+                )
         ex_y, row = two_sided_amount(summ, "expense", EXPENSE_YEAR)
         if ex_y is not None and exp:
             t, trow = table_total(exp, "total")
             if t is not None:
-                out.append(_cross("expenditure_table_equals_summary", summ, ex_y, exp, t, trow,
-                                  f"{exp.title} 合计 {t} {exp.unit}, {summ.title} 本年支出合计 {ex_y} {summ.unit}"))
+                out.append(
+                    _cross(
+                        "expenditure_table_equals_summary",
+                        summ,
+                        ex_y,
+                        exp,
+                        t,
+                        trow,
+                        f"{exp.title} 合计 {t} {exp.unit}, {summ.title} 本年支出合计 {ex_y} {summ.unit}",
+                    )
+                )
     if fis:
         inc, _ = two_sided_amount(fis, "income", INCOME_GRAND + INCOME_YEAR)
         ex, row = two_sided_amount(fis, "expense", EXPENSE_GRAND + EXPENSE_YEAR)
         if inc is not None and ex is not None:
-            out.append(_cross("fiscal_income_equals_expense", fis, inc, fis, ex, row,
-                              f"{fis.title}: 支出合计 {ex} {fis.unit}, 收入合计 {inc} {fis.unit}"))
+            out.append(
+                _cross(
+                    "fiscal_income_equals_expense",
+                    fis,
+                    inc,
+                    fis,
+                    ex,
+                    row,
+                    f"{fis.title}: 支出合计 {ex} {fis.unit}, 收入合计 {inc} {fis.unit}",
+                )
+            )
         if ex is not None and exp:
             t, _ = table_total(exp, "total")
             if t is not None:
-                out.append(_cross("fiscal_within_department_expenditure", exp, t, fis, ex, row,
-                                  f"{fis.title} 支出合计 {ex} {fis.unit} exceeds {exp.title} 合计 {t} {exp.unit}",
-                                  one_sided=True))
+                out.append(
+                    _cross(
+                        "fiscal_within_department_expenditure",
+                        exp,
+                        t,
+                        fis,
+                        ex,
+                        row,
+                        f"{fis.title} 支出合计 {ex} {fis.unit} exceeds {exp.title} 合计 {t} {exp.unit}",
+                        one_sided=True,
+                    )
+                )
         fg, frow = two_sided_amount(fis, "expense", EXPENSE_GRAND + EXPENSE_YEAR, ("expense_gpb",))
         if fg is not None and gpb:
             t, _ = table_total(gpb, "total")
             if t is not None:
-                out.append(_cross("fiscal_gpb_equals_gpb_table", fis, fg, gpb, t, _total_row(gpb),
-                                  f"{gpb.title} 合计 {t} {gpb.unit}, {fis.title} 一般公共预算支出 {fg} {fis.unit}"))
+                out.append(
+                    _cross(
+                        "fiscal_gpb_equals_gpb_table",
+                        fis,
+                        fg,
+                        gpb,
+                        t,
+                        _total_row(gpb),
+                        f"{gpb.title} 合计 {t} {gpb.unit}, {fis.title} 一般公共预算支出 {fg} {fis.unit}",
+                    )
+                )
     if gpb and basic:
         a, _ = table_total(gpb, "basic_total")
         b, row = table_total(basic, basic_field(basic))
         if a is not None and b is not None:
-            out.append(_cross("basic_expenditure_agrees_across_tables", gpb, a, basic, b, row,
-                              f"基本支出 of {gpb.title} is {a} {gpb.unit}, {basic.title} totals {b} {basic.unit}"))
+            out.append(
+                _cross(
+                    "basic_expenditure_agrees_across_tables",
+                    gpb,
+                    a,
+                    basic,
+                    b,
+                    row,
+                    f"基本支出 of {gpb.title} is {a} {gpb.unit}, {basic.title} totals {b} {basic.unit}",
+                )
+            )
     return out
 
 

@@ -8,9 +8,9 @@ import uuid
 import psycopg
 import pytest
 import sqlalchemy as sa
+from conftest import fresh_pg_database
 
 from assets.load.warehouse import DocumentLoad, Warehouse
-from conftest import fresh_pg_database
 from warehouse_schema.views import ANALYST_ROLE, ANALYST_STATEMENT_TIMEOUT
 
 pytestmark = pytest.mark.postgres
@@ -19,12 +19,27 @@ LOADED, QUARANTINED = "1" * 64, "2" * 64
 
 
 def _document(sha: str, status: str, department: str) -> DocumentLoad:
-    doc = {"document_sha256": sha, "source_url": f"http://127.0.0.1/{sha[:4]}.pdf", "region_code": "410329",
-           "fiscal_year": 2024, "department_name": department, "doc_type": "budget", "budget_phase": "budget",
-           "status": status}
-    fact = {"table_type": "gpb_expenditure", "page": 5, "row_index": 0, "row_kind": "detail",
-            "function_code": "2010301", "function_name": "行政运行", "total_yuan": 1000, "basic_yuan": 1000,
-            "project_yuan": 0}
+    doc = {
+        "document_sha256": sha,
+        "source_url": f"http://127.0.0.1/{sha[:4]}.pdf",
+        "region_code": "410329",
+        "fiscal_year": 2024,
+        "department_name": department,
+        "doc_type": "budget",
+        "budget_phase": "budget",
+        "status": status,
+    }
+    fact = {
+        "table_type": "gpb_expenditure",
+        "page": 5,
+        "row_index": 0,
+        "row_kind": "detail",
+        "function_code": "2010301",
+        "function_name": "行政运行",
+        "total_yuan": 1000,
+        "basic_yuan": 1000,
+        "project_yuan": 0,
+    }
     return DocumentLoad(doc, facts={"fact_function_expenditure": [fact]})
 
 
@@ -39,8 +54,9 @@ def analyst_login():
         db = sa.engine.make_url(url).database
         with psycopg.connect(_psycopg_url(url), autocommit=True) as admin:
             admin.execute(f"CREATE ROLE {name} LOGIN IN ROLE {ANALYST_ROLE}")
-            admin.execute(f'ALTER ROLE {name} IN DATABASE "{db}" SET statement_timeout = '
-                          f"'{ANALYST_STATEMENT_TIMEOUT}'")
+            admin.execute(
+                f"ALTER ROLE {name} IN DATABASE \"{db}\" SET statement_timeout = '{ANALYST_STATEMENT_TIMEOUT}'"
+            )
         made.append((name, url))
         return name
 
@@ -59,7 +75,9 @@ def analyst_login():
 def warehouse(pg_url):
     wh = Warehouse(pg_url)
     wh.ensure_schema()
-    wh.load_documents([_document(LOADED, "loaded", "伊川县公开局"), _document(QUARANTINED, "quarantined", "伊川县秘密局")])
+    wh.load_documents(
+        [_document(LOADED, "loaded", "伊川县公开局"), _document(QUARANTINED, "quarantined", "伊川县秘密局")]
+    )
     wh.dispose()
     return pg_url
 
@@ -76,10 +94,12 @@ def test_analyst_role_has_a_statement_timeout_and_no_temp(warehouse, analyst_log
         setting = admin.execute(
             "SELECT s.setconfig FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole "
             "JOIN pg_database d ON d.oid = s.setdatabase WHERE r.rolname = %s AND d.datname = current_database()",
-            (ANALYST_ROLE,)).fetchone()
+            (ANALYST_ROLE,),
+        ).fetchone()
         assert setting == (["statement_timeout=2min"],)
-        assert admin.execute("SELECT has_database_privilege(%s, current_database(), 'TEMP')",
-                             (ANALYST_ROLE,)).fetchone() == (False,)
+        assert admin.execute(
+            "SELECT has_database_privilege(%s, current_database(), 'TEMP')", (ANALYST_ROLE,)
+        ).fetchone() == (False,)
     user = analyst_login(warehouse)
     with psycopg.connect(_psycopg_url(warehouse, user), autocommit=True) as conn:
         assert conn.execute("SHOW statement_timeout").fetchone() == ("2min",)
@@ -95,14 +115,17 @@ def test_analyst_role_has_a_statement_timeout_and_no_temp(warehouse, analyst_log
 
 def test_a_cheap_leaky_function_never_sees_rows_a_view_filters_out(warehouse, analyst_login):
     with psycopg.connect(_psycopg_url(warehouse), autocommit=True) as admin:
-        admin.execute("CREATE FUNCTION public.leak(text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001 AS "
-                      "$$ BEGIN RAISE NOTICE 'seen: %', $1; RETURN true; END $$")
+        admin.execute(
+            "CREATE FUNCTION public.leak(text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001 AS "
+            "$$ BEGIN RAISE NOTICE 'seen: %', $1; RETURN true; END $$"
+        )
     user = analyst_login(warehouse)
     with psycopg.connect(_psycopg_url(warehouse, user), autocommit=True) as conn:
         seen: list[str] = []
         conn.add_notice_handler(lambda d: seen.append(d.message_primary))
-        rows = conn.execute("SELECT department_name FROM mart.expenditure_by_function "
-                            "WHERE public.leak(department_name)").fetchall()
+        rows = conn.execute(
+            "SELECT department_name FROM mart.expenditure_by_function WHERE public.leak(department_name)"
+        ).fetchall()
         assert rows == [("伊川县公开局",)]
         assert seen == ["seen: 伊川县公开局"]  # never 伊川县秘密局, the quarantined document's
         # a failing cast carries the value in its message: evaluated after the view's filter, it sees the

@@ -11,9 +11,9 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 from dagster import DagsterInstance
+from orchestration_corpus import DOCS, XINAN, YICHUAN, build_folders, data_dir
 
 from assets.records import ManifestEntry
-from orchestration_corpus import DOCS, XINAN, YICHUAN, build_folders, data_dir
 from pipelines.cli import main
 from pipelines.jobs import TAG_TRIGGER
 from pipelines.summary import crawl_counts, display_name, format_summary
@@ -27,8 +27,23 @@ def extract_cache(tmp_path_factory):
 
 
 def ingest(sources, ddir, url, *extra):
-    return CliRunner().invoke(main, ["ingest", "--sources", str(sources), "--data-dir", ddir, "--warehouse", url,
-                                     "--no-robots", "--progress", "off", *extra], catch_exceptions=False)
+    return CliRunner().invoke(
+        main,
+        [
+            "ingest",
+            "--sources",
+            str(sources),
+            "--data-dir",
+            ddir,
+            "--warehouse",
+            url,
+            "--no-robots",
+            "--progress",
+            "off",
+            *extra,
+        ],
+        catch_exceptions=False,
+    )
 
 
 def found_line(output: str) -> tuple[int, int, int, int, int]:
@@ -51,21 +66,42 @@ def test_counts_add_up_and_warnings_name_their_document():
         return ManifestEntry(url=url, region_code=YICHUAN, sha256=sha, status=status, **kw)
 
     s = SimpleNamespace(
-        crawled={YICHUAN: [e("u/new.pdf", "1" * 64, year=2024, department="甲"),
-                           e("u/changed.pdf", "2" * 64, year=2024, department="乙"),
-                           e("u/same.pdf", "3" * 64, "unchanged", year=2024),
-                           e("u/404.pdf", None, "failed", reason="HTTP 404"),
-                           e("u/a.doc", None, "skipped", reason="not a PDF (.doc)")]},
+        crawled={
+            YICHUAN: [
+                e("u/new.pdf", "1" * 64, year=2024, department="甲"),
+                e("u/changed.pdf", "2" * 64, year=2024, department="乙"),
+                e("u/same.pdf", "3" * 64, "unchanged", year=2024),
+                e("u/404.pdf", None, "failed", reason="HTTP 404"),
+                e("u/a.doc", None, "skipped", reason="not a PDF (.doc)"),
+            ]
+        },
         previous={YICHUAN: {"u/changed.pdf": "9" * 64, "u/same.pdf": "3" * 64}},
-        documents={"1" * 64: {"status": "loaded", "reason": None, "url": "u/%E7%94%B2.pdf", "department": "甲"},
-                   "2" * 64: {"status": "quarantined", "reason": "1 hard finding", "url": "u/changed.pdf",
-                              "department": "乙"}},
-        warnings=[{"document_sha256": "1" * 64, "check_name": "narrative_total", "page": 4, "detail": "说明 says 5",
-                   "expected": None, "actual": None}],
-        rows={"fact_three_public": 1}, partitions=["2024|410329"], failed_runs=[])
+        documents={
+            "1" * 64: {"status": "loaded", "reason": None, "url": "u/%E7%94%B2.pdf", "department": "甲"},
+            "2" * 64: {"status": "quarantined", "reason": "1 hard finding", "url": "u/changed.pdf", "department": "乙"},
+        },
+        warnings=[
+            {
+                "document_sha256": "1" * 64,
+                "check_name": "narrative_total",
+                "page": 4,
+                "detail": "说明 says 5",
+                "expected": None,
+                "actual": None,
+            }
+        ],
+        rows={"fact_three_public": 1},
+        partitions=["2024|410329"],
+        failed_runs=[],
+    )
     counts = crawl_counts(s)
-    assert {k: len(v) for k, v in counts.items()} == {"new": 1, "changed": 1, "unchanged": 1, "failed": 1,
-                                                     "not_downloaded": 1}
+    assert {k: len(v) for k, v in counts.items()} == {
+        "new": 1,
+        "changed": 1,
+        "unchanged": 1,
+        "failed": 1,
+        "not_downloaded": 1,
+    }
     text = format_summary(s, 1.0, "duckdb:///w")
     assert found_line(text) == (4, 1, 1, 1, 1)
     assert "(1 link not downloaded: not a PDF (.doc))" in text
@@ -78,8 +114,9 @@ def test_counts_add_up_and_warnings_name_their_document():
 # -- for real -------------------------------------------------------------------------------------------------
 
 
-def test_cli_runs_are_the_code_locations_jobs_and_the_summary_adds_up(sample_portal_dir, tmp_path, extract_cache,
-                                                                     monkeypatch):
+def test_cli_runs_are_the_code_locations_jobs_and_the_summary_adds_up(
+    sample_portal_dir, tmp_path, extract_cache, monkeypatch
+):
     home = tmp_path / "dagster_home"
     home.mkdir()
     monkeypatch.setenv("DAGSTER_HOME", str(home))
@@ -100,11 +137,15 @@ def test_cli_runs_are_the_code_locations_jobs_and_the_summary_adds_up(sample_por
             assert origin.repository_origin.repository_name == "__repository__" and origin.job_name == run.job_name
             assert run.tags[TAG_TRIGGER] == "cli" and run.is_success
         assert sorted(r.tags["dagster/partition"] for r in runs if r.job_name == "process_job") == [
-            f"{YICHUAN}|2023", f"{YICHUAN}|2024"]
+            f"{YICHUAN}|2023",
+            f"{YICHUAN}|2024",
+        ]
 
     # the seed's known soft warnings, each with its document
     assert "warnings (soft data-quality findings: they do not keep a document from loading): 3" in first.output
-    assert re.search(r"伊川县政务服务中心 2024 \(.*\.pdf\) p\. \d+: narrative_change_pct_total: 说明 says", first.output)
+    assert re.search(
+        r"伊川县政务服务中心 2024 \(.*\.pdf\) p\. \d+: narrative_change_pct_total: 说明 says", first.output
+    )
 
     # unchanged files, and one changed in place (a new version at the same URL)
     (seed_2023,) = [p for p in (folders / YICHUAN).glob("*.pdf") if "2023" in p.name]
@@ -132,4 +173,6 @@ def test_a_failed_fetch_and_a_link_not_downloaded_are_counted_apart(sample_porta
     assert "关于做好2024年部门预算公开工作的通知.doc: not a PDF (.doc)" in res.output  # decoded, not %E5…
     assert "%E5" not in res.output
     assert re.search(r"failed +- +410323 +- +P\d+\.pdf: HTTP 404", res.output)
-    assert re.search(r"quarantined +2024 +410323 +新安县文化广电和旅游局 +\S+\.pdf: \d hard data-quality finding", res.output)
+    assert re.search(
+        r"quarantined +2024 +410323 +新安县文化广电和旅游局 +\S+\.pdf: \d hard data-quality finding", res.output
+    )

@@ -13,8 +13,8 @@ from assets.crawl.crawler import crawl_source, previous_from_entries
 from assets.crawl.fetcher import Fetcher, FetchPolicy
 from assets.crawl.raw_store import RawStore
 from assets.crawl.sources import SourceConfig
-from tests.support.crawl import LocalPortal, budget_pdf
 from assets.records import STATUS_FAILED, STATUS_FETCHED, STATUS_REJECTED, STATUS_SKIPPED, STATUS_UNCHANGED
+from tests.support.crawl import LocalPortal, budget_pdf
 
 GOOD = budget_pdf()
 OTHER = budget_pdf("伊川县教育局")
@@ -39,14 +39,18 @@ CASES = {
 
 
 def _policy(**kw) -> FetchPolicy:
-    base = dict(timeout=0.5, retries=2, backoff_base=0.01, min_interval=0.0, max_bytes=MAX_BYTES, max_per_host=4, workers=4)
+    base = dict(
+        timeout=0.5, retries=2, backoff_base=0.01, min_interval=0.0, max_bytes=MAX_BYTES, max_per_host=4, workers=4
+    )
     base.update(kw)
     return FetchPolicy(**base)
 
 
 def build_faulty(portal: LocalPortal) -> str:
     links = "".join(f'<li><a href="{p}">{a}</a></li>' for p, a in CASES.items())
-    start = portal.add("/list/index.html", f'<html><head><meta charset="utf-8"></head><body><ul>{links}</ul></body></html>')
+    start = portal.add(
+        "/list/index.html", f'<html><head><meta charset="utf-8"></head><body><ul>{links}</ul></body></html>'
+    )
     portal.add("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
     portal.fail_then("/docs/flaky.pdf", failures=2, body=GOOD)
     portal.hang("/docs/hang.pdf", seconds=3)
@@ -130,7 +134,10 @@ def test_faulty_portal(portal: LocalPortal, tmp_path: Path) -> None:
     portal.clear_log()
     portal.add("/docs/good.pdf", ERROR_PAGE, content_type="application/pdf", etag=False)
     with Fetcher(_policy(retries=1)) as fetcher:
-        again = {e.url.removeprefix(portal.base): e for e in crawl_source(source, fetcher=fetcher, store=store, previous=previous_from_entries(entries))}
+        again = {
+            e.url.removeprefix(portal.base): e
+            for e in crawl_source(source, fetcher=fetcher, store=store, previous=previous_from_entries(entries))
+        }
     assert again["/docs/good.pdf"].status == STATUS_REJECTED
     assert store.path(by["/docs/good.pdf"].sha256).read_bytes() == GOOD
     assert again["/docs/moved.pdf"].status == STATUS_UNCHANGED
@@ -197,6 +204,6 @@ def test_rate_limit_and_per_host_concurrency(portal: LocalPortal, tmp_path: Path
     with Fetcher(_policy(min_interval=0.05, workers=4)) as fetcher:
         crawl_source(source, fetcher=fetcher, store=RawStore(tmp_path), previous={})
     starts = sorted(r.started for r in portal.log)
-    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
     # 9 requests, ≥ 0.05 s apart when sent (arrival times jitter a little on a loaded machine)
     assert len(starts) == 9 and starts[-1] - starts[0] >= 0.3 and min(gaps) >= 0.02, gaps

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import crawl as testing
 from assets.extract.worker import Limits, WorkerPool, extract_limited, extract_many, read_head_limited, run_limited
+from tests.support import crawl as testing
 
 SHA = "a" * 64
 
@@ -39,9 +39,10 @@ def hostile(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def seed_pdfs(tmp_path_factory) -> dict[str, Path]:
     """The seed budget (伊川县政务服务中心 2024, 168 amounts), plain and protected by an owner password only."""
+    from reportlab.lib import pdfencrypt
+
     import examples.sample_portal.render as render
     from examples.sample_portal import render_document, seed_document
-    from reportlab.lib import pdfencrypt
 
     out = tmp_path_factory.mktemp("seed")
     plain = out / "2024年伊川县政务服务中心部门预算.pdf"
@@ -147,8 +148,12 @@ def test_the_worker_ignores_ctrl_c():
 
 
 def test_pool_results_are_in_input_order_and_equal_to_the_serial_run(hostile, seed_pdfs):
-    docs = [(seed_pdfs["plain"], "s1"), (hostile["encrypted"], "s2"), (hostile["pages_2000"], "s3"),
-            (seed_pdfs["owner_only"], "s4")]
+    docs = [
+        (seed_pdfs["plain"], "s1"),
+        (hostile["encrypted"], "s2"),
+        (hostile["pages_2000"], "s3"),
+        (seed_pdfs["owner_only"], "s4"),
+    ]
     serial = extract_many(docs, WorkerPool(1))
     parallel = extract_many(docs, WorkerPool(2))
     assert [r.document_sha256 for r in parallel] == ["s1", "s2", "s3", "s4"]
@@ -185,17 +190,23 @@ def test_hostile_documents_are_rejected_and_the_partition_loads_the_good_one(tmp
     (folder / "2024年伊川县财政局部门预算.pdf").write_bytes(testing.encrypted_pdf("u", department="伊川县财政局"))
     (folder / "2024年伊川县水利局部门预算.pdf").write_bytes(testing.many_pages_pdf(1200, department="伊川县水利局"))
     sources = tmp_path / "s.yaml"
-    sources.write_text(f'sources:\n  - region_code: "410329"\n    region_name: 伊川县\n    folder: {folder}\n',
-                       encoding="utf-8")
+    sources.write_text(
+        f'sources:\n  - region_code: "410329"\n    region_name: 伊川县\n    folder: {folder}\n', encoding="utf-8"
+    )
     data = tmp_path / "data"
-    res = CliRunner().invoke(main, ["ingest", "--sources", str(sources), "--data-dir", str(data)],
-                             catch_exceptions=False)
+    res = CliRunner().invoke(
+        main, ["ingest", "--sources", str(sources), "--data-dir", str(data)], catch_exceptions=False
+    )
     assert res.exit_code == 0, res.output
     engine = sa.create_engine(f"duckdb:///{data / 'warehouse.duckdb'}")
     with engine.connect() as conn:
-        docs = {r.source_url: (r.status, r.status_reason) for r in conn.execute(sa.text(
-            "SELECT source_url, status, status_reason FROM mart.documents"))}
-        manifest = {r.url: (r.status, r.reason) for r in conn.execute(sa.text("SELECT url, status, reason FROM raw.manifest"))}
+        docs = {
+            r.source_url: (r.status, r.status_reason)
+            for r in conn.execute(sa.text("SELECT source_url, status, status_reason FROM mart.documents"))
+        }
+        manifest = {
+            r.url: (r.status, r.reason) for r in conn.execute(sa.text("SELECT url, status, reason FROM raw.manifest"))
+        }
     engine.dispose()
     from urllib.parse import quote
 
@@ -204,7 +215,9 @@ def test_hostile_documents_are_rejected_and_the_partition_loads_the_good_one(tmp
 
     # protected by an owner password only: read normally and labelled
     assert docs[url("2024年伊川县政务服务中心部门预算.pdf")] == (
-        "loaded", "owner password only (permissions restricted): read without a password")
+        "loaded",
+        "owner password only (permissions restricted): read without a password",
+    )
     assert docs[url("2024年伊川县教育局部门预算.pdf")] == ("rejected", "memory limit 1 GiB exceeded")
     assert docs[url("2024年伊川县财政局部门预算.pdf")] == ("rejected", "encrypted (password required)")
     assert docs[url("2024年伊川县水利局部门预算.pdf")] == ("rejected", "too many pages: 1200 (limit 1000)")

@@ -20,16 +20,17 @@ from assets.crawl.fetcher import Fetcher, FetchPolicy
 from assets.crawl.htmlpage import parse_page
 from assets.crawl.raw_store import RawStore
 from assets.crawl.sources import SourceConfig
-from tests.support.crawl import LocalPortal, budget_pdf, make_pdf, trickle_headers
 from assets.records import STATUS_FAILED, STATUS_FETCHED, STATUS_SKIPPED
+from tests.support.crawl import LocalPortal, budget_pdf, make_pdf, trickle_headers
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD = budget_pdf()
 
 
 def _policy(**kw) -> FetchPolicy:
-    base = dict(timeout=2.0, retries=2, backoff_base=0.01, min_interval=0.0, max_per_host=4, workers=4,
-                respect_robots=False)
+    base = dict(
+        timeout=2.0, retries=2, backoff_base=0.01, min_interval=0.0, max_per_host=4, workers=4, respect_robots=False
+    )
     base.update(kw)
     return FetchPolicy(**base)
 
@@ -79,18 +80,28 @@ def test_another_port_of_the_same_host_is_another_site(portal, tmp_path):
     with LocalPortal() as other:
         other.add("/x.pdf", GOOD)
         other.add("/y.pdf", GOOD)
-        start = portal.add("/list/index.html",
-                           f'<a href="http://127.0.0.1:{other.port}/x.pdf">伊川县政务服务中心2024年部门预算</a>'
-                           '<a href="/moved.pdf">伊川县教育局2024年部门预算</a>')
+        start = portal.add(
+            "/list/index.html",
+            f'<a href="http://127.0.0.1:{other.port}/x.pdf">伊川县政务服务中心2024年部门预算</a>'
+            '<a href="/moved.pdf">伊川县教育局2024年部门预算</a>',
+        )
         portal.redirect("/moved.pdf", f"http://127.0.0.1:{other.port}/y.pdf")
         by, _ = _crawl(SourceConfig("410329", "伊川县", [start], respect_robots=False), tmp_path)
         x = by[f"http://127.0.0.1:{other.port}/x.pdf"]
-        assert (x.status, x.reason) == (STATUS_SKIPPED, f"link off the allowed hosts (127.0.0.1:{other.port}): not requested")
+        assert (x.status, x.reason) == (
+            STATUS_SKIPPED,
+            f"link off the allowed hosts (127.0.0.1:{other.port}): not requested",
+        )
         moved = by[portal.url("/moved.pdf")]
-        assert (moved.status, moved.reason) == (STATUS_FAILED, f"redirect off the allowed hosts: 127.0.0.1:{other.port}")
+        assert (moved.status, moved.reason) == (
+            STATUS_FAILED,
+            f"redirect off the allowed hosts: 127.0.0.1:{other.port}",
+        )
         assert other.requests() == []
         # listed with its port: allowed
-        allowed = SourceConfig("410329", "伊川县", [start], respect_robots=False, allowed_hosts=[f"127.0.0.1:{other.port}"])
+        allowed = SourceConfig(
+            "410329", "伊川县", [start], respect_robots=False, allowed_hosts=[f"127.0.0.1:{other.port}"]
+        )
         by, _ = _crawl(allowed, tmp_path)
         assert by[f"http://127.0.0.1:{other.port}/x.pdf"].status == STATUS_FETCHED
         assert by[portal.url("/moved.pdf")].status == STATUS_FETCHED
@@ -107,18 +118,26 @@ def test_a_file_mirror_reads_nothing_outside_its_root(tmp_path):
         '<a href="uploads/a.pdf">伊川县政务服务中心2024年部门预算</a>'
         '<a href="../../home/secret.pdf">伊川县财政局2024年部门预算</a>'
         f'<a href="{secret.as_uri()}">伊川县财政局预算</a>'
-        '<a href="../../home/">上级目录</a>', encoding="utf-8")
+        '<a href="../../home/">上级目录</a>',
+        encoding="utf-8",
+    )
     source = SourceConfig("410329", "伊川县", [(site / "index.html").as_uri()], respect_robots=False)
     by, stats = _crawl(source, tmp_path)
     assert by[(site / "uploads" / "a.pdf").as_uri()].status == STATUS_FETCHED
     outside = by[secret.as_uri()]
-    assert (outside.status, outside.reason, outside.sha256) == (STATUS_SKIPPED, "link outside the mirror root: not read", None)
+    assert (outside.status, outside.reason, outside.sha256) == (
+        STATUS_SKIPPED,
+        "link outside the mirror root: not read",
+        None,
+    )
     assert len(by) == 2 and stats.pages_fetched == 1  # the directory above was not listed either
 
 
 def test_every_source_kind_checks_the_region_a_document_names(portal, tmp_path):
     xinan = budget_pdf("新安县教育局", region="洛阳市新安县")
-    start = portal.add("/list/index.html", '<a href="/a.pdf">伊川县教育局2024年部门预算</a><a href="/b.pdf">部门预算</a>')
+    start = portal.add(
+        "/list/index.html", '<a href="/a.pdf">伊川县教育局2024年部门预算</a><a href="/b.pdf">部门预算</a>'
+    )
     portal.add("/a.pdf", GOOD)
     portal.add("/b.pdf", xinan)
     by, _ = _crawl(SourceConfig("410329", "伊川县", [start], respect_robots=False), tmp_path)
@@ -128,8 +147,9 @@ def test_every_source_kind_checks_the_region_a_document_names(portal, tmp_path):
     assert other.reason == "document of 河南省洛阳市新安县 (410323), not of this source's region 伊川县 (410329)"
     # a typo in the region code: the county's documents are not loaded as region 999999
     by, _ = _crawl(SourceConfig("999999", "伊川县", [start], respect_robots=False), tmp_path)
-    assert by[portal.url("/a.pdf")].reason == ("document of 河南省洛阳市伊川县 (410329), not of this source's region "
-                                               "伊川县 (999999)")
+    assert by[portal.url("/a.pdf")].reason == (
+        "document of 河南省洛阳市伊川县 (410329), not of this source's region 伊川县 (999999)"
+    )
 
 
 def test_a_national_body_is_never_a_local_department(portal, tmp_path):
@@ -159,7 +179,7 @@ def test_real_national_budget_saved_under_city_names_is_skipped(tmp_path):
         assert (entry.status, entry.year) == (STATUS_SKIPPED, None)
         assert entry.reason == f"document of a national body (国家信访局), not of a local department of {name} ({code})"
     # a city's own budget (深圳 is all budgets) is not mistaken for a national body
-    (path, code, name, *_), = [r for r in rows if r[0].startswith("003_深圳/") and r[3] == "budget"][:1]
+    ((path, code, name, *_),) = [r for r in rows if r[0].startswith("003_深圳/") and r[3] == "budget"][:1]
     one = tmp_path / "sz"
     one.mkdir()
     (one / "doc.pdf").write_bytes((REAL_CORPUS / path).read_bytes())
@@ -168,17 +188,24 @@ def test_real_national_budget_saved_under_city_names_is_skipped(tmp_path):
 
 
 def test_malformed_marked_section_does_not_drop_the_links_after_it():
-    html = ('<html><body><![if !IE]><a href="/a.pdf">甲</a><![endif]>'
-            '<p><![ bogus section</p><a href="/b.pdf">乙</a><![CDATA[ x ]]><a href="/c.pdf">丙</a></body></html>')
+    html = (
+        '<html><body><![if !IE]><a href="/a.pdf">甲</a><![endif]>'
+        '<p><![ bogus section</p><a href="/b.pdf">乙</a><![CDATA[ x ]]><a href="/c.pdf">丙</a></body></html>'
+    )
     page = parse_page(html.encode(), "http://127.0.0.1/list/index.html")
-    assert [(link.url.rsplit("/", 1)[1], link.text) for link in page.links] == [("a.pdf", "甲"), ("b.pdf", "乙"),
-                                                                                ("c.pdf", "丙")]
+    assert [(link.url.rsplit("/", 1)[1], link.text) for link in page.links] == [
+        ("a.pdf", "甲"),
+        ("b.pdf", "乙"),
+        ("c.pdf", "丙"),
+    ]
 
 
 def test_manifest_rows_are_recorded_as_documents_are_fetched(portal, tmp_path):
     """A crawl killed part-way (SIGKILL) keeps the rows of the documents it fetched."""
     links = "".join(f'<a href="/d/{i}.pdf">伊川县政务服务中心2024年部门预算{i}</a>' for i in range(4))
-    start = portal.add("/list/index.html", f"<html><body>{links}<a href='/d/hang.pdf'>伊川县教育局2024年部门预算</a></body></html>")
+    start = portal.add(
+        "/list/index.html", f"<html><body>{links}<a href='/d/hang.pdf'>伊川县教育局2024年部门预算</a></body></html>"
+    )
     for i in range(4):
         portal.add(f"/d/{i}.pdf", budget_pdf(f"伊川县单位{i}局"))
     hanging = threading.Event()
@@ -190,16 +217,32 @@ def test_manifest_rows_are_recorded_as_documents_are_fetched(portal, tmp_path):
 
     portal.handle("/d/hang.pdf", hang)
     sources = tmp_path / "s.yaml"
-    sources.write_text(f'sources:\n  - region_code: "410329"\n    region_name: 伊川县\n    start_urls: ["{start}"]\n',
-                       encoding="utf-8")
+    sources.write_text(
+        f'sources:\n  - region_code: "410329"\n    region_name: 伊川县\n    start_urls: ["{start}"]\n', encoding="utf-8"
+    )
     data = tmp_path / "data"
-    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "ingest", "--sources", str(sources),
-                             "--data-dir", str(data), "--no-robots"], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env={**os.environ, "DAGSTER_HOME": ""})
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "ingest",
+            "--sources",
+            str(sources),
+            "--data-dir",
+            str(data),
+            "--no-robots",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "DAGSTER_HOME": ""},
+    )
     try:
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not (hanging.is_set()
-                                                   and all(portal.requests(f"/d/{i}.pdf") for i in range(4))):
+        while time.monotonic() < deadline and not (
+            hanging.is_set() and all(portal.requests(f"/d/{i}.pdf") for i in range(4))
+        ):
             time.sleep(0.2)
         time.sleep(3)  # the four documents are read (worker) and recorded
     finally:
@@ -218,8 +261,16 @@ def test_concurrent_manifest_upserts_on_postgresql(pg_url):
     from assets.load.warehouse import Warehouse
 
     Warehouse(pg_url).ensure_schema()
-    rows = [dict(url=f"http://127.0.0.1/{i}.pdf", region_code="410329", sha256=f"{i:064x}", status="fetched",
-                 fetched_at="2024-01-01T00:00:00+00:00") for i in range(30)]
+    rows = [
+        dict(
+            url=f"http://127.0.0.1/{i}.pdf",
+            region_code="410329",
+            sha256=f"{i:064x}",
+            status="fetched",
+            fetched_at="2024-01-01T00:00:00+00:00",
+        )
+        for i in range(30)
+    ]
     errors: list[BaseException] = []
 
     def record() -> None:

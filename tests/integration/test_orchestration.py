@@ -4,7 +4,6 @@ blocking checks and run metadata, all executed through Dagster on a tiny folder-
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from decimal import Decimal
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
@@ -26,18 +25,18 @@ from dagster import (
     build_sensor_context,
     instance_for_test,
 )
+from orchestration_corpus import FAST_FETCH, XINAN, YICHUAN, build_folders, data_dir, write_bad_documents
 
 from assets.crawl.sources import load_sources
-from assets.load.warehouse import Warehouse
-from assets.records import STATUS_QUARANTINED
 from assets.load.assets import DOCUMENT_KEY, LOADED_KEYS
+from assets.load.warehouse import Warehouse
+from assets.partitions import nightly_years, split_key, year_region_key
+from assets.records import STATUS_QUARANTINED
 from assets.validate.assets import validated_documents
-from warehouse_schema.tables import FACT_TABLES
-from orchestration_corpus import XINAN, YICHUAN, FAST_FETCH, build_folders, data_dir, write_bad_documents
 from pipelines.backfill import job_definitions, process_partitions
 from pipelines.jobs import TAG_PORTAL_HOST, TAG_PROCESS_YEARS, TAG_TRIGGER, nightly_crawl, portal_host
-from assets.partitions import nightly_years, region_partitions, split_key, year_region_key
 from pipelines.sensors import discover_regions, new_regions, process_after_crawl, years_to_process
+from warehouse_schema.tables import FACT_TABLES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -65,6 +64,7 @@ def rows(url, sql):
 
 
 # -- pure decisions ----------------------------------------------------------------------------------------
+
 
 def test_years_to_process_skips_what_is_loaded_and_unchanged():
     crawl = {"years": [2022, 2023, 2024], "documents_new": 1, "years_new": [2024]}
@@ -113,16 +113,25 @@ def test_crawl_step_retries_with_exponential_backoff():
 
 # -- the nightly chain, through Dagster ----------------------------------------------------------------------
 
+
 def sensor_tick(sensor, instance, defs):
     """One evaluation of a sensor, as the daemon does it (the context is closed before the instance is)."""
-    with build_sensor_context(instance=instance, instance_ref=instance.get_ref(), resources=defs.resources,
-                              repository_def=defs.get_repository_def()) as ctx:
+    with build_sensor_context(
+        instance=instance,
+        instance_ref=instance.get_ref(),
+        resources=defs.resources,
+        repository_def=defs.get_repository_def(),
+    ) as ctx:
         return sensor.evaluate_tick(ctx)
 
 
 def schedule_tick(instance, defs, when):
-    with build_schedule_context(instance=instance, scheduled_execution_time=when, resources=defs.resources,
-                                repository_def=defs.get_repository_def()) as ctx:
+    with build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=when,
+        resources=defs.resources,
+        repository_def=defs.get_repository_def(),
+    ) as ctx:
         return nightly_crawl.evaluate_tick(ctx)
 
 
@@ -134,8 +143,9 @@ def _success_event(instance, run_id):
 def _run(defs, instance, request: RunRequest):
     """Execute a RunRequest as the daemon would launch it: its job, partition and tags."""
     job = defs.resolve_job_def(request.job_name or "process_job")
-    result = job.execute_in_process(partition_key=request.partition_key, instance=instance, tags=request.tags,
-                                    raise_on_error=False)
+    result = job.execute_in_process(
+        partition_key=request.partition_key, instance=instance, tags=request.tags, raise_on_error=False
+    )
     assert result.success, [e.message for e in result.all_events if e.is_step_failure]
     return result
 
@@ -144,8 +154,13 @@ def _chain(defs, instance, crawl_request: RunRequest):
     """Crawl run, then the process runs process_after_crawl requests for it; returns the sensor's output."""
     crawl = _run(defs, instance, crawl_request)
     run = instance.get_run_by_id(crawl.run_id)
-    ctx = build_run_status_sensor_context(sensor_name="process_after_crawl", dagster_event=_success_event(
-        instance, crawl.run_id), dagster_instance=instance, dagster_run=run, repository_def=defs.get_repository_def())
+    ctx = build_run_status_sensor_context(
+        sensor_name="process_after_crawl",
+        dagster_event=_success_event(instance, crawl.run_id),
+        dagster_instance=instance,
+        dagster_run=run,
+        repository_def=defs.get_repository_def(),
+    )
     out = process_after_crawl(ctx)
     if isinstance(out, SkipReason):
         return out, []
@@ -160,8 +175,10 @@ def test_discovery_then_nightly_chain(corpus, tmp_path):
         data = sensor_tick(discover_regions, instance, defs)
         (add,) = data.dynamic_partitions_requests
         assert add.partitions_def_name == "region" and sorted(add.partition_keys) == [XINAN, YICHUAN]
-        assert [(r.partition_key, r.tags[TAG_PROCESS_YEARS], r.tags[TAG_TRIGGER], r.tags[TAG_PORTAL_HOST])
-                for r in data.run_requests] == [(XINAN, "all", "discovery", "local"), (YICHUAN, "all", "discovery", "local")]
+        assert [
+            (r.partition_key, r.tags[TAG_PROCESS_YEARS], r.tags[TAG_TRIGGER], r.tags[TAG_PORTAL_HOST])
+            for r in data.run_requests
+        ] == [(XINAN, "all", "discovery", "local"), (YICHUAN, "all", "discovery", "local")]
         instance.add_dynamic_partitions("region", add.partition_keys)
         again = sensor_tick(discover_regions, instance, defs)
         assert not again.run_requests and "no new region" in again.skip_message
@@ -172,15 +189,19 @@ def test_discovery_then_nightly_chain(corpus, tmp_path):
         assert {r.job_name or "process_job" for r in out} == {"process_job"}
         loaded = {split_key(k) for k in instance.get_materialized_partitions(DOCUMENT_KEY)}
         assert loaded == {(2023, YICHUAN), (2024, YICHUAN)}
-        assert rows(url, "SELECT SUM(total_wan) FROM mart.expenditure_by_function WHERE region_code = '410329' "
-                         "AND fiscal_year = 2024 AND department_name = '伊川县政务服务中心'") == [(Decimal("1145.25"),)]
+        assert rows(
+            url,
+            "SELECT SUM(total_wan) FROM mart.expenditure_by_function WHERE region_code = '410329' "
+            "AND fiscal_year = 2024 AND department_name = '伊川县政务服务中心'",
+        ) == [(Decimal("1145.25"),)]
 
         # 3. the nightly schedule at 02:00 on 2024-06-01 (Shanghai): crawl each registered region, years 2023,2024
         when = dt.datetime(2024, 6, 1, 2, 0, tzinfo=SHANGHAI)
         requests = schedule_tick(instance, defs, when).run_requests
         assert [(r.partition_key, r.run_key, r.tags[TAG_PROCESS_YEARS], r.tags[TAG_TRIGGER]) for r in requests] == [
             (XINAN, f"nightly-{XINAN}-20240601", "2023,2024", "nightly"),
-            (YICHUAN, f"nightly-{YICHUAN}-20240601", "2023,2024", "nightly")]
+            (YICHUAN, f"nightly-{YICHUAN}-20240601", "2023,2024", "nightly"),
+        ]
 
         # 4. a quiet night: nothing new on the portal → nothing is processed (nothing extracted)
         nightly = next(r for r in requests if r.partition_key == YICHUAN)
@@ -190,11 +211,14 @@ def test_discovery_then_nightly_chain(corpus, tmp_path):
         # 5. two new documents of 2024 appear, both bad: only 2024 is processed, the bad ones are rejected with
         #    their reason and the partition's good document stays loaded
         truncated, notables = write_bad_documents(sources.parent / YICHUAN, 2024)
-        out, runs = _chain(defs, instance, RunRequest(partition_key=YICHUAN, job_name="crawl_job", run_key="n2",
-                                                      tags=nightly.tags))
+        out, runs = _chain(
+            defs, instance, RunRequest(partition_key=YICHUAN, job_name="crawl_job", run_key="n2", tags=nightly.tags)
+        )
         assert [str(r.partition_key) for r in out] == [f"{YICHUAN}|2024"]
-        docs = {unquote(r[0].rsplit("/", 1)[-1]): r[1:] for r in rows(url, "SELECT source_url, status, status_reason "
-                                                                 "FROM mart.documents WHERE fiscal_year = 2024")}
+        docs = {
+            unquote(r[0].rsplit("/", 1)[-1]): r[1:]
+            for r in rows(url, "SELECT source_url, status, status_reason FROM mart.documents WHERE fiscal_year = 2024")
+        }
         assert docs[truncated.name][0] == "rejected" and "truncated" in docs[truncated.name][1]
         assert docs[notables.name][0] == "rejected" and docs[notables.name][1]
         assert docs["2024年洛阳市伊川县政务服务中心部门预算.pdf"] == ("loaded", None)
@@ -214,7 +238,8 @@ def test_run_metadata_on_each_materialization(corpus):
         instance.add_dynamic_partitions("region", [YICHUAN])
         defs.resolve_job_def("crawl_job").execute_in_process(partition_key=YICHUAN, instance=instance)
         result = defs.resolve_job_def("process_job").execute_in_process(
-            partition_key=year_region_key(2024, YICHUAN), instance=instance)
+            partition_key=year_region_key(2024, YICHUAN), instance=instance
+        )
 
         def meta(asset, key=None):
             events = instance.fetch_materializations(AssetKey.from_user_string(asset), limit=1).records
@@ -241,8 +266,13 @@ def test_run_metadata_on_each_materialization(corpus):
 
 # -- blocking checks: one partition stops, the others load ---------------------------------------------------
 
-@asset_check(asset=validated_documents, blocking=True, partitions_def=validated_documents.partitions_def,
-             description="test: block the load of a partition with a quarantined document")
+
+@asset_check(
+    asset=validated_documents,
+    blocking=True,
+    partitions_def=validated_documents.partitions_def,
+    description="test: block the load of a partition with a quarantined document",
+)
 def no_quarantined_documents(validated_documents) -> AssetCheckResult:
     bad = sorted(sha[:12] for sha, v in validated_documents.verdicts.items() if v.status == STATUS_QUARANTINED)
     return AssetCheckResult(passed=not bad, severity=AssetCheckSeverity.ERROR, metadata={"quarantined": len(bad)})
@@ -255,8 +285,15 @@ def test_failed_blocking_check_stops_only_its_partition(corpus):
         instance.add_dynamic_partitions("region", [XINAN, YICHUAN])
         for region in (XINAN, YICHUAN):
             assert defs.resolve_job_def("crawl_job").execute_in_process(partition_key=region, instance=instance).success
-        outcomes = process_partitions([(2024, XINAN), (2024, YICHUAN)], data_dir=ddir, warehouse_url=url,
-                                      sources_path=str(sources), instance=instance, job_name="process_job", defs=defs)
+        outcomes = process_partitions(
+            [(2024, XINAN), (2024, YICHUAN)],
+            data_dir=ddir,
+            warehouse_url=url,
+            sources_path=str(sources),
+            instance=instance,
+            job_name="process_job",
+            defs=defs,
+        )
         xinan, yichuan = outcomes
         assert yichuan.success and "validated_documents:no_quarantined_documents" not in yichuan.failed_checks
         assert not xinan.success and "validated_documents:no_quarantined_documents" in xinan.failed_checks
@@ -268,6 +305,7 @@ def test_failed_blocking_check_stops_only_its_partition(corpus):
 
 # -- backfill from the shell ---------------------------------------------------------------------------------
 
+
 def test_backfill_two_years_for_one_region_from_the_cli(corpus, tmp_path, monkeypatch):
     from pipelines.cli import main
 
@@ -275,9 +313,25 @@ def test_backfill_two_years_for_one_region_from_the_cli(corpus, tmp_path, monkey
     home = tmp_path / "dagster_home"
     home.mkdir()
     monkeypatch.setenv("DAGSTER_HOME", str(home))
-    result = CliRunner().invoke(main, ["backfill", "--years", "2023-2024", "--region", YICHUAN, "--sources",
-                                       str(sources), "--data-dir", ddir, "--warehouse", url, "--workers", "2",
-                                       "--no-robots"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "backfill",
+            "--years",
+            "2023-2024",
+            "--region",
+            YICHUAN,
+            "--sources",
+            str(sources),
+            "--data-dir",
+            ddir,
+            "--warehouse",
+            url,
+            "--workers",
+            "2",
+            "--no-robots",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert f"partitions (year|region): 2023|{YICHUAN}, 2024|{YICHUAN}" in result.output
     assert "documents by status: loaded 2" in result.output
@@ -294,11 +348,17 @@ def test_backfill_two_years_for_one_region_from_the_cli(corpus, tmp_path, monkey
         backfills = sorted(r.tags["dagster/partition"] for r in runs if r.job_name == "backfill_job")
         # DuckDB has one writer: extract + normalize ran in the two worker processes, validate + load here
         assert backfills == [f"{YICHUAN}|2023"] * 2 + [f"{YICHUAN}|2024"] * 2
-        selections = sorted(sorted(k.to_user_string() for k in r.asset_selection) for r in runs
-                            if r.job_name == "backfill_job" and r.tags["dagster/partition"].endswith("2024"))
-        assert selections == sorted([["extracted_documents", "normalized_documents"],
-                                     sorted(["validated_documents", "previous_year_compared",
-                                             *(k.to_user_string() for k in LOADED_KEYS)])])
+        selections = sorted(
+            sorted(k.to_user_string() for k in r.asset_selection)
+            for r in runs
+            if r.job_name == "backfill_job" and r.tags["dagster/partition"].endswith("2024")
+        )
+        assert selections == sorted(
+            [
+                ["extracted_documents", "normalized_documents"],
+                sorted(["validated_documents", "previous_year_compared", *(k.to_user_string() for k in LOADED_KEYS)]),
+            ]
+        )
         assert all(r.is_success for r in runs)
         assert {r.tags[TAG_TRIGGER] for r in runs} == {"backfill"}
         assert sorted(instance.get_dynamic_partitions("region")) == [YICHUAN]

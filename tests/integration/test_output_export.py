@@ -13,19 +13,21 @@ from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
+from test_warehouse import corpus_partitions, load_all, open_wh
 from wcwidth import wcswidth
 
 from pipelines.cli import main
 from pipelines.export import ExportError, export_views, read_back, select_views
 from pipelines.output import format_csv, format_json, format_table
-from test_warehouse import corpus_partitions, load_all, open_wh
 from warehouse_schema.dictionary import load
 from warehouse_schema.views import VIEW_ORDER
 
 COLUMNS = ["region_name", "class_name", "total_wan", "is_of_which", "note"]
-ROWS = [("伊川县", "一般公共服务支出", Decimal("885.97"), False, None),
-        ("新安县", "教育支出", Decimal("3318.70"), True, 'say "hi", then'),
-        ("Region X", "社会保障和就业支出", Decimal("-0.05"), None, "a\nb")]
+ROWS = [
+    ("伊川县", "一般公共服务支出", Decimal("885.97"), False, None),
+    ("新安县", "教育支出", Decimal("3318.70"), True, 'say "hi", then'),
+    ("Region X", "社会保障和就业支出", Decimal("-0.05"), None, "a\nb"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +61,9 @@ def test_table_aligns_chinese_text_by_display_width():
         assert wcswidth(line.rstrip()) == wcswidth(rule.rstrip()), line
     assert max(widths) == wcswidth(rule.rstrip()) and len(starts) == 3
     # the class names start at the same display column on every row
-    col = [wcswidth(line[:line.index(name)]) for line, name in zip(lines[2:-1], ["一般", "教育", "社会"])]
+    col = [
+        wcswidth(line[: line.index(name)]) for line, name in zip(lines[2:-1], ["一般", "教育", "社会"], strict=False)
+    ]
     assert len(set(col)) == 1
 
 
@@ -69,8 +73,13 @@ def test_csv_and_json_keep_every_value_exact():
     assert parsed[1] == ["伊川县", "一般公共服务支出", "885.97", "false", ""]
     assert parsed[2][2:] == ["3318.70", "true", 'say "hi", then'] and parsed[3][4] == "a\nb"
     data = json.loads(format_json(COLUMNS, ROWS), parse_float=Decimal)
-    assert data[0] == {"region_name": "伊川县", "class_name": "一般公共服务支出", "total_wan": Decimal("885.97"),
-                       "is_of_which": False, "note": None}
+    assert data[0] == {
+        "region_name": "伊川县",
+        "class_name": "一般公共服务支出",
+        "total_wan": Decimal("885.97"),
+        "is_of_which": False,
+        "note": None,
+    }
     assert str(data[1]["total_wan"]) == "3318.70" and data[2]["total_wan"] == Decimal("-0.05")
     assert list(data[0]) == COLUMNS  # keys in column order
     assert format_json(COLUMNS, []) == "[]" and format_csv(COLUMNS, []) == ",".join(COLUMNS)
@@ -82,8 +91,10 @@ def test_csv_and_json_keep_every_value_exact():
 def test_query_formats_on_the_warehouse(duckdb_url, partitions):
     wh = open_wh(duckdb_url)
     load_all(wh, partitions)
-    sql = ("SELECT region_name, fiscal_year, class_code, class_name, total_wan, total_yuan "
-           "FROM mart.class_totals_by_region_year ORDER BY region_code, fiscal_year, class_code")
+    sql = (
+        "SELECT region_name, fiscal_year, class_code, class_name, total_wan, total_yuan "
+        "FROM mart.class_totals_by_region_year ORDER BY region_code, fiscal_year, class_code"
+    )
     expected = wh.query(sql)[1]
     wh.dispose()
     as_json = run("query", sql, "--warehouse", duckdb_url, "--format", "json")
@@ -104,8 +115,10 @@ def test_query_formats_on_the_warehouse(duckdb_url, partitions):
 def test_view_selection():
     assert select_views(["mart.*"]) == VIEW_ORDER
     assert select_views(["three_public,mart.documents"]) == ["mart.documents", "mart.three_public"]
-    assert select_views(["mart.expenditure_*"]) == ["mart.expenditure_by_function",
-                                                    "mart.expenditure_yoy_by_department_class"]
+    assert select_views(["mart.expenditure_*"]) == [
+        "mart.expenditure_by_function",
+        "mart.expenditure_yoy_by_department_class",
+    ]
     with pytest.raises(ExportError, match="no mart view matches 'mart.nope'"):
         select_views(["mart.nope"])
 
@@ -146,8 +159,9 @@ def test_exported_files_read_back_equal_to_the_views(url, partitions, tmp_path):
         with open(e.path, encoding="utf-8", newline="") as fh:
             body = list(csv.reader(fh))
         assert body[0] == cols
-        text = [["" if v is None else ("true" if v is True else "false" if v is False else str(v)) for v in r]
-                for r in data]
+        text = [
+            ["" if v is None else ("true" if v is True else "false" if v is False else str(v)) for v in r] for r in data
+        ]
         assert _multiset(body[1:]) == _multiset(text), e.view
 
 

@@ -11,15 +11,21 @@ from dagster import DagsterInstance
 
 from assets.crawl.sources import load_sources
 from assets.load.warehouse import Warehouse
-from pipelines.ingest import run_ingest
 from assets.resources import HttpFetcherResource
+from pipelines.ingest import run_ingest
 
 FAST_FETCH = HttpFetcherResource(min_interval_s=0.0, retries=1, backoff_base_s=0.01, respect_robots=False)
 
 
 def ingest(sources, tmp_path, url):
-    return run_ingest(str(sources), load_sources(sources), data_dir=str(tmp_path / "data"), warehouse_url=url,
-                      instance=DagsterInstance.ephemeral(), fetcher=FAST_FETCH)
+    return run_ingest(
+        str(sources),
+        load_sources(sources),
+        data_dir=str(tmp_path / "data"),
+        warehouse_url=url,
+        instance=DagsterInstance.ephemeral(),
+        fetcher=FAST_FETCH,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +44,13 @@ def rows(wh, sql):
 def test_seed_function_rows_reach_the_mart(loaded):
     summary, wh, *_ = loaded
     assert not summary.failed_runs
-    got = rows(wh, """
+    got = rows(
+        wh,
+        """
         SELECT function_code, function_name, class_code, class_name, total_wan, basic_wan, project_wan, page
         FROM mart.expenditure_by_function
-        WHERE department_name = '伊川县政务服务中心' AND fiscal_year = 2024 ORDER BY function_code""")
+        WHERE department_name = '伊川县政务服务中心' AND fiscal_year = 2024 ORDER BY function_code""",
+    )
     assert [r[0] for r in got] == ["2010306", "2080502", "2080505", "2101101", "2101199"]
     seed = got[0]
     assert seed[1] == "政务公开审批"
@@ -53,10 +62,16 @@ def test_seed_function_rows_reach_the_mart(loaded):
 
 def test_seed_economic_rows_reach_the_mart(loaded):
     _, wh, *_ = loaded
-    got = {r[0]: r[1:] for r in rows(wh, """
+    got = {
+        r[0]: r[1:]
+        for r in rows(
+            wh,
+            """
         SELECT econ_code, econ_name, gov_econ_code, personnel_wan, public_wan, total_wan
         FROM mart.basic_expenditure_by_economic
-        WHERE department_name = '伊川县政务服务中心' AND fiscal_year = 2024""")}
+        WHERE department_name = '伊川县政务服务中心' AND fiscal_year = 2024""",
+        )
+    }
     # blank cells read 0.00, as a printed 0.00 does (docs/data-dictionary.md, "Blank cells and zeros")
     assert got["30199"] == ("其他工资福利支出", "50199", Decimal("570.51"), Decimal("0.00"), Decimal("570.51"))
     assert got["30201"] == ("办公费", "50201", Decimal("0.00"), Decimal("10.56"), Decimal("10.56"))
@@ -68,10 +83,21 @@ def test_seed_economic_rows_reach_the_mart(loaded):
 def test_every_sample_document_is_accounted_for(loaded):
     summary, wh, site, *_ = loaded
     truth = json.loads((site / "truth" / "index.json").read_text(encoding="utf-8"))
-    budgets = [d for d in truth["documents"] if d["doc_type"] == "budget" and not d.get("defects")
-               and not set(d.get("variants", [])) & {"scanned", "cid_font"}]
-    docs = {(r[0], r[1]): r[2] for r in rows(wh, "SELECT region_code, fiscal_year || ':' || department_name, status "
-                                                 "FROM mart.documents WHERE doc_type = 'budget'")}
+    budgets = [
+        d
+        for d in truth["documents"]
+        if d["doc_type"] == "budget"
+        and not d.get("defects")
+        and not set(d.get("variants", [])) & {"scanned", "cid_font"}
+    ]
+    docs = {
+        (r[0], r[1]): r[2]
+        for r in rows(
+            wh,
+            "SELECT region_code, fiscal_year || ':' || department_name, status "
+            "FROM mart.documents WHERE doc_type = 'budget'",
+        )
+    }
     for d in budgets:
         key = (d["region_code"], f"{d['fiscal_year']}:{d['department']}")
         assert docs.get(key) == "loaded", (key, docs)
@@ -79,16 +105,25 @@ def test_every_sample_document_is_accounted_for(loaded):
     finals = rows(wh, "SELECT status, doc_type FROM mart.documents WHERE doc_type = 'final_accounts'")
     assert finals and all(r[0] == "skipped" for r in finals)
     # each loaded budget's function rows add up to its printed 合计 (万元, to the cent)
-    for region, year, dept, n in rows(wh, """
+    for _region, _year, _dept, n in rows(
+        wh,
+        """
             SELECT region_code, fiscal_year, department_name, COUNT(*) FROM mart.expenditure_by_function
-            GROUP BY 1, 2, 3"""):
+            GROUP BY 1, 2, 3""",
+    ):
         assert n > 0
 
 
 def _table_checksums(wh):
     out = {}
-    for table in ("raw.manifest", "core.document", "core.extracted_table", "core.fact_function_expenditure",
-                  "core.fact_basic_economic", "core.quality_finding"):
+    for table in (
+        "raw.manifest",
+        "core.document",
+        "core.extracted_table",
+        "core.fact_function_expenditure",
+        "core.fact_basic_economic",
+        "core.quality_finding",
+    ):
         cols, data = wh.query(f"SELECT * FROM {table}")
         drop = {"fetched_at"}
         keep = [i for i, c in enumerate(cols) if c not in drop]
@@ -106,4 +141,5 @@ def test_running_again_leaves_the_warehouse_identical(loaded):
     # nothing new was fetched the second time
     entries = [e for es in again.crawled.values() for e in es if e.sha256]
     assert entries and all(e.status in ("unchanged", "skipped", "rejected") for e in entries), [
-        (e.url, e.status) for e in entries]
+        (e.url, e.status) for e in entries
+    ]

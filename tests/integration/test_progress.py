@@ -17,10 +17,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from orchestration_corpus import YICHUAN, build_folders
 
 from assets.extract.document import EXTRACTOR_VERSION
 from assets.records import ManifestEntry
-from orchestration_corpus import YICHUAN, build_folders
 from pipelines.progress import PlainProgress, Tracker, make_progress
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,8 +42,15 @@ class Clock:
 
 
 def entry(sha: str, name: str, pages: int, year: int = 2024) -> ManifestEntry:
-    return ManifestEntry(url=f"http://x/files/{name}", region_code=YICHUAN, sha256=sha, year=year,
-                         doc_type="budget", status="fetched", page_count=pages)
+    return ManifestEntry(
+        url=f"http://x/files/{name}",
+        region_code=YICHUAN,
+        sha256=sha,
+        year=year,
+        doc_type="budget",
+        status="fetched",
+        page_count=pages,
+    )
 
 
 def extracted(data: Path, sha: str) -> None:
@@ -54,8 +61,14 @@ def test_tracker_follows_partitions_documents_pages_and_eta(tmp_path):
     (tmp_path / "extracted").mkdir()
     a, b, c, d = ("a" * 64, "b" * 64, "c" * 64, "d" * 64)
     extracted(tmp_path, d)  # extracted by an earlier run: costs nothing
-    crawled = {YICHUAN: [entry(a, "%E4%BC%8A%E5%B7%9D.pdf", 20), entry(b, "b.pdf", 30), entry(c, "c.pdf", 10, 2023),
-                         entry(d, "d.pdf", 50, 2023)]}
+    crawled = {
+        YICHUAN: [
+            entry(a, "%E4%BC%8A%E5%B7%9D.pdf", 20),
+            entry(b, "b.pdf", 30),
+            entry(c, "c.pdf", 10, 2023),
+            entry(d, "d.pdf", 50, 2023),
+        ]
+    }
     clock = Clock()
     t = Tracker(tmp_path, clock=clock)
     t.crawl_started(YICHUAN, 0, 1)
@@ -103,8 +116,9 @@ def test_plain_lines_are_timestamped_and_say_what_changed(tmp_path):
         time.sleep(0.2)
         extracted(tmp_path, sha)
         time.sleep(0.2)
-        p.partition_finished(SimpleNamespace(year=2024, region=YICHUAN, success=True, seconds=0.4,
-                                             key=f"2024|{YICHUAN}"))
+        p.partition_finished(
+            SimpleNamespace(year=2024, region=YICHUAN, success=True, seconds=0.4, key=f"2024|{YICHUAN}")
+        )
     lines = out.getvalue().splitlines()
     assert all(STAMP.match(line) for line in lines), lines
     text = "\n".join(line[26:] for line in lines)
@@ -112,8 +126,11 @@ def test_plain_lines_are_timestamped_and_say_what_changed(tmp_path):
     assert "1 partition to process, 12 pages to extract" in text
     assert f"partition 2024|{YICHUAN}: extracting e.pdf (12 pages; document 1/1)" in text
     assert f"partition 2024|{YICHUAN}: validating and loading" in text
-    assert re.search(rf"partition 2024\|{YICHUAN}: done in 0.4 s; 1/1 partitions, 12/12 pages, [\d.]+ pages/s, "
-                     r"ETA 0:00", text), text
+    assert re.search(
+        rf"partition 2024\|{YICHUAN}: done in 0.4 s; 1/1 partitions, 12/12 pages, [\d.]+ pages/s, "
+        r"ETA 0:00",
+        text,
+    ), text
     assert lines[-1][26:].startswith("finished: 1/1 partitions (0 failed), 12 pages extracted")
 
 
@@ -146,8 +163,16 @@ def test_live_progress_in_a_pseudo_terminal(one_document, tmp_path):
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     env.update(TERM="xterm-256color", COLUMNS="160", LINES="40")
-    proc = subprocess.Popen(_ingest_args(sources, data), stdin=slave, stdout=slave, stderr=slave, env=env,
-                            cwd=tmp_path, close_fds=True, start_new_session=True)
+    proc = subprocess.Popen(
+        _ingest_args(sources, data),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        cwd=tmp_path,
+        close_fds=True,
+        start_new_session=True,
+    )
     os.close(slave)
     raw = b""
     deadline = time.monotonic() + 300
@@ -184,8 +209,9 @@ def test_live_progress_in_a_pseudo_terminal(one_document, tmp_path):
 def test_plain_progress_lines_when_not_a_terminal(one_document, tmp_path):
     sources, data = one_document
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-    res = subprocess.run(_ingest_args(sources, data), capture_output=True, text=True, env=env, cwd=tmp_path,
-                         timeout=300)
+    res = subprocess.run(
+        _ingest_args(sources, data), capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     assert "\x1b[" not in res.stderr and "\x1b[" not in res.stdout
     progress = [line for line in res.stderr.splitlines() if STAMP.match(line)]
@@ -194,7 +220,10 @@ def test_plain_progress_lines_when_not_a_terminal(one_document, tmp_path):
     assert re.search(r"1 partition to process, \d+ pages to extract", text)
     assert f"partition 2024|{YICHUAN} (1/1): extract → load, 1 document" in text
     assert f"partition 2024|{YICHUAN}: extracting {SEED} (" in text
-    assert re.search(rf"partition 2024\|{YICHUAN}: done in [\d.]+ s; 1/1 partitions, (\d+)/\1 pages, "
-                     r"[\d.]+ pages/s, ETA 0:00", text), text
+    assert re.search(
+        rf"partition 2024\|{YICHUAN}: done in [\d.]+ s; 1/1 partitions, (\d+)/\1 pages, "
+        r"[\d.]+ pages/s, ETA 0:00",
+        text,
+    ), text
     # the summary is on stdout, apart from the progress
     assert "documents by status: loaded 1" in res.stdout and not STAMP.search(res.stdout)

@@ -15,13 +15,19 @@ from dagster import DagsterInstance
 
 from assets.crawl.sources import load_sources
 from assets.load.warehouse import Warehouse
-from pipelines.ingest import run_ingest
 from assets.resources import HttpFetcherResource
+from pipelines.ingest import run_ingest
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 FAST = HttpFetcherResource(min_interval_s=0.0, retries=1, backoff_base_s=0.01, respect_robots=False)
-STATS = dict(region_code="410329", region_name="伊川县", department="伊川县统计局", unit_code="131", fiscal_year=2024,
-             profile="statistics")
+STATS = dict(
+    region_code="410329",
+    region_name="伊川县",
+    department="伊川县统计局",
+    unit_code="131",
+    fiscal_year=2024,
+    profile="statistics",
+)
 
 
 def _render_stats(path: Path, defects: list[str]) -> None:
@@ -42,14 +48,21 @@ def run(tmp_path_factory):
     render_document(seed_document(), pdfs / "zwfw-2024.pdf")
     _render_stats(pdfs / "tjj-2024.pdf", ["wrong_total"])
     sources = tmp / "sources.yaml"
-    sources.write_text(f"sources:\n  - region_code: '410329'\n    region_name: 伊川县\n    folder: {pdfs}\n",
-                       encoding="utf-8")
+    sources.write_text(
+        f"sources:\n  - region_code: '410329'\n    region_name: 伊川县\n    folder: {pdfs}\n", encoding="utf-8"
+    )
     url = f"duckdb:///{tmp / 'warehouse.duckdb'}"
     instance = DagsterInstance.ephemeral()
 
     def ingest():
-        return run_ingest(str(sources), load_sources(sources), data_dir=str(tmp / "data"), warehouse_url=url,
-                          instance=instance, fetcher=FAST)
+        return run_ingest(
+            str(sources),
+            load_sources(sources),
+            data_dir=str(tmp / "data"),
+            warehouse_url=url,
+            instance=instance,
+            fetcher=FAST,
+        )
 
     first = ingest()
     return first, Warehouse(url), instance, ingest, pdfs
@@ -67,8 +80,11 @@ def test_wrong_total_is_quarantined_with_its_findings(run):
     summary, wh, *_ = run
     assert not summary.failed_runs
     status = dict(wh.query("SELECT department_name || ':' || fiscal_year, status FROM mart.documents")[1])
-    assert status == {"伊川县政务服务中心:2023": "loaded", "伊川县政务服务中心:2024": "loaded",
-                      "伊川县统计局:2024": "quarantined"}
+    assert status == {
+        "伊川县政务服务中心:2023": "loaded",
+        "伊川县政务服务中心:2024": "loaded",
+        "伊川县统计局:2024": "quarantined",
+    }
     hard = [r for r in _findings(wh, "伊川县统计局") if r[1] == "hard"]
     assert hard == [
         ("fiscal_gpb_equals_gpb_table", "hard", "204.04", "205.04", 13, 0, "gpb_expenditure"),
@@ -95,8 +111,7 @@ def test_clean_documents_have_no_hard_finding_and_last_year_is_checked(run):
 def _check(instance, name, asset="validated_documents"):
     from dagster import AssetCheckKey, AssetKey
 
-    recs = instance.event_log_storage.get_asset_check_execution_history(
-        AssetCheckKey(AssetKey(asset), name), limit=20)
+    recs = instance.event_log_storage.get_asset_check_execution_history(AssetCheckKey(AssetKey(asset), name), limit=20)
     out = {}
     for rec in recs:
         ev = rec.event.dagster_event.event_specific_data
@@ -112,7 +127,11 @@ def test_asset_checks_report_each_expectation(run):
     failed = meta["total_row_equals_sum_of_details"]
     assert failed["success"] is False and failed["rows_failed"] == 1
     assert {k: failed["failures"][0][k] for k in ("expected", "actual", "page", "row_index")} == {
-        "expected": "204.04", "actual": "205.04", "page": 13, "row_index": 0}
+        "expected": "204.04",
+        "actual": "205.04",
+        "page": 13,
+        "row_index": 0,
+    }
     assert meta["income_total_equals_expense_total"]["success"] is True
     # last year's document is compared after the load (it reads the warehouse's core tables of 2023 and 2024)
     assert not _check(instance, "previous_year_matches", "previous_year_compared")["410329|2024"].passed

@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.support.crawl import budget_pdf
 from assets.load.warehouse import Warehouse
 from pipelines.cli import main
-
+from tests.support.crawl import budget_pdf
 
 
 def run(*args, env=None):
@@ -37,16 +36,25 @@ def duckdb_warehouse(tmp_path) -> Path:
     folder.mkdir()
     (folder / "2024年伊川县政务服务中心部门预算.pdf").write_bytes(budget_pdf())  # rejected: no table
     data = tmp_path / "data"
-    res = run("ingest", "--sources", _sources(tmp_path / "s.yaml", [_entry("410329", "伊川县", f"    folder: {folder}\n")]),
-              "--data-dir", str(data))
+    res = run(
+        "ingest",
+        "--sources",
+        _sources(tmp_path / "s.yaml", [_entry("410329", "伊川县", f"    folder: {folder}\n")]),
+        "--data-dir",
+        str(data),
+    )
     assert res.exit_code == 0, res.output
     return data
 
 
 def test_query_refuses_writes_on_duckdb(duckdb_warehouse):
     data = str(duckdb_warehouse)
-    for sql in ("DELETE FROM core.document", "DROP VIEW mart.documents",
-                "UPDATE core.document SET status = 'loaded'", "CREATE TABLE core.x (a INT)"):
+    for sql in (
+        "DELETE FROM core.document",
+        "DROP VIEW mart.documents",
+        "UPDATE core.document SET status = 'loaded'",
+        "CREATE TABLE core.x (a INT)",
+    ):
         res = run("query", sql, "--data-dir", data)
         assert res.exit_code == 1, sql
         assert "query refused: `budget-etl query` opens the warehouse read-only and never writes" in res.output
@@ -56,8 +64,10 @@ def test_query_refuses_writes_on_duckdb(duckdb_warehouse):
 
 def _hold(path: Path, read_only: bool) -> subprocess.Popen:
     """Another process (a notebook) holding the DuckDB file; returns once it holds it."""
-    code = (f"import duckdb, sys, time; c = duckdb.connect({str(path)!r}, read_only={read_only}); "
-            "print('holding', flush=True); time.sleep(60)")
+    code = (
+        f"import duckdb, sys, time; c = duckdb.connect({str(path)!r}, read_only={read_only}); "
+        "print('holding', flush=True); time.sleep(60)"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "holding"
     return proc
@@ -90,8 +100,13 @@ def test_the_lock_message_says_who_holds_the_file_and_what_to_do(duckdb_warehous
     try:
         folder = tmp_path / "empty"
         folder.mkdir()
-        res = run("ingest", "--sources", _sources(tmp_path / "s2.yaml", [_entry("410329", "伊川县", f"    folder: {folder}\n")]),
-                  "--data-dir", str(duckdb_warehouse))
+        res = run(
+            "ingest",
+            "--sources",
+            _sources(tmp_path / "s2.yaml", [_entry("410329", "伊川县", f"    folder: {folder}\n")]),
+            "--data-dir",
+            str(duckdb_warehouse),
+        )
         assert res.exit_code == 1
         assert f"the DuckDB warehouse {path} is open in another process (PID {reader.pid}: " in res.output
         assert "close that connection (a notebook: con.close())" in res.output
@@ -106,9 +121,12 @@ def test_query_and_report_are_read_only_on_postgresql(pg_url):
     wh.ensure_schema()
     wh.query("INSERT INTO core.quality_finding (document_sha256, check_name, severity) VALUES ('x', 'c', 'soft')")
     wh.dispose()
-    for sql in ("DELETE FROM core.quality_finding", "DROP VIEW mart.documents",
-                "COMMIT; DELETE FROM core.quality_finding",
-                "SET default_transaction_read_only = off; DELETE FROM core.quality_finding"):
+    for sql in (
+        "DELETE FROM core.quality_finding",
+        "DROP VIEW mart.documents",
+        "COMMIT; DELETE FROM core.quality_finding",
+        "SET default_transaction_read_only = off; DELETE FROM core.quality_finding",
+    ):
         res = run("query", sql, "--warehouse", pg_url)
         assert res.exit_code == 1, sql
         assert "query refused: `budget-etl query` opens the warehouse read-only and never writes" in res.output

@@ -46,8 +46,11 @@ def _truths(portal: Path) -> list[dict]:
 
 
 def _sha(portal: Path) -> dict[str, str]:
-    return {str(p.relative_to(portal)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(portal.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(portal)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(portal.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_deterministic(portal, tmp_path):
@@ -62,8 +65,17 @@ def test_deterministic(portal, tmp_path):
 # arithmetic
 # ---------------------------------------------------------------------------
 
-FUNC_AMOUNTS = ["total", "basic_total", "wages", "household_transfers", "goods_services", "capital",
-                "project_total", "project_other_operating", "project_specific"]
+FUNC_AMOUNTS = [
+    "total",
+    "basic_total",
+    "wages",
+    "household_transfers",
+    "goods_services",
+    "capital",
+    "project_total",
+    "project_other_operating",
+    "project_specific",
+]
 
 
 def function_table_errors(tb: dict) -> list[str]:
@@ -85,7 +97,7 @@ def function_table_errors(tb: dict) -> list[str]:
     unit_idx = [i for i, r in enumerate(rows) if r["kind"] == "subtotal" and "unit_code" in r]
     for n, ui in enumerate(unit_idx):
         end = unit_idx[n + 1] if n + 1 < len(unit_idx) else len(rows)
-        block = rows[ui + 1:end]
+        block = rows[ui + 1 : end]
         for k in FUNC_AMOUNTS:
             if D(rows[ui], k) != sum((D(r, k) for r in block if r["kind"] == "detail"), D0):
                 errs.append(f"unit row {rows[ui]['unit_code']} {k}")
@@ -118,7 +130,7 @@ def check_truths(truths: list[dict]) -> None:
             errs = []
         assert not errs, (t["file"], errs)
         assert not function_table_errors(tabs[TABLE_EXPENDITURE]), t["file"]
-        gtot = next(r for r in g["rows"] if r["kind"] == "total")
+        assert any(r["kind"] == "total" for r in g["rows"])
         details = [r for r in g["rows"] if r["kind"] == "detail"]
         total = sum((D(r, "total") for r in details), D0)
         basic = sum((D(r, "basic_total") for r in details), D0)
@@ -174,7 +186,7 @@ def check_truths(truths: list[dict]) -> None:
 
         # narrative (万元)
         scale = Decimal(1) if t["unit"] == "万元" else Decimal(10000)
-        w = lambda x: (x / scale).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)  # noqa: E731
+        w = lambda x, scale=scale: (x / scale).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)  # noqa: E731
         nv = t["narrative"]
         assert Decimal(nv["income_total"]) == w(total) == Decimal(nv["expense_total"])
         assert Decimal(nv["basic_total"]) == w(basic)
@@ -210,8 +222,14 @@ def test_seed_real_figures(portal):
     assert t["region_code"] == "410329" and t["unit"] == "万元"
     g = {r.get("function_code"): r for r in t["tables"][TABLE_GPB_EXPENDITURE]["rows"]}
     r = g["2010306"]
-    assert (r["total"], r["basic_total"], r["wages"], r["goods_services"], r["project_total"],
-            r["project_other_operating"]) == ("1120.30", "884.30", "857.75", "26.55", "236.00", "236.00")
+    assert (
+        r["total"],
+        r["basic_total"],
+        r["wages"],
+        r["goods_services"],
+        r["project_total"],
+        r["project_other_operating"],
+    ) == ("1120.30", "884.30", "857.75", "26.55", "236.00", "236.00")
     assert "household_transfers" not in r and "capital" not in r
     assert g[None]["total"] == "1145.25" and g[None]["basic_total"] == "909.25"
     assert [g[c]["total"] for c in ("2080502", "2080505", "2101101", "2101199")] == ["3.35", "14.28", "6.62", "0.70"]
@@ -223,7 +241,11 @@ def test_seed_real_figures(portal):
         assert t["tables"][k]["empty"] and "故此表无数据" in t["tables"][k]["note"]
     nv = t["narrative"]
     assert (nv["income_total"], nv["basic_pct"], nv["project_pct"], nv["personnel_pct"]) == (
-        "1145.25", "79.39", "20.61", "97.08")
+        "1145.25",
+        "79.39",
+        "20.61",
+        "97.08",
+    )
     assert (nv["change_direction"], nv["change_amount"]) == ("减少", "0.76")
 
 
@@ -232,12 +254,20 @@ def test_seed_pdf_text(portal):
     t = _seed(portal)
     pdf = portal / t["file"]
     txt = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True).stdout.decode()
-    for s in ("政务公开审批", "1120.30", "570.51", "收入总计 1145.25 万元", "2024年一般公共预算支出预算表",
-              "部门名称：伊川县政务服务中心", "故此表无数据"):
+    for s in (
+        "政务公开审批",
+        "1120.30",
+        "570.51",
+        "收入总计 1145.25 万元",
+        "2024年一般公共预算支出预算表",
+        "部门名称：伊川县政务服务中心",
+        "故此表无数据",
+    ):
         assert s in txt, s
     page = t["tables"][TABLE_GPB_EXPENDITURE]["pages"][0]
-    pg = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-layout", str(pdf), "-"],
-                        capture_output=True, check=True).stdout.decode()
+    pg = subprocess.run(
+        ["pdftotext", "-f", str(page), "-l", str(page), "-layout", str(pdf), "-"], capture_output=True, check=True
+    ).stdout.decode()
     assert "一般公共预算支出预算表" in pg and "1120.30" in pg
 
 

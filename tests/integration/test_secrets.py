@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from tests.support.crawl import budget_pdf
 from pipelines.cli import main
+from tests.support.crawl import budget_pdf
 
 pytestmark = pytest.mark.postgres
 
@@ -56,14 +56,30 @@ def test_a_password_in_the_warehouse_url_is_stored_nowhere(pg_url, tmp_path, mon
     (folder / "2023年伊川县政务服务中心部门预算.pdf").write_bytes(budget_pdf(year=2023))
     (folder / "2024年伊川县政务服务中心部门预算.pdf").write_bytes(budget_pdf(year=2024))
     sources = tmp_path / "s.yaml"
-    sources.write_text(f'sources:\n  - region_code: "410329"\n    region_name: 伊川县\n    folder: {folder}\n',
-                       encoding="utf-8")
+    sources.write_text(
+        f'sources:\n  - region_code: "410329"\n    region_name: 伊川县\n    folder: {folder}\n', encoding="utf-8"
+    )
     data = tmp_path / "data"
     env = {"DAGSTER_HOME": str(home)}
     # the crawl runs in this process, the partitions in two worker processes (which build their own definitions)
-    backfill = CliRunner().invoke(main, ["backfill", "--years", "2023-2024", "--sources", str(sources),
-                                         "--data-dir", str(data), "--warehouse", url, "--workers", "2"],
-                                  env=env, catch_exceptions=False)
+    backfill = CliRunner().invoke(
+        main,
+        [
+            "backfill",
+            "--years",
+            "2023-2024",
+            "--sources",
+            str(sources),
+            "--data-dir",
+            str(data),
+            "--warehouse",
+            url,
+            "--workers",
+            "2",
+        ],
+        env=env,
+        catch_exceptions=False,
+    )
     assert backfill.exit_code == 0, backfill.output
     assert "partitions (year|region): 2023|410329, 2024|410329" in backfill.output
     runs = [p for p in (home / "history").rglob("*.db")]
@@ -76,11 +92,17 @@ def test_a_password_in_the_warehouse_url_is_stored_nowhere(pg_url, tmp_path, mon
     # the warehouse: no table of raw / core / mart holds it
     engine = sa.create_engine(pg_url)
     with engine.connect() as conn:
-        tables = conn.execute(sa.text("SELECT table_schema, table_name FROM information_schema.tables "
-                                      "WHERE table_schema IN ('raw', 'core', 'mart')")).all()
+        tables = conn.execute(
+            sa.text(
+                "SELECT table_schema, table_name FROM information_schema.tables "
+                "WHERE table_schema IN ('raw', 'core', 'mart')"
+            )
+        ).all()
         for schema, table in tables:
-            hits = conn.execute(sa.text(f'SELECT COUNT(*) FROM "{schema}"."{table}" t '
-                                        "WHERE CAST(t AS text) LIKE :s"), {"s": f"%{secret}%"}).scalar()
+            hits = conn.execute(
+                sa.text(f'SELECT COUNT(*) FROM "{schema}"."{table}" t WHERE CAST(t AS text) LIKE :s'),
+                {"s": f"%{secret}%"},
+            ).scalar()
             assert hits == 0, f"{schema}.{table}"
     engine.dispose()
 
@@ -95,6 +117,6 @@ def test_a_password_in_the_warehouse_url_is_stored_nowhere(pg_url, tmp_path, mon
     defs = Definitions(assets=ALL_ASSETS, resources=build_resources(data_dir=str(data)))
     snapshot = serialize_value(RepositorySnap.from_def(defs.get_repository_def()))
     at = snapshot.find(secret)
-    assert at < 0, snapshot[max(0, at - 300):at + 40]
+    assert at < 0, snapshot[max(0, at - 300) : at + 40]
     # the resource page names the variable the warehouse resource reads
     assert '"BUDGET_WAREHOUSE_URL": [{"__class__": "EnvVarConsumer", "name": "warehouse"' in snapshot

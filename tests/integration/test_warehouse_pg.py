@@ -29,33 +29,49 @@ def test_migrations_match_the_metadata(pg_url):
     engine = sa.create_engine(pg_url)
     warehouse_schema.create_all(engine)
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={
-            "include_schemas": True, "compare_type": True,
-            "include_name": lambda name, type_, parents: type_ != "schema" or name in t.SCHEMAS})
+        ctx = MigrationContext.configure(
+            conn,
+            opts={
+                "include_schemas": True,
+                "compare_type": True,
+                "include_name": lambda name, type_, parents: type_ != "schema" or name in t.SCHEMAS,
+            },
+        )
         diff = compare_metadata(ctx, t.metadata)
         assert diff == []
         assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0004"
-        views = {f"mart.{r[0]}" for r in conn.exec_driver_sql(
-            "SELECT table_name FROM information_schema.views WHERE table_schema = 'mart'")}
+        views = {
+            f"mart.{r[0]}"
+            for r in conn.exec_driver_sql("SELECT table_name FROM information_schema.views WHERE table_schema = 'mart'")
+        }
         assert views == set(VIEW_ORDER)
     engine.dispose()
 
 
 def test_alembic_command_line_downgrade_and_upgrade(pg_url):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    alembic = [sys.executable, "-m", "alembic", "-c", str(REPO / "warehouse_schema" / "alembic.ini"),
-               "-x", f"url={pg_url}"]
+    alembic = [
+        sys.executable,
+        "-m",
+        "alembic",
+        "-c",
+        str(REPO / "warehouse_schema" / "alembic.ini"),
+        "-x",
+        f"url={pg_url}",
+    ]
     up = subprocess.run(alembic + ["upgrade", "head"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert up.returncode == 0, up.stderr
     engine = sa.create_engine(pg_url)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM mart.expenditure_by_function").scalar() == 0
-    down = subprocess.run(alembic + ["downgrade", "base"], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=120)
+    down = subprocess.run(
+        alembic + ["downgrade", "base"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
     assert down.returncode == 0, down.stderr
     with engine.connect() as conn:
-        left = conn.exec_driver_sql("SELECT COUNT(*) FROM information_schema.tables "
-                                    "WHERE table_schema IN ('raw', 'core', 'mart')").scalar()
+        left = conn.exec_driver_sql(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema IN ('raw', 'core', 'mart')"
+        ).scalar()
         assert left == 0
     engine.dispose()
     # and back up, in process, with reference data
@@ -98,8 +114,11 @@ def test_analyst_role_reads_mart_only_and_cannot_write(pg_url):
     ):
         with pytest.raises(sa.exc.DBAPIError) as err:
             as_analyst(sql)
-        assert "permission denied" in str(err.value) or "must be owner" in str(err.value) \
-            or "cannot insert into view" in str(err.value), sql
+        assert (
+            "permission denied" in str(err.value)
+            or "must be owner" in str(err.value)
+            or "cannot insert into view" in str(err.value)
+        ), sql
     # the grants survive a view redefinition (views are recreated when their SQL changes)
     with engine.begin() as conn:
         warehouse_schema.views.sync_views(conn, force=True)
@@ -117,8 +136,8 @@ def ingested(sample_portal, tmp_path_factory):
     from dagster import DagsterInstance
 
     from assets.crawl.sources import load_sources
-    from pipelines.ingest import run_ingest
     from assets.resources import HttpFetcherResource
+    from pipelines.ingest import run_ingest
 
     _, site, sources = sample_portal
     tmp = tmp_path_factory.mktemp("pg_e2e")
@@ -126,8 +145,14 @@ def ingested(sample_portal, tmp_path_factory):
     with fresh_pg_database() as url:
 
         def ingest():
-            return run_ingest(str(sources), load_sources(sources), data_dir=str(tmp / "data"), warehouse_url=url,
-                              instance=DagsterInstance.ephemeral(), fetcher=fetch)
+            return run_ingest(
+                str(sources),
+                load_sources(sources),
+                data_dir=str(tmp / "data"),
+                warehouse_url=url,
+                instance=DagsterInstance.ephemeral(),
+                fetcher=fetch,
+            )
 
         yield ingest(), ingest, url, site
 
@@ -140,8 +165,16 @@ def test_ingest_into_postgresql_end_to_end(ingested):
                page FROM mart.expenditure_by_function
         WHERE department_name = '伊川县政务服务中心' AND fiscal_year = 2024 ORDER BY function_code""")[1]
     assert [r[0] for r in got] == ["2010306", "2080502", "2080505", "2101101", "2101199"]
-    assert got[0] == ("2010306", "政务公开审批", "201", "一般公共服务支出", Decimal("1120.30"), Decimal("884.30"),
-                      Decimal("236.00"), 13)
+    assert got[0] == (
+        "2010306",
+        "政务公开审批",
+        "201",
+        "一般公共服务支出",
+        Decimal("1120.30"),
+        Decimal("884.30"),
+        Decimal("236.00"),
+        13,
+    )
     assert sum(r[4] for r in got) == Decimal("1145.25")
     statuses = dict(wh.query("SELECT doc_type || ':' || status, COUNT(*) FROM mart.documents GROUP BY 1")[1])
     assert statuses.get("final_accounts:skipped") == 1 and statuses.get("budget:loaded", 0) >= 4
@@ -181,14 +214,33 @@ def test_cli_ingest_with_a_postgresql_url(pg_url, tmp_path):
     is migrated before the run (the run itself is the same code path as above)."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "BUDGET_DATA_DIR": str(tmp_path)}
     bad = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"
-    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "query", "--warehouse", bad, "SELECT 1"],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "query", "--warehouse", bad, "SELECT 1"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode != 0 and "cannot open warehouse" in (proc.stderr + proc.stdout)
     wh = Warehouse(pg_url)
     wh.ensure_schema()
     wh.dispose()
-    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "query", "--warehouse", pg_url,
-                           "SELECT name FROM mart.function_codes WHERE function_code LIKE '20103%' "
-                           "AND level = 'kuan'"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "query",
+            "--warehouse",
+            pg_url,
+            "SELECT name FROM mart.function_codes WHERE function_code LIKE '20103%' AND level = 'kuan'",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "政府办公厅（室）及相关机构事务" in proc.stdout

@@ -83,9 +83,20 @@ class _RequestHandler(BaseHTTPRequestHandler):
             pass
         finally:
             with portal.lock:
-                portal.log.append(Logged("GET" if self.command == "GET" else self.command, path, status, dict(self.headers.items()), sent, started))
+                portal.log.append(
+                    Logged(
+                        "GET" if self.command == "GET" else self.command,
+                        path,
+                        status,
+                        dict(self.headers.items()),
+                        sent,
+                        started,
+                    )
+                )
 
-    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> tuple[int, int]:
+    def _send(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> tuple[int, int]:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -184,14 +195,18 @@ class LocalPortal:
 
     def requests(self, path: str | None = None, method: str = "GET") -> list[Logged]:
         with self.lock:
-            return [r for r in self.log if r.method == method and (path is None or r.path == quote(path, safe="/%?=&:_-.~"))]
+            return [
+                r for r in self.log if r.method == method and (path is None or r.path == quote(path, safe="/%?=&:_-.~"))
+            ]
 
     def clear_log(self) -> None:
         with self.lock:
             self.log.clear()
 
     # -- faults -----------------------------------------------------------------
-    def fail_then(self, path: str, failures: int, body: bytes, status: int = 500, content_type: str = "application/pdf") -> str:
+    def fail_then(
+        self, path: str, failures: int, body: bytes, status: int = 500, content_type: str = "application/pdf"
+    ) -> str:
         """``failures`` × HTTP ``status``, then ``body``."""
         count = {"n": 0}
 
@@ -244,7 +259,9 @@ class LocalPortal:
 
         return self.handle(path, handler)
 
-    def endless(self, path: str, chunk: bytes = b"%PDF-1.4\n" + b"0" * 65527, announce_length: int | None = None) -> str:
+    def endless(
+        self, path: str, chunk: bytes = b"%PDF-1.4\n" + b"0" * 65527, announce_length: int | None = None
+    ) -> str:
         """A body that never ends (chunked), or one that announces ``announce_length`` up front."""
 
         def handler(h: BaseHTTPRequestHandler) -> int:
@@ -319,13 +336,20 @@ def make_pdf(pages: list[list[str]] | list[str], *, title: str | None = None) ->
     return buf.getvalue()
 
 
-def budget_pdf(department: str = "伊川县政务服务中心", year: int = 2024, region: str = "洛阳市伊川县", kind: str = "部门预算") -> bytes:
+def budget_pdf(
+    department: str = "伊川县政务服务中心", year: int = 2024, region: str = "洛阳市伊川县", kind: str = "部门预算"
+) -> bytes:
     """Title page "2024年洛阳市伊川县政务服务中心部门预算" and a 部门名称 header page."""
     short = department[len("伊川县") :] if department.startswith("伊川县") else department
     return make_pdf(
         [
             [f"{year}年{region}{short}{kind}", "", f"二〇{_cn(year % 100)}年一月"],
-            [f"部门名称：{department}        单位：万元", "部门收支总表", "项目  预算数", "一般公共预算拨款收入  123.45"],
+            [
+                f"部门名称：{department}        单位：万元",
+                "部门收支总表",
+                "项目  预算数",
+                "一般公共预算拨款收入  123.45",
+            ],
         ]
     )
 
@@ -410,8 +434,9 @@ def many_pages_pdf(pages: int = 2000, department: str = "伊川县政务服务�
                 c.line(x, ys[0], x, ys[-1])
             for y in ys:
                 c.line(xs[0], y, xs[-1], y)
-            for r, row in enumerate([["科目编码", "科目名称", "合计"], ["2010101", "行政运行", f"{i}.00"],
-                                     ["合计", "", f"{i}.00"]]):
+            for r, row in enumerate(
+                [["科目编码", "科目名称", "合计"], ["2010101", "行政运行", f"{i}.00"], ["合计", "", f"{i}.00"]]
+            ):
                 for k, cell in enumerate(row):
                     c.drawString(xs[k] + 4, ys[r] - 14, cell)
         else:
@@ -436,7 +461,7 @@ def encrypted_pdf(user_password: str, owner_password: str = "owner", department:
     enc = pdfencrypt.StandardEncryption(user_password, ownerPassword=owner_password, canPrint=0, canCopy=0)
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4, invariant=1, encrypt=enc)
-    short = department[len("伊川县"):] if department.startswith("伊川县") else department
+    short = department[len("伊川县") :] if department.startswith("伊川县") else department
     for line_no, line in enumerate([f"2024年洛阳市伊川县{short}部门预算", f"部门名称：{department}"]):
         c.setFont("WQY", 14)
         c.drawString(60, 780 - 28 * line_no, line)

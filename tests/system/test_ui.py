@@ -17,18 +17,30 @@ from pathlib import Path
 
 import pytest
 from dagster import DagsterInstance
-
 from orchestration_corpus import FAST_FETCH, YICHUAN, build_folders, data_dir
-from pipelines.backfill import job_definitions
+
 from assets.partitions import year_region_key
+from pipelines.backfill import job_definitions
 from pipelines.runs import execute
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("BUDGET_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-ASSETS = ["crawled_documents", "extracted_documents", "normalized_documents", "validated_documents",
-          "document"]  # core/document: one of the core tables the load writes
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ASSETS = [
+    "crawled_documents",
+    "extracted_documents",
+    "normalized_documents",
+    "validated_documents",
+    "document",
+]  # core/document: one of the core tables the load writes
 
 pytestmark = pytest.mark.ui
 
@@ -42,8 +54,10 @@ def _free_port() -> int:
 @pytest.fixture
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM}: install the Debian packages chromium and chromium-driver "
-                    "(`make test` does) or set BUDGET_CHROMIUM")
+        pytest.skip(
+            f"Chromium not found at {CHROMIUM}: install the Debian packages chromium and chromium-driver "
+            "(`make test` does) or set BUDGET_CHROMIUM"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -72,11 +86,18 @@ def materialized_home(sample_portal_dir, tmp_path_factory, tmp_path, monkeypatch
         # as `budget-etl ingest` runs them: runs of the code location's jobs (pipelines/runs.py)
         crawl = execute(defs.resolve_job_def("crawl_job"), partition_key=YICHUAN, instance=instance)
         assert crawl.success
-        result = execute(defs.resolve_job_def("process_job"), partition_key=year_region_key(2024, YICHUAN),
-                         instance=instance, raise_on_error=False)
+        result = execute(
+            defs.resolve_job_def("process_job"),
+            partition_key=year_region_key(2024, YICHUAN),
+            instance=instance,
+            raise_on_error=False,
+        )
         assert result.success, [e.message for e in result.all_events if e.is_failure]
-        checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()
-                  if e.asset_key.to_user_string() == "validated_documents"}
+        checks = {
+            e.check_name: e.passed
+            for e in result.get_asset_check_evaluations()
+            if e.asset_key.to_user_string() == "validated_documents"
+        }
     assert checks
     env = {"BUDGET_DATA_DIR": ddir, "BUDGET_WAREHOUSE_URL": url, "BUDGET_SOURCES": str(sources)}
     return home, env, checks
@@ -89,15 +110,23 @@ def webserver(materialized_home, tmp_path):
     log = open(tmp_path / "webserver.log", "w")
     env = dict(os.environ, DAGSTER_HOME=str(home), **extra_env)
     exe = Path(sys.executable).parent / "dagster-webserver"
-    proc = subprocess.Popen([str(exe), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)], cwd=REPO,
-                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(exe), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"dagster-webserver exited with {proc.returncode}: "
-                            f"{(tmp_path / 'webserver.log').read_text()[-3000:]}")
+                pytest.fail(
+                    f"dagster-webserver exited with {proc.returncode}: "
+                    f"{(tmp_path / 'webserver.log').read_text()[-3000:]}"
+                )
             try:
                 with urllib.request.urlopen(base + "/server_info", timeout=2):
                     break
@@ -134,8 +163,9 @@ def test_asset_graph_partitions_and_check_results_in_the_ui(webserver, browser, 
         pass
 
     # the asset graph: every asset with its partition count, fill and the latest check results
-    graph = _text(page, "/assets/core/document?view=lineage&lineageScope=upstream&lineageDepth=5",
-                  "validated_documents")
+    graph = _text(
+        page, "/assets/core/document?view=lineage&lineageScope=upstream&lineageDepth=5", "validated_documents"
+    )
     page.get_by_text("16 partitions").first.wait_for(timeout=60_000)
     # the graph's nodes fill in one by one: wait until all four processing assets show their partitions
     deadline = time.monotonic() + 60

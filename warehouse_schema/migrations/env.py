@@ -38,7 +38,9 @@ def _at_head(connection: sa.Connection) -> bool:
 
 def _configure(connection: sa.Connection) -> None:
     if connection.dialect.name != "postgresql":
-        raise RuntimeError("the Alembic migrations are for PostgreSQL; DuckDB is created by warehouse_schema.create_all")
+        raise RuntimeError(
+            "the Alembic migrations are for PostgreSQL; DuckDB is created by warehouse_schema.create_all"
+        )
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
