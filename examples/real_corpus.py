@@ -19,6 +19,8 @@ from pathlib import Path
 
 import yaml
 
+from assets.extract.evaluate import CellCounts
+
 REPO = Path(__file__).resolve().parents[1]
 TRUTH_DIR = REPO / "tests" / "real_corpus" / "truth"
 UNIT_YUAN = {"元": Decimal(1), "千元": Decimal(1000), "万元": Decimal(10000), "亿元": Decimal(100000000)}
@@ -98,25 +100,15 @@ def stage_sources(entries: list[Entry], out: Path, root: Path | None = None) -> 
 
 
 @dataclass
-class Counts:
-    truth: int = 0  # amounts in the truth
-    correct: int = 0  # equal in the warehouse, on the matching row
-    extracted: int = 0  # amounts the warehouse has for the sections the truth covers
+class Counts(CellCounts):
+    """Amounts of a truth section: ``truth`` in the truth file, ``extracted`` in the warehouse for the sections
+    the truth covers, ``correct`` equal on the matching row; precision and recall as the extractor's own."""
+
     differences: list[str] = field(default_factory=list)
 
     def add(self, other: Counts) -> None:
-        self.truth += other.truth
-        self.correct += other.correct
-        self.extracted += other.extracted
+        super().add(other)
         self.differences += other.differences
-
-    @property
-    def precision(self) -> float:
-        return self.correct / self.extracted if self.extracted else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.correct / self.truth if self.truth else 1.0
 
 
 def _yuan(printed, unit: str) -> Decimal | None:
