@@ -566,3 +566,51 @@ def test_a_unit_budget_is_counted_once_beside_its_department_budget(url, partiti
     assert dict(rows(wh, f"SELECT department_name, in_rollups FROM mart.documents WHERE document_sha256 = '{sha}'")) == {
         "伊川县政务大厅管理所": True}
     wh.dispose()
+
+
+def _doc(sha: str, url: str | None, **kw) -> dict:
+    return {"document_sha256": sha, "source_url": url, "region_code": "410329", "fiscal_year": 2024,
+            "department_name": "伊川县统计局", "department_key": "410329:伊川县统计局", "doc_type": "budget",
+            "status": "loaded", **kw}
+
+
+def test_a_new_version_at_a_url_supersedes_the_old_ones_in_one_query(url):
+    """Loads supersede older versions of a URL set-wise (one SELECT, an UPDATE only for what changes): the
+    same outcome as one UPDATE per document, across partitions and within one load."""
+    wh = open_wh(url)
+    a, b, c, other = "a" * 64, "b" * 64, "c" * 64, "d" * 64
+    u, v = "https://example.gov.cn/a.pdf", "https://example.gov.cn/other.pdf"
+    assert wh.load_documents([DocumentLoad(_doc(a, u)), DocumentLoad(_doc(other, v))])["superseded"] == 0
+    assert wh.load_documents([DocumentLoad(_doc(b, u))])["superseded"] == 1
+    got = dict((r[0], r[1:]) for r in rows(wh, "SELECT document_sha256, status, status_reason FROM core.document"))
+    assert got[a] == ("superseded", f"replaced by {b[:12]} published at the same URL")
+    assert got[b][0] == "loaded" and got[other][0] == "loaded"
+    # reloading b changes nothing; a third version supersedes b and leaves a's reason as it was
+    assert wh.load_documents([DocumentLoad(_doc(b, u))])["superseded"] == 0
+    assert wh.load_documents([DocumentLoad(_doc(c, u))])["superseded"] == 1
+    got = dict((r[0], r[1:]) for r in rows(wh, "SELECT document_sha256, status, status_reason FROM core.document"))
+    assert got[a] == ("superseded", f"replaced by {b[:12]} published at the same URL")
+    assert got[b] == ("superseded", f"replaced by {c[:12]} published at the same URL")
+    assert got[c][0] == "loaded" and got[other][0] == "loaded"
+    wh.dispose()
+
+
+def test_bulk_insert_keeps_amounts_exact_on_both_paths(url):
+    """Amounts travel as exact decimal128 (DuckDB: Arrow) or as COPY text; a value with more places than the
+    column (or of another type) takes the text path, rounded by SQL's cast as before."""
+    wh = open_wh(url)
+    sha = "e" * 64
+    amounts = [Decimal("0.01"), Decimal("-12345678901234567.89"), Decimal("99999999999999999.99"), None,
+               Decimal("7")]
+    facts = {"fact_three_public": [{"table_type": "three_public", "page": 1, "row_index": i, "row_kind": "detail",
+                                    "total_yuan": x} for i, x in enumerate(amounts)]}
+    wh.load_document(DocumentLoad(_doc(sha, None), facts=facts))
+    got = [r[0] for r in rows(wh, f"SELECT total_yuan FROM core.fact_three_public WHERE document_sha256 = '{sha}' "
+                                  "ORDER BY row_index")]
+    assert got == [x if x is None else x.quantize(Decimal("0.01")) for x in amounts]
+    facts["fact_three_public"].append({"table_type": "three_public", "page": 1, "row_index": 9, "row_kind": "detail",
+                                       "total_yuan": Decimal("1.005")})
+    wh.load_document(DocumentLoad(_doc(sha, None), facts=facts))
+    got = rows(wh, f"SELECT total_yuan FROM core.fact_three_public WHERE document_sha256 = '{sha}' AND row_index = 9")
+    assert got == [(Decimal("1.01"),)]
+    wh.dispose()
