@@ -15,6 +15,7 @@ A failed partition (a crashed step, a failed blocking asset check) is reported a
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -53,7 +54,8 @@ class PartitionOutcome:
 
 
 def job_definitions(data_dir: str, warehouse_url: str, sources_path: str,
-                    fetcher: HttpFetcherResource | None = None, extra_checks: tuple = ()) -> Definitions:
+                    fetcher: HttpFetcherResource | None = None, extra_checks: tuple = (),
+                    extraction=None) -> Definitions:
     """The code location's assets and jobs bound to this run's data dir, warehouse and sources file."""
     from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, build_resources
     from pipelines.jobs import nightly_crawl
@@ -66,7 +68,7 @@ def job_definitions(data_dir: str, warehouse_url: str, sources_path: str,
         schedules=[nightly_crawl],
         sensors=[discover_regions, process_after_crawl],
         resources=build_resources(data_dir=data_dir, warehouse_url=warehouse_url, sources_path=sources_path,
-                                  fetcher=fetcher),
+                                  fetcher=fetcher, extraction=extraction),
     )
 
 
@@ -109,6 +111,25 @@ def _worker(args: tuple) -> PartitionOutcome:
         instance.dispose()
 
 
+def _run_in_workers(ctx, workers: int, partitions: list[tuple[int, str]], progress, single_writer: bool,
+                    common: tuple, job_name: str) -> list[PartitionOutcome]:
+    """``_worker`` for every partition in ``workers`` spawned processes; outcomes in input order."""
+    from pipelines.interrupts import install_worker_handler
+
+    data_dir, warehouse_url, sources_path, ref, tags, assets = common
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=install_worker_handler) as pool:
+        futures = [pool.submit(_worker, (job_name, y, r, data_dir, warehouse_url, sources_path, ref, tags, assets))
+                   for y, r in partitions]
+        progress.partitions_submitted({(y, r): f for (y, r), f in zip(partitions, futures)},
+                                      final=not single_writer)
+        outcomes = []
+        for future in futures:
+            if stop_requested() and future.cancel():
+                continue
+            outcomes.append(future.result())
+    return outcomes
+
+
 def process_partitions(
     partitions: list[tuple[int, str]],
     *,
@@ -144,19 +165,19 @@ def process_partitions(
     single_writer = warehouse_url.startswith("duckdb")
     assets = PARALLEL_ASSETS if single_writer else None
     # spawn, not fork: the parent holds Dagster's threads and database connections
-    from pipelines.interrupts import install_worker_handler
-
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=install_worker_handler) as pool:
-        futures = [pool.submit(_worker, (job_name, y, r, data_dir, warehouse_url, sources_path, ref, tags, assets))
-                   for y, r in partitions]
-        progress.partitions_submitted({(y, r): f for (y, r), f in zip(partitions, futures)},
-                                      final=not single_writer)
-        outcomes = []
-        for future in futures:
-            if stop_requested() and future.cancel():
-                continue
-            outcomes.append(future.result())
+    # each partition worker extracts its documents on its share of the cores (not on all of them each), unless
+    # BUDGET_EXTRACT_WORKERS says otherwise; the spawned workers read it from the environment they inherit
+    from pipelines.resources import machine_cores
+
+    share = os.environ.get("BUDGET_EXTRACT_WORKERS")
+    os.environ["BUDGET_EXTRACT_WORKERS"] = share or str(max(1, machine_cores() // workers))
+    try:
+        outcomes = _run_in_workers(ctx, workers, partitions, progress, single_writer,
+                                   (data_dir, warehouse_url, sources_path, ref, tags, assets), job_name)
+    finally:
+        if share is None:
+            del os.environ["BUDGET_EXTRACT_WORKERS"]
     if not single_writer:
         return outcomes
     defs = defs or job_definitions(data_dir, warehouse_url, sources_path)

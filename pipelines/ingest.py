@@ -84,6 +84,7 @@ def run_ingest(
     instance: DagsterInstance | None = None,
     fetcher: HttpFetcherResource | None = None,
     progress=None,
+    extraction=None,
 ) -> IngestSummary:
     """Crawl every region of ``sources`` (``crawl_job``), then run ``process_job`` for every year × region the
     crawl found (only ``years`` when given). ``progress``: a :class:`pipelines.progress.Progress`.  After a
@@ -95,10 +96,11 @@ def run_ingest(
     if instance is None:  # made (and disposed) in the thread that runs the ingest
         with _instance() as instance:
             return run_ingest(sources_path, sources, data_dir=data_dir, warehouse_url=warehouse_url, years=years,
-                              respect_robots=respect_robots, instance=instance, fetcher=fetcher, progress=progress)
+                              respect_robots=respect_robots, instance=instance, fetcher=fetcher, progress=progress,
+                              extraction=extraction)
     sources_path = str(Path(sources_path).resolve())
     fetcher = fetcher or HttpFetcherResource(respect_robots=respect_robots)
-    defs = job_definitions(data_dir, warehouse_url, sources_path, fetcher=fetcher)
+    defs = job_definitions(data_dir, warehouse_url, sources_path, fetcher=fetcher, extraction=extraction)
     summary = IngestSummary()
     tags = {TAG_TRIGGER: "cli"}
     todo = crawl_regions(defs, sorted({s.region_code for s in sources}), instance, summary, years=years,
