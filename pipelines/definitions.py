@@ -12,6 +12,7 @@ from assets.extract.assets import extracted_documents
 from assets.load.assets import warehouse_tables
 from assets.normalize.assets import normalized_documents
 from assets.validate.assets import VALIDATION_CHECKS, validated_documents
+from pipelines.celery_executor import selected_executor
 from pipelines.conventions import mart_view_specs, with_attributes
 from pipelines.jobs import backfill_job, crawl_job, nightly_crawl, process_job
 from pipelines.sensors import discover_regions, process_after_crawl
@@ -59,4 +60,6 @@ defs = Definitions(
     schedules=[nightly_crawl],
     sensors=[discover_regions, process_after_crawl],
     resources=build_resources(),
+    # BUDGET_EXECUTOR=celery: steps on Celery workers (pipelines/celery_executor.py, deploy/celery.yaml)
+    executor=selected_executor(),
 )

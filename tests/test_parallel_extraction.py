@@ -12,7 +12,7 @@ from assets.crawl.sources import load_sources
 from assets.load.warehouse import Warehouse
 from pipelines.ingest import run_ingest
 from pipelines.resources import ExtractionResource, default_extract_workers, machine_cores
-from tests.orchestration_corpus import DOCS, FAST_FETCH, XINAN, YICHUAN, build_folders
+from orchestration_corpus import DOCS, FAST_FETCH, XINAN, YICHUAN, build_folders
 
 #: two partitions of two documents each (伊川县 2024, 新安县 2024) and one of one: the pool has work to share
 PARALLEL_DOCS = [*DOCS, (YICHUAN, 2024, "伊川县农业农村局"), (XINAN, 2024, "新安县教育局")]

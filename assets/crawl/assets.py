@@ -28,6 +28,8 @@ def source_label(config) -> str:
     partitions_def=region_partitions,
     group_name="crawl",
     retry_policy=RetryPolicy(max_retries=2, delay=10, backoff=Backoff.EXPONENTIAL),
+    # on Celery: the queue of the run's portal host, one crawl at a time per host (pipelines/celery_executor.py)
+    op_tags={"dagster-celery/queue": "crawl"},
     description="Every attachment the region's portals publish: fetched (conditionally), kept in the raw store "
     "by sha256 and recorded in raw.manifest. One row per URL and content version.",
 )
