@@ -25,6 +25,10 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -155,9 +159,65 @@ def driver_pool(parallel_runs: int = 2):
     return ProcessPoolExecutor(max_workers=max(1, parallel_runs), mp_context=multiprocessing.get_context("spawn"))
 
 
+class LocalWorkers:
+    """Celery workers of this machine as subprocesses (tests, benchmarks, a developer's machine): each in its
+    own process group, killed whole by :meth:`kill`. ``env`` must carry ``BUDGET_CELERY_CONFIG`` and what the
+    steps need (``DAGSTER_HOME``, ``BUDGET_*``, ``BUDGET_EXECUTOR=celery``)."""
+
+    def __init__(self, env: dict, logs: Path):
+        self.env, self.logs, self.procs = env, logs, []
+
+    def start(self, name: str, queues: list[str]) -> None:
+        log = self.logs / f"{name}.log"
+        cmd = [str(Path(sys.executable).parent / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app",
+               "-y", self.env["BUDGET_CELERY_CONFIG"], "-n", name, "--loglevel", "INFO"]
+        cmd += ["-q", ",".join(queues)]  # one -Q: celery keeps only the last of several
+        cmd += ["--", "--pool", "solo", "--concurrency", "1", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(cmd, cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        self.procs.append((proc, log))
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        for proc, log in self.procs:
+            while " ready." not in log.read_text(errors="replace"):
+                assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
+                assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
+                time.sleep(0.3)
+
+    def kill(self) -> None:
+        for proc, _ in self.procs:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)  # the group this test started: the CLI and its celery
+            except ProcessLookupError:
+                continue
+        for proc, _ in self.procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                pass
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+
+
+def _years_found(run_id: str) -> set[int]:
+    from dagster import DagsterInstance
+
+    from pipelines.sensors import crawl_metadata
+
+    with DagsterInstance.get() as instance:
+        meta = crawl_metadata(instance, run_id) or {}
+    return {int(y) for y in meta.get("years") or []}
+
+
 def run_backfill_on_celery(sources_path: str, years: list[int], *, parallel_runs: int = 2) -> dict:
     """``budget-etl backfill`` through the Celery workers: a ``crawl_job`` run per region (its crawl step on
-    the queue of the region's portal host), then ``backfill_job`` for every year × region, ``parallel_runs``
+    the queue of the region's portal host), then ``backfill_job`` for every year × region the crawl found documents
+    of, ``parallel_runs``
     runs at a time.  Needs ``BUDGET_EXECUTOR=celery``, ``DAGSTER_HOME`` (an instance the workers share) and
     the ``BUDGET_*`` variables of the workers.  Returns ``{"crawl": {region: (run_id, ok)}, "backfill":
     {partition key: (run_id, ok)}}``."""
@@ -177,7 +237,9 @@ def run_backfill_on_celery(sources_path: str, years: list[int], *, parallel_runs
         # crawls of one portal host queue up behind each other on that host's crawl queue
         crawl = dict(zip(regions, run_on_celery("crawl_job", [
             (r, {TAG_TRIGGER: "backfill", TAG_PORTAL_HOST: portal_host(by_region[r])}) for r in regions], pool=pool)))
-        keys = [year_region_key(y, r) for r in regions for y in years if crawl[r][1]]
+        # the years each crawl found (its materialization's metadata), as budget-etl backfill does
+        keys = [year_region_key(y, r) for r in regions if crawl[r][1] for y in years
+                if y in _years_found(crawl[r][0])]
         done = run_on_celery("backfill_job", [(k, {TAG_TRIGGER: "backfill"}) for k in keys], pool=pool)
     return {"crawl": crawl, "backfill": {str(k): v for k, v in zip(keys, done)}}
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -58,49 +57,6 @@ def _mart(url: str) -> dict[str, list[str]]:
         wh.dispose()
 
 
-class Workers:
-    """Celery workers as subprocesses (each in its own process group: killed whole at the end)."""
-
-    def __init__(self, env: dict, logs: Path):
-        self.env, self.logs, self.procs = env, logs, []
-
-    def start(self, name: str, queues: list[str]) -> None:
-        log = self.logs / f"{name}.log"
-        cmd = [str(Path(sys.executable).parent / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app",
-               "-y", self.env["BUDGET_CELERY_CONFIG"], "-n", name, "--loglevel", "INFO"]
-        cmd += ["-q", ",".join(queues)]  # one -Q: celery keeps only the last of several
-        cmd += ["--", "--pool", "solo", "--concurrency", "1", "--without-gossip", "--without-mingle", "--without-heartbeat"]
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(cmd, cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
-        self.procs.append((proc, log))
-
-    def wait_ready(self, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        for proc, log in self.procs:
-            while " ready." not in log.read_text(errors="replace"):
-                assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
-                assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
-                time.sleep(0.3)
-
-    def kill(self) -> None:
-        for proc, _ in self.procs:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)  # the group this test started: the CLI and its celery
-            except ProcessLookupError:
-                continue
-        for proc, _ in self.procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                pass
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait()
-
-
 def test_backfill_through_two_celery_workers_equals_the_in_process_run(tmp_path, monkeypatch):
     if not _rabbitmq_up():
         if os.environ.get("CI"):
@@ -110,7 +66,7 @@ def test_backfill_through_two_celery_workers_equals_the_in_process_run(tmp_path,
 
     from assets.crawl.sources import load_sources
     from pipelines.backfill import run_backfill
-    from pipelines.celery_executor import celery_config, crawl_queue
+    from pipelines.celery_executor import LocalWorkers, celery_config, crawl_queue
 
     sources = generated_folders(tmp_path / "corpus", REGIONS, YEARS)
     with fresh_pg_database() as instance_db, fresh_pg_database() as wh_celery, fresh_pg_database() as wh_local:
@@ -134,7 +90,7 @@ def test_backfill_through_two_celery_workers_equals_the_in_process_run(tmp_path,
         monkeypatch.setenv("DAGSTER_PG_URL", env["DAGSTER_PG_URL"])
         DagsterInstance.from_config(str(home)).dispose()
         host_queue = crawl_queue("local", queue)  # folder sources: portal host "local"
-        workers = Workers(env, tmp_path)
+        workers = LocalWorkers(env, tmp_path)
         try:
             workers.start("w1", [queue, host_queue])  # the only worker of the crawl queue, concurrency 1
             workers.start("w2", [queue])
