@@ -89,6 +89,7 @@ class Outcome:
     limit: str | None = None  # "memory" | "time" when a limit ended it
     seconds: float = 0.0
     peak_rss: int = 0  # bytes, as last seen by the parent (or reported by the child)
+    cpu_seconds: float = 0.0  # CPU time the child reported (user + system; 0 when it did not report)
 
     @property
     def ok(self) -> bool:
@@ -129,11 +130,12 @@ def _child(conn, fn: Callable, args: tuple, limits: Limits) -> None:
         message = ("memory", None)
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which records it
         message = ("error", f"{type(exc).__name__}: {exc}")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak, cpu = usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
     try:
-        conn.send((*message, peak))
+        conn.send((*message, peak, cpu))
     except MemoryError:
-        conn.send(("memory", None, peak))
+        conn.send(("memory", None, peak, cpu))
     conn.close()
 
 
@@ -256,11 +258,11 @@ class _Job:
         self.outcome = Outcome(seconds=time.monotonic() - self.started, peak_rss=self.peak, **kw)
 
     def _finish_with_message(self) -> None:
-        kind, value, peak = self.message  # type: ignore[misc]
+        kind, value, peak, cpu = self.message  # type: ignore[misc]
         self.peak = max(self.peak, peak or 0)
         self.recv.close()
         if kind == "ok":
-            self._set(value=value)
+            self._set(value=value, cpu_seconds=cpu or 0.0)
         elif kind == "memory":
             self._set(reason=self.limits.memory_reason, limit="memory")
         else:
