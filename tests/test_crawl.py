@@ -359,3 +359,34 @@ def test_download_script_without_pdf_extension(portal: LocalPortal, tmp_path: Pa
     assert (e.url, e.status, e.title) == (portal.url("/module/download.jsp?id=7"), STATUS_FETCHED, "伊川县教育局2024年部门预算")
     assert (e.year, e.department) == (2024, "伊川县教育局")
     assert len(portal.requests("/module/download.jsp?id=7")) == 1
+
+
+def test_a_document_seen_again_is_not_parsed_again(tmp_path, monkeypatch):
+    """The crawl reads a document's first pages once per content (a worker process each time was most of a
+    quiet night's crawl); what it decides from them is decided again, and the entries are the same."""
+    import assets.crawl.crawler as crawler
+
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "2024年伊川县教育局部门预算.pdf").write_bytes(budget_pdf("伊川县教育局"))
+    (folder / "伊川县统计局.pdf").write_bytes(budget_pdf("伊川县统计局", year=2023))
+    source = SourceConfig("410329", "伊川县", [], folder=str(folder))
+    store = RawStore(tmp_path / "raw")
+    parsed = []
+    real = crawler.read_head_limited
+    monkeypatch.setattr(crawler, "read_head_limited", lambda path, limits: parsed.append(path) or real(path, limits))
+    with Fetcher(_policy()) as f:
+        first = crawl_source(source, fetcher=f, store=store, previous={})
+        assert len(parsed) == 2
+        again = crawl_source(source, fetcher=f, store=store, previous=previous_from_entries(first))
+    assert len(parsed) == 2  # nothing parsed the second time
+    key = lambda e: (e.url, e.sha256, e.year, e.department, e.doc_type, e.page_count)  # noqa: E731
+    assert sorted(map(key, again)) == sorted(map(key, first))
+    assert {e.status for e in again} == {STATUS_UNCHANGED}
+    assert {(e.year, e.department) for e in first} == {(2024, "伊川县教育局"), (2023, "伊川县统计局")}
+    # a lower page limit applies to a cached head too
+    from assets.extract.worker import Limits
+
+    with Fetcher(_policy()) as f:
+        capped = crawl_source(source, fetcher=f, store=store, previous={}, limits=Limits(max_pages=1))
+    assert all(e.status == "rejected" and e.reason.startswith("too many pages") for e in capped)
