@@ -95,17 +95,38 @@ def judge(result: ExtractionResult, normalized: NormalizedDocument, **kw) -> Ver
     return judge_documents([DocumentInput(result, normalized, **kw)])[result.document_sha256]
 
 
+def _page_texts(raw_store: RawStoreResource, shas: list[str], pool) -> dict[str, list[tuple[int, str]] | None]:
+    """``(page number, text)`` of every page of each document, read in the worker pool (the extraction's: the
+    same limits, several documents at once); None for a document that cannot be read."""
+    from assets.extract.worker import _page_texts as read
+
+    store = raw_store.store()
+    paths: dict[str, str] = {}
+    for sha in shas:
+        try:
+            paths[sha] = str(store.path(sha))
+        except FileNotFoundError:
+            pass
+    outcomes = pool.map(read, [(paths[sha],) for sha in paths]) if paths else []
+    texts: dict[str, list[tuple[int, str]] | None] = dict.fromkeys(shas)
+    texts.update({sha: o.value if o is not None and o.ok else None for sha, o in zip(paths, outcomes)})
+    return texts
+
+
 def _narrative_pages(raw_store: RawStoreResource, result: ExtractionResult,
-                     limits: Limits | None = None) -> list[tuple[int | None, str]] | None:
+                     limits: Limits | None = None, texts: dict | None = None) -> list[tuple[int | None, str]] | None:
     """Text of the pages without tables, with their page numbers (None: use ``result.narrative``); read in a
-    worker process under the PDF limits, as every PDF parse is."""
+    worker process under the PDF limits, as every PDF parse is (``texts``: already read, by sha256)."""
     from assets.extract.worker import page_texts_limited
 
-    try:
-        path = raw_store.store().path(result.document_sha256)
-    except FileNotFoundError:
-        return None
-    pages = page_texts_limited(path, limits)
+    if texts is not None and result.document_sha256 in texts:
+        pages = texts[result.document_sha256]
+    else:
+        try:
+            path = raw_store.store().path(result.document_sha256)
+        except FileNotFoundError:
+            return None
+        pages = page_texts_limited(path, limits)
     if pages is None:
         return None
     table_pages = {p for t in result.tables for p in t.pages}
@@ -136,13 +157,18 @@ def validated_documents(
     docs = []
     # a table PDF is checked against the 说明 of the narrative-only PDF of its document set (江苏 公开文件 / 公开表)
     linked = linked_narratives(extracted_documents)
+    # every document's pages read at once on the extraction's pool (ExtractionResource.workers processes)
+    wanted = list(dict.fromkeys([*normalized_documents, *(o for sha in normalized_documents
+                                                          for o in linked.get(sha, []))]))
+    texts = _page_texts(raw_store, wanted, extraction.pool())
     try:
         for sha, doc in normalized_documents.items():
             entry, result = extracted_documents[sha]
             department = result.department or entry.department
-            pages = _narrative_pages(raw_store, result, limits)
+            pages = _narrative_pages(raw_store, result, limits, texts)
             for other in linked.get(sha, []):
-                pages = (pages or []) + (_narrative_pages(raw_store, extracted_documents[other][1], limits) or [])
+                pages = (pages or []) + (_narrative_pages(raw_store, extracted_documents[other][1], limits, texts)
+                                         or [])
             docs.append(DocumentInput(result, doc, year=entry.year or year, pages=pages,
                                       previous=previous_year(wh.engine, region, entry.year or year, department)))
     finally:
