@@ -2,16 +2,17 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8765
-SYSTEM_PACKAGES := fonts-wqy-zenhei poppler-utils poppler-data chromium chromium-driver libreoffice-calc-nogui
+SYSTEM_PACKAGES := fonts-wqy-zenhei poppler-utils poppler-data chromium chromium-driver libreoffice-calc-nogui \
+	rabbitmq-server
 
-.PHONY: demo test lint ui setup system-deps venv postgres clean
+.PHONY: demo test test-fast lint ui setup system-deps venv postgres rabbitmq clean
 
 ## command 1: install everything, build the sample portal, ingest it into DuckDB, print the summary and a query
 demo: setup
 	bash scripts/demo.sh
 
-## command 2: the whole test suite (DuckDB and the local PostgreSQL server)
-test: setup postgres
+## command 2: the whole test suite (DuckDB, the local PostgreSQL server and the RabbitMQ broker of the Celery test)
+test: setup postgres rabbitmq lint
 	$(PY) -m pytest -q -p no:cacheprovider
 
 ## ruff: lint (pyflakes, pycodestyle, isort, bugbear, pyupgrade, complexity ≤ 15) and format check, [tool.ruff] in pyproject.toml
@@ -50,6 +51,9 @@ $(VENV)/.installed: pyproject.toml
 
 postgres:
 	bash scripts/start-postgres.sh
+
+rabbitmq:
+	bash scripts/start-rabbitmq.sh
 
 clean:
 	rm -rf build data

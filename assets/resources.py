@@ -25,7 +25,6 @@ from assets.crawl.sources import SourceConfig, load_sources
 from assets.extract.worker import Limits, WorkerPool
 from assets.load.warehouse import Warehouse
 
-
 WAREHOUSE_URL_ENV = "BUDGET_WAREHOUSE_URL"
 _URL_VARS: dict[str, str] = {}
 _URL_VARS_LOCK = threading.Lock()
@@ -45,7 +44,7 @@ def warehouse_url_var(url: str) -> str:
         return name
 
 
-def warehouse_resource(url: str | None = None, data_dir: str | None = None) -> "WarehouseResource":
+def warehouse_resource(url: str | None = None, data_dir: str | None = None) -> WarehouseResource:
     """A WarehouseResource whose URL (and any password in it) never enters Dagster config: it is read from
     the environment when the resource is initialised (``dagster.EnvVar``).  Without ``url``:
     ``$BUDGET_WAREHOUSE_URL`` (by name), else the DuckDB file of the data dir (a path, no secret)."""
@@ -116,22 +115,38 @@ def _env_number(name: str, default: float) -> float:
     return float(value) if value else default
 
 
+def machine_cores() -> int:
+    """The cores this process may run on (its CPU affinity: a container's or taskset's share), else the
+    machine's."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def default_extract_workers() -> int:
+    """``BUDGET_EXTRACT_WORKERS`` when set (0: the cores), else the cores this process may use."""
+    n = int(_env_number("BUDGET_EXTRACT_WORKERS", 0))
+    return n if n > 0 else machine_cores()
+
+
 class ExtractionResource(ConfigurableResource):
     """Limits of every step that parses a PDF (the crawl's look at the first pages, extraction, the 说明's
     text) and the worker processes that enforce them (assets/extract/worker.py).  Defaults from the
     environment: ``BUDGET_PDF_MEMORY_MB``, ``BUDGET_PDF_SECONDS``, ``BUDGET_PDF_MAX_PAGES``,
-    ``BUDGET_EXTRACT_WORKERS`` (documents extracted at the same time in one partition)."""
+    ``BUDGET_EXTRACT_WORKERS`` (documents of one partition extracted at the same time, each in its own worker
+    process under the limits; default: the cores, :func:`machine_cores`; 0 also means the cores)."""
 
     memory_mb: int = int(_env_number("BUDGET_PDF_MEMORY_MB", 1024))
     seconds: float = _env_number("BUDGET_PDF_SECONDS", 300.0)
     max_pages: int = int(_env_number("BUDGET_PDF_MAX_PAGES", 1000))
-    workers: int = int(_env_number("BUDGET_EXTRACT_WORKERS", 1))
+    workers: int = default_extract_workers()
 
     def limits(self) -> Limits:
         return Limits(memory_bytes=self.memory_mb * 1024 * 1024, seconds=self.seconds, max_pages=self.max_pages)
 
     def pool(self) -> WorkerPool:
-        return WorkerPool(self.workers, self.limits())
+        return WorkerPool(self.workers if self.workers > 0 else machine_cores(), self.limits())
 
 
 class RawStoreResource(ConfigurableResource):

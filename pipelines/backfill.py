@@ -1,13 +1,14 @@
 """``budget-etl backfill``: crawl the regions, then run ``backfill_job`` for every fiscal year × region.
 
-Runs in process, like ``budget-etl ingest`` (no daemon needed): each region's crawl is a ``crawl_job`` run,
-each year × region a ``backfill_job`` run, all recorded in the instance (``DAGSTER_HOME``'s when set) as runs of
-the code location's jobs (pipelines/runs.py), so they show in the UI's Runs and Overview. ``workers`` > 1 runs that many partition runs at the same time, each in its own worker
-process (camelot is CPU-bound; one Python process uses one core). DuckDB allows one writing process, so with a
-DuckDB warehouse the workers run extract + normalize and this process then runs validate + load (and their asset
-checks) partition by partition: two runs per partition; on PostgreSQL each worker runs the whole partition.
-With a daemon running, the same backfill can instead be launched from the UI (Materialize → backfill over the partitions) and the run queue's
-``max_concurrent_runs`` plays the role of ``workers`` (deploy/README.md).
+Runs in process, like ``budget-etl ingest`` (no daemon needed): each region's crawl is a ``crawl_job`` run, each
+year × region a ``backfill_job`` run, all recorded in the instance (``DAGSTER_HOME``'s when set) as runs of the code
+location's jobs (pipelines/runs.py), so they show in the UI's Runs and Overview. ``workers`` > 1 runs that many
+partition runs at the same time, each in its own worker process (camelot is CPU-bound; one Python process uses one
+core). DuckDB allows one writing process, so with a DuckDB warehouse the workers run extract + normalize and this
+process then runs validate + load (and their asset checks) partition by partition: two runs per partition; on
+PostgreSQL each worker runs the whole partition. With a daemon running, the same backfill can instead be launched
+from the UI (Materialize → backfill over the partitions) and the run queue's ``max_concurrent_runs`` plays the role
+of ``workers`` (deploy/README.md).
 
 A failed partition (a crashed step, a failed blocking asset check) is reported and the others go on.
 """
@@ -15,6 +16,7 @@ A failed partition (a crashed step, a failed blocking asset check) is reported a
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ from assets.crawl.sources import SourceConfig
 from assets.load.assets import DOCUMENT_KEY, LOAD_NODE, LOADED_KEYS
 from assets.load.warehouse import Warehouse
 from assets.partitions import FIRST_YEAR, LAST_YEAR, region_partitions, year_region_key
-from assets.resources import HttpFetcherResource
+from assets.resources import HttpFetcherResource, machine_cores
 from assets.stop import stop_requested
 from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, build_resources
 from pipelines.interrupts import install_worker_handler, run_stoppable
@@ -76,8 +78,14 @@ def loaded_summary(result) -> dict:
     return loaded
 
 
-def job_definitions(data_dir: str, warehouse_url: str, sources_path: str,
-                    fetcher: HttpFetcherResource | None = None, extra_checks: tuple = ()) -> Definitions:
+def job_definitions(
+    data_dir: str,
+    warehouse_url: str,
+    sources_path: str,
+    fetcher: HttpFetcherResource | None = None,
+    extra_checks: tuple = (),
+    extraction=None,
+) -> Definitions:
     """The code location's assets and jobs bound to this run's data dir, warehouse and sources file."""
     return Definitions(
         assets=ALL_ASSETS,
@@ -85,22 +93,41 @@ def job_definitions(data_dir: str, warehouse_url: str, sources_path: str,
         jobs=[crawl_job, process_job, backfill_job],
         schedules=[nightly_crawl],
         sensors=[discover_regions, process_after_crawl],
-        resources=build_resources(data_dir=data_dir, warehouse_url=warehouse_url, sources_path=sources_path,
-                                  fetcher=fetcher),
+        resources=build_resources(
+            data_dir=data_dir,
+            warehouse_url=warehouse_url,
+            sources_path=sources_path,
+            fetcher=fetcher,
+            extraction=extraction,
+        ),
     )
 
 
-def run_partition(defs: Definitions, job_name: str, year: int, region: str, instance: DagsterInstance,
-                  tags: dict | None = None, assets: list[str] | None = None) -> PartitionOutcome:
+def run_partition(
+    defs: Definitions,
+    job_name: str,
+    year: int,
+    region: str,
+    instance: DagsterInstance,
+    tags: dict | None = None,
+    assets: list[str] | None = None,
+) -> PartitionOutcome:
     """One year × region run of ``job_name`` (process_job or backfill_job), in this process; ``assets``: only
     these assets of the job (with their checks), the others' outputs are read from the IO manager."""
     started = time.monotonic()
-    result = execute(defs.resolve_job_def(job_name), instance=instance,
-                     partition_key=year_region_key(year, region), raise_on_error=False, run_config=QUIET,
-                     tags=tags or {}, asset_selection=[AssetKey.from_user_string(a) for a in assets] if assets else None)
+    result = execute(
+        defs.resolve_job_def(job_name),
+        instance=instance,
+        partition_key=year_region_key(year, region),
+        raise_on_error=False,
+        run_config=QUIET,
+        tags=tags or {},
+        asset_selection=[AssetKey.from_user_string(a) for a in assets] if assets else None,
+    )
     outcome = PartitionOutcome(year, region, result.success, 0.0, result.run_id)
-    outcome.failed_checks = sorted(f"{e.asset_key.to_user_string()}:{e.check_name}"
-                                   for e in result.get_asset_check_evaluations() if not e.passed)
+    outcome.failed_checks = sorted(
+        f"{e.asset_key.to_user_string()}:{e.check_name}" for e in result.get_asset_check_evaluations() if not e.passed
+    )
     if result.success and (assets is None or DOCUMENT_KEY.to_user_string() in assets):
         outcome.loaded = loaded_summary(result)
     else:
@@ -121,6 +148,27 @@ def _worker(args: tuple) -> PartitionOutcome:
         return run_stoppable(run_partition, defs, job_name, year, region, instance, tags, assets)
     finally:
         instance.dispose()
+
+
+def _run_in_workers(
+    ctx, workers: int, partitions: list[tuple[int, str]], progress, single_writer: bool, common: tuple, job_name: str
+) -> list[PartitionOutcome]:
+    """``_worker`` for every partition in ``workers`` spawned processes; outcomes in input order."""
+    data_dir, warehouse_url, sources_path, ref, tags, assets = common
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=install_worker_handler) as pool:
+        futures = [
+            pool.submit(_worker, (job_name, y, r, data_dir, warehouse_url, sources_path, ref, tags, assets))
+            for y, r in partitions
+        ]
+        progress.partitions_submitted(
+            {(y, r): f for (y, r), f in zip(partitions, futures, strict=False)}, final=not single_writer
+        )
+        outcomes = []
+        for future in futures:
+            if stop_requested() and future.cancel():
+                continue
+            outcomes.append(future.result())
+    return outcomes
 
 
 def process_partitions(
@@ -156,18 +204,24 @@ def process_partitions(
     single_writer = warehouse_url.startswith("duckdb")
     assets = PARALLEL_ASSETS if single_writer else None
     # spawn, not fork: the parent holds Dagster's threads and database connections
-
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=install_worker_handler) as pool:
-        futures = [pool.submit(_worker, (job_name, y, r, data_dir, warehouse_url, sources_path, ref, tags, assets))
-                   for y, r in partitions]
-        progress.partitions_submitted({(y, r): f for (y, r), f in zip(partitions, futures)},
-                                      final=not single_writer)
-        outcomes = []
-        for future in futures:
-            if stop_requested() and future.cancel():
-                continue
-            outcomes.append(future.result())
+    # each partition worker extracts its documents on its share of the cores (not on all of them each), unless
+    # BUDGET_EXTRACT_WORKERS says otherwise; the spawned workers read it from the environment they inherit
+    share = os.environ.get("BUDGET_EXTRACT_WORKERS")
+    os.environ["BUDGET_EXTRACT_WORKERS"] = share or str(max(1, machine_cores() // workers))
+    try:
+        outcomes = _run_in_workers(
+            ctx,
+            workers,
+            partitions,
+            progress,
+            single_writer,
+            (data_dir, warehouse_url, sources_path, ref, tags, assets),
+            job_name,
+        )
+    finally:
+        if share is None:
+            del os.environ["BUDGET_EXTRACT_WORKERS"]
     if not single_writer:
         return outcomes
     defs = defs or job_definitions(data_dir, warehouse_url, sources_path)
@@ -186,8 +240,17 @@ def process_partitions(
     return done
 
 
-def crawl_regions(defs: Definitions, regions: list[str], instance: DagsterInstance, summary, *,
-                  years: list[int] | None, warehouse_url: str, tags: dict, progress=None) -> list[tuple[int, str]]:
+def crawl_regions(
+    defs: Definitions,
+    regions: list[str],
+    instance: DagsterInstance,
+    summary,
+    *,
+    years: list[int] | None,
+    warehouse_url: str,
+    tags: dict,
+    progress=None,
+) -> list[tuple[int, str]]:
     """A ``crawl_job`` run per region; fills ``summary`` (entries, the fetches known before, failed crawls) and
     returns the (year, region) partitions to process: the years found (only ``years`` when given)."""
     progress = progress or NullProgress()
@@ -206,8 +269,9 @@ def crawl_regions(defs: Definitions, regions: list[str], instance: DagsterInstan
             summary.previous[region] = {r["url"]: r["sha256"] for r in wh.previous_fetches(region)}
         finally:
             wh.dispose()
-        result = execute(crawl, instance=instance, partition_key=region, raise_on_error=False, run_config=QUIET,
-                         tags=tags)
+        result = execute(
+            crawl, instance=instance, partition_key=region, raise_on_error=False, run_config=QUIET, tags=tags
+        )
         summary.source_problems += source_problems_of(result)
         if not result.success:
             progress.crawl_finished(region, None)
@@ -241,8 +305,13 @@ def record_outcomes(summary, outcomes: list[PartitionOutcome], todo: list[tuple[
             continue
         summary.partitions.append(outcome.key)
         if not outcome.success:
-            why = (f" (failed checks: {', '.join(outcome.failed_checks)})" if outcome.failed_checks
-                   else f": {outcome.error}" if outcome.error else "")
+            why = (
+                f" (failed checks: {', '.join(outcome.failed_checks)})"
+                if outcome.failed_checks
+                else f": {outcome.error}"
+                if outcome.error
+                else ""
+            )
             summary.failed_runs.append(f"process {outcome.key}{why}")
             continue
         summary.documents.update(outcome.loaded["documents"])
@@ -271,17 +340,42 @@ def run_backfill(
         import os
 
         with DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral() as instance:
-            return run_backfill(sources_path, sources, years=years, data_dir=data_dir, warehouse_url=warehouse_url,
-                                workers=workers, respect_robots=respect_robots, instance=instance, fetcher=fetcher,
-                                progress=progress)
+            return run_backfill(
+                sources_path,
+                sources,
+                years=years,
+                data_dir=data_dir,
+                warehouse_url=warehouse_url,
+                workers=workers,
+                respect_robots=respect_robots,
+                instance=instance,
+                fetcher=fetcher,
+                progress=progress,
+            )
     sources_path = str(Path(sources_path).resolve())
     fetcher = fetcher or HttpFetcherResource(respect_robots=respect_robots)
     defs = job_definitions(data_dir, warehouse_url, sources_path, fetcher=fetcher)
     summary = IngestSummary()
-    todo = crawl_regions(defs, sorted({s.region_code for s in sources}), instance, summary, years=years,
-                         warehouse_url=warehouse_url, tags={TAG_TRIGGER: "backfill"}, progress=progress)
-    outcomes = process_partitions(todo, data_dir=data_dir, warehouse_url=warehouse_url, sources_path=sources_path,
-                                  instance=instance, workers=workers, defs=defs, progress=progress)
+    todo = crawl_regions(
+        defs,
+        sorted({s.region_code for s in sources}),
+        instance,
+        summary,
+        years=years,
+        warehouse_url=warehouse_url,
+        tags={TAG_TRIGGER: "backfill"},
+        progress=progress,
+    )
+    outcomes = process_partitions(
+        todo,
+        data_dir=data_dir,
+        warehouse_url=warehouse_url,
+        sources_path=sources_path,
+        instance=instance,
+        workers=workers,
+        defs=defs,
+        progress=progress,
+    )
     record_outcomes(summary, outcomes, todo)
     collect_warnings(summary, warehouse_url)
     return summary

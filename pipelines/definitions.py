@@ -11,23 +11,31 @@ from assets.crawl.assets import crawled_documents
 from assets.extract.assets import extracted_documents
 from assets.load.assets import REFERENCE_SPECS, warehouse_tables
 from assets.normalize.assets import normalized_documents
-from assets.validate.assets import VALIDATION_CHECKS, previous_year_compared, validated_documents
-from pipelines.conventions import mart_view_specs, spec_attributes, with_attributes
-from pipelines.jobs import backfill_job, crawl_job, nightly_crawl, process_job
-from pipelines.sensors import discover_regions, process_after_crawl
 from assets.resources import (
     ExtractionResource,
     HttpFetcherResource,
     RawStoreResource,
     SourcesResource,
-    WarehouseResource,
     default_data_dir,
     warehouse_resource,
 )
+from assets.validate.assets import VALIDATION_CHECKS, previous_year_compared, validated_documents
+from pipelines.celery_executor import selected_executor
+from pipelines.conventions import mart_view_specs, spec_attributes, with_attributes
+from pipelines.jobs import backfill_job, crawl_job, nightly_crawl, process_job
+from pipelines.sensors import discover_regions, process_after_crawl
 
 #: the pipeline's assets with their kinds, owners and code versions (pipelines/assets.yaml)
-ALL_ASSETS = with_attributes([crawled_documents, extracted_documents, normalized_documents, validated_documents,
-                              warehouse_tables, previous_year_compared])
+ALL_ASSETS = with_attributes(
+    [
+        crawled_documents,
+        extracted_documents,
+        normalized_documents,
+        validated_documents,
+        warehouse_tables,
+        previous_year_compared,
+    ]
+)
 ALL_CHECKS = [*VALIDATION_CHECKS]
 #: the mart views, downstream of the core tables they read, with the data dictionary's column schema
 MART_VIEWS = mart_view_specs()
@@ -61,4 +69,6 @@ defs = Definitions(
     schedules=[nightly_crawl],
     sensors=[discover_regions, process_after_crawl],
     resources=build_resources(),
+    # BUDGET_EXECUTOR=celery: steps on Celery workers (pipelines/celery_executor.py, deploy/celery.yaml)
+    executor=selected_executor(),
 )

@@ -39,23 +39,51 @@ def run_ingest(
     instance: DagsterInstance | None = None,
     fetcher: HttpFetcherResource | None = None,
     progress=None,
+    extraction=None,
 ) -> IngestSummary:
     """Crawl every region of ``sources`` (``crawl_job``), then run ``process_job`` for every year × region the
     crawl found (only ``years`` when given). ``progress``: a :class:`pipelines.progress.Progress`.  After a
     request to stop (Ctrl-C) nothing more starts; the summary says what was not run."""
     if instance is None:  # made (and disposed) in the thread that runs the ingest
         with _instance() as instance:
-            return run_ingest(sources_path, sources, data_dir=data_dir, warehouse_url=warehouse_url, years=years,
-                              respect_robots=respect_robots, instance=instance, fetcher=fetcher, progress=progress)
+            return run_ingest(
+                sources_path,
+                sources,
+                data_dir=data_dir,
+                warehouse_url=warehouse_url,
+                years=years,
+                respect_robots=respect_robots,
+                instance=instance,
+                fetcher=fetcher,
+                progress=progress,
+                extraction=extraction,
+            )
     sources_path = str(Path(sources_path).resolve())
     fetcher = fetcher or HttpFetcherResource(respect_robots=respect_robots)
-    defs = job_definitions(data_dir, warehouse_url, sources_path, fetcher=fetcher)
+    defs = job_definitions(data_dir, warehouse_url, sources_path, fetcher=fetcher, extraction=extraction)
     summary = IngestSummary()
     tags = {TAG_TRIGGER: "cli"}
-    todo = crawl_regions(defs, sorted({s.region_code for s in sources}), instance, summary, years=years,
-                         warehouse_url=warehouse_url, tags=tags, progress=progress)
-    outcomes = process_partitions(todo, data_dir=data_dir, warehouse_url=warehouse_url, sources_path=sources_path,
-                                  instance=instance, job_name="process_job", tags=tags, defs=defs, progress=progress)
+    todo = crawl_regions(
+        defs,
+        sorted({s.region_code for s in sources}),
+        instance,
+        summary,
+        years=years,
+        warehouse_url=warehouse_url,
+        tags=tags,
+        progress=progress,
+    )
+    outcomes = process_partitions(
+        todo,
+        data_dir=data_dir,
+        warehouse_url=warehouse_url,
+        sources_path=sources_path,
+        instance=instance,
+        job_name="process_job",
+        tags=tags,
+        defs=defs,
+        progress=progress,
+    )
     record_outcomes(summary, outcomes, todo)
     collect_warnings(summary, warehouse_url)
     return summary

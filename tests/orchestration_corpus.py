@@ -29,8 +29,11 @@ def build_folders(site_dir: Path, out: Path, docs=DOCS) -> Path:
     index = json.loads((site_dir / "truth" / "index.json").read_text(encoding="utf-8"))["documents"]
     regions: list[str] = []
     for region, year, dept in docs:
-        (doc,) = [d for d in index if (d["region_code"], d["fiscal_year"], d["department"], d["doc_type"])
-                  == (region, year, dept, "budget")]
+        (doc,) = [
+            d
+            for d in index
+            if (d["region_code"], d["fiscal_year"], d["department"], d["doc_type"]) == (region, year, dept, "budget")
+        ]
         folder = out / region
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copy(site_dir / doc["pdf"], folder / Path(doc["pdf"]).name)
@@ -43,7 +46,11 @@ def build_folders(site_dir: Path, out: Path, docs=DOCS) -> Path:
 def write_sources(folders: Path, regions: list[str], path: Path) -> Path:
     lines = ["sources:"]
     for region in regions:
-        lines += [f'  - region_code: "{region}"', f"    region_name: {NAMES[region]}", f"    folder: {folders / region}"]
+        lines += [
+            f'  - region_code: "{region}"',
+            f"    region_name: {NAMES[region]}",
+            f"    folder: {folders / region}",
+        ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -77,3 +84,37 @@ def write_bad_documents(folder: Path, year: int = 2024) -> tuple[Path, Path]:
     c.showPage()
     c.save()
     return truncated, notables
+
+
+def generated_folders(
+    out: Path,
+    regions: list[str],
+    years: list[int],
+    department: tuple[str, str, str] = ("gov_service", "政务服务中心", "106"),
+) -> Path:
+    """One generated budget (reportlab producer) per region × year, in ``out/<region>/``, and
+    ``out/sources.yaml``: distinct documents, one per partition."""
+    from examples.sample_portal.corpus import COUNTIES, _finish, _s
+    from examples.sample_portal.model import generate_document
+    from examples.sample_portal.render import render_pdf
+    from examples.sample_portal.tables import build_tables
+
+    profile, dept, code = department
+    totals: dict[tuple, int] = {}
+    lines = ["sources:"]
+    for region in regions:
+        for year in sorted(years):  # year order: each document quotes its predecessor's total
+            spec = _s(region, dept, code, year, profile)
+            doc = generate_document(spec, prev_total=totals.get((region, spec.department, year - 1)))
+            totals[(region, doc.department, year)] = doc.total
+            doc = _finish(doc, spec)
+            folder = out / region
+            folder.mkdir(parents=True, exist_ok=True)
+            render_pdf(doc, folder / doc.attachment_name, build_tables(doc))
+        lines += [
+            f'  - region_code: "{region}"',
+            f"    region_name: {COUNTIES[region].region_name}",
+            f"    folder: {out / region}",
+        ]
+    (out / "sources.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out / "sources.yaml"

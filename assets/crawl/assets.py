@@ -6,7 +6,6 @@ manager), ``raw/manifest`` (one row per URL and content version, written as each
 ``core/dim_region`` (the region's name as configured).
 """
 
-
 import time
 
 from dagster import AssetExecutionContext, AssetOut, Backoff, MetadataValue, Nothing, Output, RetryPolicy, multi_asset
@@ -40,20 +39,31 @@ def source_label(config) -> str:
     name="crawled_documents",
     partitions_def=region_partitions,
     retry_policy=RetryPolicy(max_retries=2, delay=10, backoff=Backoff.EXPONENTIAL),
+    # on Celery: the queue of the run's portal host, one crawl at a time per host (pipelines/celery_executor.py)
+    op_tags={"dagster-celery/queue": "crawl"},
     outs={
         "crawled_documents": AssetOut(
-            key="crawled_documents", group_name="crawl",
+            key="crawled_documents",
+            group_name="crawl",
             description="Every attachment the region's portals publish: fetched (conditionally), kept in the raw "
-            "store by sha256 and recorded in raw.manifest. One entry per URL and content version."),
+            "store by sha256 and recorded in raw.manifest. One entry per URL and content version.",
+        ),
         "manifest": AssetOut(
-            key=MANIFEST_KEY, group_name="crawl", dagster_type=Nothing, metadata=table_metadata(t.manifest),
+            key=MANIFEST_KEY,
+            group_name="crawl",
+            dagster_type=Nothing,
+            metadata=table_metadata(t.manifest),
             description="raw.manifest: one row per URL and content version the crawls fetched (sha256, HTTP "
-            "validators, detected year, department, type, status and reason), written as each is fetched."),
+            "validators, detected year, department, type, status and reason), written as each is fetched.",
+        ),
         "dim_region": AssetOut(
-            key=table_key(t.dim_region), group_name="crawl", dagster_type=Nothing,
+            key=table_key(t.dim_region),
+            group_name="crawl",
+            dagster_type=Nothing,
             metadata=table_metadata(t.dim_region),
             description="core.dim_region: the regions (catalog, with the name the sources file gives each "
-            "crawled region)."),
+            "crawled region).",
+        ),
     },
 )
 def crawled_documents(
@@ -84,8 +94,18 @@ def crawled_documents(
         with fetcher.fetcher() as client:
             for config in configs:
                 stats = CrawlStats()
-                entries.extend(crawl_source(config, fetcher=client, store=store, previous=previous, stats=stats,
-                                            limits=extraction.limits(), on_entry=record, should_stop=stop_requested))
+                entries.extend(
+                    crawl_source(
+                        config,
+                        fetcher=client,
+                        store=store,
+                        previous=previous,
+                        stats=stats,
+                        limits=extraction.limits(),
+                        on_entry=record,
+                        should_stop=stop_requested,
+                    )
+                )
                 problems += [f"{source_label(config)}: {p}" for p in stats.problems]
                 if stats.interrupted:
                     interrupted = True
@@ -96,25 +116,28 @@ def crawled_documents(
     finally:
         wh.dispose()
     if interrupted:
-        raise as_failure(Interrupted(f"crawl of {region_code} stopped after {len(entries)} document(s), recorded "
-                                     "in raw.manifest; the next run goes on from there"))
+        raise as_failure(
+            Interrupted(
+                f"crawl of {region_code} stopped after {len(entries)} document(s), recorded "
+                "in raw.manifest; the next run goes on from there"
+            )
+        )
     by_status: dict[str, int] = {}
     for e in entries:
         by_status[e.status] = by_status.get(e.status, 0) + 1
-    metadata = (
-        {
-            "documents_found": len(entries),
-            "documents_new": sum(1 for e in entries if e.is_new and e.sha256 and e.status != "unchanged"),
-            "by_status": MetadataValue.json(by_status),
-            "years": MetadataValue.json(sorted({e.year for e in entries if e.year})),
-            # the fiscal years with new or changed documents: the sensor process_after_crawl processes only these
-            "years_new": MetadataValue.json(sorted({e.year for e in entries
-                                                    if e.year and e.is_new and e.sha256 and e.status != "unchanged"})),
-            # unreachable / blocked start pages, missing folders, max_pages or max_documents reached
-            "source_problems": MetadataValue.json(problems),
-            "seconds": round(time.monotonic() - started, 2),
-        }
-    )
+    metadata = {
+        "documents_found": len(entries),
+        "documents_new": sum(1 for e in entries if e.is_new and e.sha256 and e.status != "unchanged"),
+        "by_status": MetadataValue.json(by_status),
+        "years": MetadataValue.json(sorted({e.year for e in entries if e.year})),
+        # the fiscal years with new or changed documents: the sensor process_after_crawl processes only these
+        "years_new": MetadataValue.json(
+            sorted({e.year for e in entries if e.year and e.is_new and e.sha256 and e.status != "unchanged"})
+        ),
+        # unreachable / blocked start pages, missing folders, max_pages or max_documents reached
+        "source_problems": MetadataValue.json(problems),
+        "seconds": round(time.monotonic() - started, 2),
+    }
     yield Output(entries, "crawled_documents", metadata=metadata)
     yield Output(None, "manifest", metadata={"rows_recorded": len(entries)})
     yield Output(None, "dim_region", metadata={"region": region_code})

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import heapq
 import logging
+import os
+import pickle
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -71,6 +73,42 @@ class PreviousFetch:
     sha256: str | None
     etag: str | None = None
     last_modified: str | None = None
+
+
+#: version of what :func:`cached_head` keeps (bump when read_pdf_head reads differently)
+HEAD_CACHE_VERSION = 1
+
+
+def _head_path(store: RawStore, sha: str | None) -> Path | None:
+    if not sha or len(sha) != 64:
+        return None
+    return store.root.parent / "heads" / sha[:2] / f"{sha}.v{HEAD_CACHE_VERSION}.pickle"
+
+
+def cached_head(store: RawStore, sha: str | None, limits: Limits):
+    """The first pages of a stored document as a previous crawl read them (by content hash), or None.
+
+    Every night the crawl sees every document again (unchanged ones answer 304 or hash the same); parsing
+    their first pages again took a worker process each (about 30 ms), the bulk of a crawl that found nothing
+    new. The head is what the PDF's bytes hold, so it is read once per content; what is *decided* from it
+    (year, department, region, national body) is decided again each time, with the current rules."""
+    path = _head_path(store, sha)
+    if path is None or not path.exists():
+        return None
+    try:
+        return pickle.loads(path.read_bytes())
+    except Exception:  # noqa: BLE001 - a damaged cache entry is read again
+        return None
+
+
+def store_head(store: RawStore, sha: str | None, head) -> None:
+    path = _head_path(store, sha)
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_bytes(pickle.dumps(head))
+    tmp.replace(path)
 
 
 def previous_from_entries(entries: Iterable[ManifestEntry]) -> dict[str, PreviousFetch]:
@@ -328,9 +366,15 @@ class _SourceCrawl:
         rejection = check_pdf(data or b"", content_type) if data is not None else None
         head = None
         if data is not None and rejection is None and path is not None:
-            # the first pages are parsed in a worker process under the PDF limits (a bomb is rejected)
-            with self.pdf_slot:
-                head, rejection = read_head_limited(path, self.limits)
+            head = cached_head(self.store, entry.sha256, self.limits)
+            if head is None:
+                # the first pages are parsed in a worker process under the PDF limits (a bomb is rejected)
+                with self.pdf_slot:
+                    head, rejection = read_head_limited(path, self.limits)
+                if head is not None:
+                    store_head(self.store, entry.sha256, head)
+            elif head.page_count > self.limits.max_pages:
+                head, rejection = None, self.limits.pages_reason(head.page_count)
         det = detect(
             head,
             anchor=link.anchor,

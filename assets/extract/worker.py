@@ -54,7 +54,6 @@ POLL_INTERVAL = 0.005
 PRELOAD = ["assets.extract.worker", "assets.extract.document", "assets.crawl.detect", "camelot", "pypdfium2"]
 
 
-
 def _size(n: int) -> str:
     if n % GiB == 0:
         return f"{n // GiB} GiB"
@@ -94,6 +93,7 @@ class Outcome:
     limit: str | None = None  # "memory" | "time" when a limit ended it
     seconds: float = 0.0
     peak_rss: int = 0  # bytes, as last seen by the parent (or reported by the child)
+    cpu_seconds: float = 0.0  # CPU time the child reported (user + system; 0 when it did not report)
 
     @property
     def ok(self) -> bool:
@@ -134,11 +134,12 @@ def _child(conn, fn: Callable, args: tuple, limits: Limits) -> None:
         message = ("memory", None)
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which records it
         message = ("error", f"{type(exc).__name__}: {exc}")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak, cpu = usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
     try:
-        conn.send((*message, peak))
+        conn.send((*message, peak, cpu))
     except MemoryError:
-        conn.send(("memory", None, peak))
+        conn.send(("memory", None, peak, cpu))
     conn.close()
 
 
@@ -261,11 +262,11 @@ class _Job:
         self.outcome = Outcome(seconds=time.monotonic() - self.started, peak_rss=self.peak, **kw)
 
     def _finish_with_message(self) -> None:
-        kind, value, peak = self.message  # type: ignore[misc]
+        kind, value, peak, cpu = self.message  # type: ignore[misc]
         self.peak = max(self.peak, peak or 0)
         self.recv.close()
         if kind == "ok":
-            self._set(value=value)
+            self._set(value=value, cpu_seconds=cpu or 0.0)
         elif kind == "memory":
             self._set(reason=self.limits.memory_reason, limit="memory")
         else:
@@ -289,8 +290,12 @@ class _Job:
             self._set(reason=f"worker exited with code {code} without a result")
 
 
-def _supervise(jobs: list[_Job], size: int, should_stop: Callable[[], bool] | None,
-               on_done: Callable[[int, Outcome], None] | None = None) -> None:
+def _supervise(
+    jobs: list[_Job],
+    size: int,
+    should_stop: Callable[[], bool] | None,
+    on_done: Callable[[int, Outcome], None] | None = None,
+) -> None:
     """Run ``jobs``, ``size`` at a time; jobs not started when ``should_stop()`` turns true stay without outcome.
     ``on_done(index, outcome)`` is called as each job ends (in the order they end)."""
     pending = list(jobs)
@@ -334,8 +339,14 @@ class WorkerPool:
         self.size = max(1, int(size))
         self.limits = limits or Limits()
 
-    def map(self, fn: Callable, arg_tuples: Iterable[tuple], *, should_stop: Callable[[], bool] | None = None,
-            on_done: Callable[[int, Outcome], None] | None = None) -> list[Outcome | None]:
+    def map(
+        self,
+        fn: Callable,
+        arg_tuples: Iterable[tuple],
+        *,
+        should_stop: Callable[[], bool] | None = None,
+        on_done: Callable[[int, Outcome], None] | None = None,
+    ) -> list[Outcome | None]:
         """One :class:`Outcome` per argument tuple, in input order; ``None`` for calls never started because
         ``should_stop()`` returned true (the calls already running finish first).  ``on_done(index, outcome)``
         as each call ends, e.g. to keep its result before the others are done."""
@@ -364,8 +375,9 @@ def _extract(path: str, sha256: str, max_pages: int):
     try:
         pages = len(pdf)
         if pages > max_pages:
-            return ExtractionResult(sha256, pages, [], status="rejected",
-                                    reason=Limits(max_pages=max_pages).pages_reason(pages))
+            return ExtractionResult(
+                sha256, pages, [], status="rejected", reason=Limits(max_pages=max_pages).pages_reason(pages)
+            )
         if not is_owner_password_only(pdf):
             return extract_document(path, sha256)
         with tempfile.TemporaryDirectory(prefix="budget-etl-") as tmp:
@@ -382,19 +394,25 @@ def extract_limited(path: str | Path, sha256: str, limits: Limits | None = None)
     return extract_many([(path, sha256)], WorkerPool(1, limits))[0]
 
 
-def extract_many(documents: Sequence[tuple[str | Path, str]], pool: WorkerPool,
-                 should_stop: Callable[[], bool] | None = None, on_result: Callable[[Any], None] | None = None) -> list:
+def extract_many(
+    documents: Sequence[tuple[str | Path, str]],
+    pool: WorkerPool,
+    should_stop: Callable[[], bool] | None = None,
+    on_result: Callable[[Any], None] | None = None,
+) -> list:
     """Extraction of ``(path, sha256)`` pairs in the pool, in input order (``None``: not started, stopped);
     ``on_result(result)`` as each document is done."""
+
     def result_of(sha: str, o: Outcome | None):
         if o is None:
             return None
         return o.value if o.ok else ExtractionResult(sha, 0, [], status="rejected", reason=o.reason)
 
     done = None if on_result is None else (lambda i, o: on_result(result_of(documents[i][1], o)))
-    outcomes = pool.map(_extract, [(str(p), sha, pool.limits.max_pages) for p, sha in documents],
-                        should_stop=should_stop, on_done=done)
-    return [result_of(sha, o) for (_path, sha), o in zip(documents, outcomes)]
+    outcomes = pool.map(
+        _extract, [(str(p), sha, pool.limits.max_pages) for p, sha in documents], should_stop=should_stop, on_done=done
+    )
+    return [result_of(sha, o) for (_path, sha), o in zip(documents, outcomes, strict=False)]
 
 
 def limit_of(reason: str | None) -> str | None:
@@ -435,3 +453,10 @@ def page_texts_limited(path: str | Path, limits: Limits | None = None) -> list[t
     """``(page number, text)`` of every page, read in a worker under the limits; None when it cannot be."""
     outcome = run_limited(_page_texts, str(path), limits=limits or Limits())
     return outcome.value if outcome.ok else None
+
+
+def page_texts_many(paths: dict[str, str], pool: WorkerPool) -> dict[str, list[tuple[int, str]] | None]:
+    """``(page number, text)`` of every page of several documents (``sha256 → path``), read at once in the
+    pool's worker processes under its limits; None for a document that cannot be read."""
+    outcomes = pool.map(_page_texts, [(path,) for path in paths.values()]) if paths else []
+    return {sha: o.value if o is not None and o.ok else None for sha, o in zip(paths, outcomes, strict=True)}

@@ -8,9 +8,14 @@ leaves the previous state.  Different partitions touch disjoint documents, so
 two loads at once do not interfere (PostgreSQL additionally serialises loads of
 the same document with a transaction-scoped advisory lock).
 
-Bulk paths, not row-by-row inserts: DuckDB inserts from a registered pandas
-frame with ``INSERT … SELECT`` (amounts travel as integer 分 and become exact
-DECIMAL in SQL); PostgreSQL streams rows through psycopg ``COPY``.
+Bulk paths, not row-by-row statements: DuckDB inserts from a registered Arrow
+table with ``INSERT … SELECT`` (amounts travel as exact ``decimal128``; a value
+that does not fit takes a text frame that SQL casts); PostgreSQL streams rows
+through psycopg ``COPY``.  Per load, a fixed number of statements whatever the
+number of documents: one advisory-lock statement (PostgreSQL), one lookup, the
+deletes of a reload, one insert per table, and one lookup of the versions a new
+document supersedes (an UPDATE only when there are some): ``bench/bench_warehouse.py``
+found one UPDATE per document (each scanning ``core.document``) taking half the time.
 """
 
 from __future__ import annotations
@@ -18,11 +23,11 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from decimal import Decimal
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -87,28 +92,39 @@ def open_error(url: str, exc: BaseException, read_only: bool) -> str:
             return f"no warehouse at {path}: run `budget-etl ingest` first (or pass --warehouse / --data-dir)"
         if "different configuration" in message:
             mode = "read-only" if read_only else "read-write"
-            return (f"the DuckDB warehouse {path} is already open in this process in another mode: DuckDB cannot "
-                    f"open it {mode} as well; close (dispose) the other connection first")
+            return (
+                f"the DuckDB warehouse {path} is already open in this process in another mode: DuckDB cannot "
+                f"open it {mode} as well; close (dispose) the other connection first"
+            )
         m = _LOCK_HOLDER.search(message)
         if m:
             pid = int(m.group("pid"))
             who = f"PID {pid}: {_command_line(pid) or m.group('program')}"
             if read_only:
-                return (f"the DuckDB warehouse {path} is open for writing by another process ({who}). DuckDB "
-                        "allows one writing process, or any number of read-only ones, never both at once: wait "
-                        "until that ingest or backfill has finished (or close that connection), then run this again.")
-            return (f"the DuckDB warehouse {path} is open in another process ({who}). DuckDB allows one writing "
-                    "process, or any number of read-only ones, never both at once: close that connection (a "
-                    "notebook: con.close()), or wait until it ends, then run this again. Notebooks and "
-                    "`budget-etl query` can read alongside each other (read_only=True), not alongside an ingest.")
+                return (
+                    f"the DuckDB warehouse {path} is open for writing by another process ({who}). DuckDB "
+                    "allows one writing process, or any number of read-only ones, never both at once: wait "
+                    "until that ingest or backfill has finished (or close that connection), then run this again."
+                )
+            return (
+                f"the DuckDB warehouse {path} is open in another process ({who}). DuckDB allows one writing "
+                "process, or any number of read-only ones, never both at once: close that connection (a "
+                "notebook: con.close()), or wait until it ends, then run this again. Notebooks and "
+                "`budget-etl query` can read alongside each other (read_only=True), not alongside an ingest."
+            )
     return f"cannot open warehouse {redact(url)}: {type(exc).__name__}: {exc}"
 
 
 def is_read_only_violation(exc: BaseException) -> bool:
     """A driver error saying a write was refused because the connection is read-only."""
     text = f"{type(exc).__name__}: {exc} {getattr(exc, 'orig', '')}"
-    return ("ReadOnlySqlTransaction" in text or "read-only transaction" in text
-            or "read-only mode" in text or "read_only" in text and "Cannot execute" in text)
+    return (
+        "ReadOnlySqlTransaction" in text
+        or "read-only transaction" in text
+        or "read-only mode" in text
+        or "read_only" in text
+        and "Cannot execute" in text
+    )
 
 
 def redact(url: str) -> str:
@@ -155,6 +171,43 @@ def _duckdb_frame(table: sa.Table, cols: list[sa.Column], rows: Sequence[dict[st
     return pd.DataFrame(data)
 
 
+def _arrow_type(col: sa.Column):
+    """The Arrow type a column's values travel as (None: no exact one, use :func:`_duckdb_frame`)."""
+    import pyarrow as pa
+
+    ty = col.type
+    if isinstance(ty, sa.Boolean):
+        return pa.bool_()
+    if isinstance(ty, (sa.Integer, sa.BigInteger)):
+        return pa.int64()
+    if isinstance(ty, sa.Float):
+        return pa.float64()
+    if isinstance(ty, sa.Numeric):
+        return pa.decimal128(ty.precision or 38, ty.scale or 0)
+    if isinstance(ty, sa.String):  # Text, String(n)
+        return pa.string()
+    return None
+
+
+def _duckdb_arrow(cols: list[sa.Column], rows: Sequence[dict[str, Any]]):
+    """An Arrow table of ``rows`` typed from the columns (amounts as exact ``decimal128``: DuckDB reads
+    them as DECIMAL with no text round trip), or None when a value does not fit its column's Arrow type
+    exactly (then the text frame and SQL casts of :func:`_duckdb_frame` take over)."""
+    import pyarrow as pa
+
+    arrays = []
+    for col in cols:
+        ty = _arrow_type(col)
+        if ty is None:
+            return None
+        name = col.name
+        try:
+            arrays.append(pa.array([r.get(name) for r in rows], type=ty))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+            return None  # e.g. a Decimal with more places than the column's scale: SQL rounds it
+    return pa.Table.from_arrays(arrays, names=[c.name for c in cols])
+
+
 def _select_expr(col: sa.Column, dialect) -> str:
     name = f'"{col.name}"'
     if _scale(col) is not None:
@@ -178,9 +231,14 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
     if dialect == "duckdb":
         raw = conn.connection.driver_connection
         view = f"bulk_{uuid.uuid4().hex}"
-        raw.register(view, _duckdb_frame(table, cols, rows))
-        try:
+        frame = _duckdb_arrow(cols, rows)
+        if frame is not None:  # typed exactly: a plain scan
+            select = collist
+        else:
+            frame = _duckdb_frame(table, cols, rows)
             select = ", ".join(_select_expr(c, conn.dialect) for c in cols)
+        raw.register(view, frame)
+        try:
             raw.execute(f"INSERT INTO {table.fullname} ({collist}) SELECT {select} FROM {view}")
         finally:
             raw.unregister(view)
@@ -244,15 +302,19 @@ class Warehouse:
                     return False
                 # keep regions that came only from sources.yaml (not in the catalogs)
                 codes = {r["region_code"] for r in rows["dim_region"]}
-                extra = [dict(r) for r in conn.execute(sa.select(t.dim_region)).mappings()
-                         if r["region_code"] not in codes]
+                extra = [
+                    dict(r) for r in conn.execute(sa.select(t.dim_region)).mappings() if r["region_code"] not in codes
+                ]
                 for table in t.REFERENCE_TABLES:
                     conn.execute(sa.delete(table))
                 for table in t.REFERENCE_TABLES:
                     bulk_insert(conn, table, rows[table.name] + (extra if table is t.dim_region else []))
                 conn.execute(sa.delete(rs).where(rs.c.name == "reference_data"))
-                conn.execute(sa.insert(rs).values(name="reference_data", fingerprint=fp,
-                                                  loaded_at=datetime.now(timezone.utc).isoformat(timespec="seconds")))
+                conn.execute(
+                    sa.insert(rs).values(
+                        name="reference_data", fingerprint=fp, loaded_at=datetime.now(UTC).isoformat(timespec="seconds")
+                    )
+                )
         return True
 
     def upsert_regions(self, rows: Iterable[dict[str, Any]]) -> None:
@@ -300,8 +362,11 @@ class Warehouse:
                 else:
                     stmt = stmt.on_conflict_do_update(
                         index_elements=keys,
-                        set_={c.name: stmt.excluded[c.name] for c in m.columns if c.name in rec
-                              and c.name not in ("url", "sha256")},
+                        set_={
+                            c.name: stmt.excluded[c.name]
+                            for c in m.columns
+                            if c.name in rec and c.name not in ("url", "sha256")
+                        },
                     )
                 n += conn.execute(stmt).rowcount or 0
         return n
@@ -321,6 +386,7 @@ class Warehouse:
         if len(set(shas)) != len(shas):
             raise ValueError("a document appears twice in one load")
         per_table: dict[str, list[dict[str, Any]]] = {tb.name: [] for tb in t.DOCUMENT_TABLES}
+
         def owned(rows: list[dict[str, Any]], sha: str) -> list[dict[str, Any]]:
             return [r if r.get("document_sha256") == sha else dict(r, document_sha256=sha) for r in rows]
 
@@ -334,13 +400,20 @@ class Warehouse:
             per_table["quality_finding"] += owned(ld.findings, sha)
         with self.engine.begin() as conn:
             if self.dialect == "postgresql":
-                for sha in sorted(shas):  # sorted: two loads sharing documents cannot deadlock
-                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_advisory_key(sha)})")
+                # one statement, keys in sorted order: two loads sharing documents cannot deadlock
+                keys = ",".join(str(_advisory_key(sha)) for sha in sorted(shas))
+                conn.exec_driver_sql(
+                    "SELECT count(pg_advisory_xact_lock(k)) FROM unnest("
+                    f"ARRAY[{keys}]::bigint[]) WITH ORDINALITY AS u(k, i)"
+                )
             first_seen: dict[str, str | None] = {}
             d = t.document
             for start in range(0, len(shas), 500):
-                found = conn.execute(sa.select(d.c.document_sha256, d.c.fetched_at).where(
-                    d.c.document_sha256.in_(shas[start:start + 500]))).all()
+                found = conn.execute(
+                    sa.select(d.c.document_sha256, d.c.fetched_at).where(
+                        d.c.document_sha256.in_(shas[start : start + 500])
+                    )
+                ).all()
                 first_seen.update(found)
                 # a document's rows exist only with its core.document row (written in one transaction),
                 # so documents never loaded need no deletes
@@ -349,8 +422,13 @@ class Warehouse:
                     for table in (*t.DOCUMENT_TABLES, t.document):
                         conn.execute(sa.delete(table).where(table.c.document_sha256.in_(present)))
             # a document keeps the time it was first fetched (as its raw.manifest row does): reloads are identical
-            docs = [dict(ld.document, fetched_at=first_seen.get(ld.document["document_sha256"])
-                         or ld.document.get("fetched_at")) for ld in loads]
+            docs = [
+                dict(
+                    ld.document,
+                    fetched_at=first_seen.get(ld.document["document_sha256"]) or ld.document.get("fetched_at"),
+                )
+                for ld in loads
+            ]
             counts["document"] = bulk_insert(conn, t.document, docs)
             for table in t.DOCUMENT_TABLES:
                 counts[table.name] = bulk_insert(conn, table, per_table[table.name])
@@ -364,21 +442,26 @@ class Warehouse:
         shas = list(shas)
         with self.engine.begin() as conn:
             for start in range(0, len(shas), 500):
-                conn.execute(sa.delete(qf).where(qf.c.document_sha256.in_(shas[start:start + 500]),
-                                                 qf.c.check_name.startswith(check_prefix)))
+                conn.execute(
+                    sa.delete(qf).where(
+                        qf.c.document_sha256.in_(shas[start : start + 500]), qf.c.check_name.startswith(check_prefix)
+                    )
+                )
             return bulk_insert(conn, qf, list(rows))
 
-    def rows_of_documents(self, shas: Sequence[str],
-                          tables: Sequence[sa.Table] = (t.document, *t.DOCUMENT_TABLES)) -> dict[str, int]:
+    def rows_of_documents(
+        self, shas: Sequence[str], tables: Sequence[sa.Table] = (t.document, *t.DOCUMENT_TABLES)
+    ) -> dict[str, int]:
         """Rows the warehouse holds for these documents (e.g. one partition's), per table name."""
         counts = {tb.name: 0 for tb in tables}
         shas = list(shas)
         with self.engine.connect() as conn:
             for start in range(0, len(shas), 500):
-                chunk = shas[start:start + 500]
+                chunk = shas[start : start + 500]
                 for tb in tables:
-                    counts[tb.name] += conn.execute(sa.select(sa.func.count()).select_from(tb).where(
-                        tb.c.document_sha256.in_(chunk))).scalar_one()
+                    counts[tb.name] += conn.execute(
+                        sa.select(sa.func.count()).select_from(tb).where(tb.c.document_sha256.in_(chunk))
+                    ).scalar_one()
         return counts
 
     @staticmethod
@@ -391,14 +474,40 @@ class Warehouse:
         its quarantine no longer shows as open.
         """
         d = t.document
-        n = 0
+        urls = sorted({doc["source_url"] for doc in docs if doc.get("source_url")})
+        if not urls:
+            return 0
+        # every current version at these URLs, in one query per 500 URLs (not one UPDATE per document)
+        current: dict[str, str] = {}  # sha → url
+        for start in range(0, len(urls), 500):
+            current.update(
+                (sha, url)
+                for sha, url in conn.execute(
+                    sa.select(d.c.document_sha256, d.c.source_url).where(
+                        d.c.source_url.in_(urls[start : start + 500]), d.c.status != "superseded"
+                    )
+                )
+            )
+        by_url: dict[str, list[str]] = {}
+        for sha, url in current.items():
+            by_url.setdefault(url, []).append(sha)
+        # the documents in load order, each superseding the other current versions of its URL
+        replaced_by: dict[str, str] = {}  # superseded sha → the sha that replaces it
         for doc in docs:
             url, sha = doc.get("source_url"), doc["document_sha256"]
             if not url:
                 continue
+            for old in by_url.get(url, ()):
+                if old != sha and old not in replaced_by:
+                    replaced_by[old] = sha
+        groups: dict[str, list[str]] = {}
+        for old, sha in replaced_by.items():
+            groups.setdefault(sha, []).append(old)
+        n = 0
+        for sha, olds in sorted(groups.items()):
             res = conn.execute(
                 sa.update(d)
-                .where(d.c.source_url == url, d.c.document_sha256 != sha, d.c.status != "superseded")
+                .where(d.c.document_sha256.in_(sorted(olds)), d.c.status != "superseded")
                 .values(status="superseded", status_reason=f"replaced by {sha[:12]} published at the same URL")
             )
             n += res.rowcount or 0

@@ -49,7 +49,7 @@ from dagster import (
 
 from assets.crawl.raw_store import RawStore
 from assets.extract.document_sets import linked_narratives
-from assets.extract.worker import Limits, page_texts_limited
+from assets.extract.worker import Limits, WorkerPool, page_texts_limited, page_texts_many
 from assets.load.assets import DOCUMENT_KEY
 from assets.normalize.facts import NormalizedDocument
 from assets.partitions import year_partitions, year_region_partitions
@@ -88,16 +88,30 @@ THIS_AND_PREVIOUS_YEAR = MultiPartitionMapping(
 )
 
 
+def _page_texts(store: RawStore, shas: list[str], pool: WorkerPool) -> dict[str, list[tuple[int, str]] | None]:
+    """Every page's text of each stored document, read at once on the extraction's pool (the same limits)."""
+    paths: dict[str, str] = {}
+    for sha in shas:
+        try:
+            paths[sha] = str(store.path(sha))
+        except FileNotFoundError:
+            pass
+    return {**dict.fromkeys(shas), **page_texts_many(paths, pool)}
+
+
 def _narrative_pages(
-    store: RawStore, result: ExtractionResult, limits: Limits | None = None
+    store: RawStore, result: ExtractionResult, limits: Limits | None = None, texts: dict | None = None
 ) -> list[tuple[int | None, str]] | None:
     """Text of the pages without tables, with their page numbers (None: use ``result.narrative``); read in a
-    worker process under the PDF limits, as every PDF parse is."""
-    try:
-        path = store.path(result.document_sha256)
-    except FileNotFoundError:
-        return None
-    pages = page_texts_limited(path, limits)
+    worker process under the PDF limits, as every PDF parse is (``texts``: already read, by sha256)."""
+    if texts is not None and result.document_sha256 in texts:
+        pages = texts[result.document_sha256]
+    else:
+        try:
+            path = store.path(result.document_sha256)
+        except FileNotFoundError:
+            return None
+        pages = page_texts_limited(path, limits)
     if pages is None:
         return None
     table_pages = {p for t in result.tables for p in t.pages}
@@ -125,11 +139,16 @@ def validated_documents(
     # a table PDF is checked against the 说明 of the narrative-only PDF of its document set (江苏 公开文件 / 公开表)
     linked = linked_narratives(extracted_documents)
     store = raw_store.store()
+    # every document's pages read at once on the extraction's pool (ExtractionResource.workers processes)
+    wanted = list(
+        dict.fromkeys([*normalized_documents, *(o for sha in normalized_documents for o in linked.get(sha, []))])
+    )
+    texts = _page_texts(store, wanted, extraction.pool())
     for sha, doc in normalized_documents.items():
         entry, result = extracted_documents[sha]
-        pages = _narrative_pages(store, result, limits)
+        pages = _narrative_pages(store, result, limits, texts)
         for other in linked.get(sha, []):
-            pages = (pages or []) + (_narrative_pages(store, extracted_documents[other][1], limits) or [])
+            pages = (pages or []) + (_narrative_pages(store, extracted_documents[other][1], limits, texts) or [])
         docs.append(DocumentInput(result, doc, year=entry.year or year, pages=pages))
     out = judge_documents(docs, BEFORE_LOAD_SUITES)
     runs = out.evaluation.runs

@@ -12,7 +12,6 @@ from assets.crawl.detect import REASON_FINAL_ACCOUNTS
 from assets.crawl.fetcher import DEFAULT_USER_AGENT, Fetcher, FetchPolicy
 from assets.crawl.raw_store import RawStore
 from assets.crawl.sources import SourceConfig
-from tests.support.crawl import LocalPortal, budget_pdf, make_pdf
 from assets.records import (
     DOC_BUDGET,
     DOC_FINAL_ACCOUNTS,
@@ -21,6 +20,7 @@ from assets.records import (
     STATUS_SKIPPED,
     STATUS_UNCHANGED,
 )
+from tests.support.crawl import LocalPortal, budget_pdf, make_pdf
 
 PDF_YICHUAN = budget_pdf()  # 2024年洛阳市伊川县政务服务中心部门预算 / 部门名称：伊川县政务服务中心
 PDF_EDU = budget_pdf("伊川县教育局")
@@ -34,8 +34,10 @@ WATER_NAME = "伊川县水利局2024年部门预算.pdf"
 
 
 def _page(title: str, body: str, charset_meta: str | None = "utf-8") -> str:
-    meta = f'<meta charset="{charset_meta}">' if charset_meta == "utf-8" else (
-        f'<meta http-equiv="Content-Type" content="text/html; charset={charset_meta}">' if charset_meta else ""
+    meta = (
+        f'<meta charset="{charset_meta}">'
+        if charset_meta == "utf-8"
+        else (f'<meta http-equiv="Content-Type" content="text/html; charset={charset_meta}">' if charset_meta else "")
     )
     return f"<!DOCTYPE html><html><head>{meta}<title>{title}_伊川县人民政府</title></head><body>{body}</body></html>"
 
@@ -51,8 +53,7 @@ def build_portal(portal: LocalPortal) -> dict[str, str]:
         "/zwgk/bmys/index.html",
         _page(
             "部门预算",
-            nav
-            + '<ul><li><a href="202403/t20240315_1.html">伊川县政务服务中心2024年部门预算公开</a></li>'
+            nav + '<ul><li><a href="202403/t20240315_1.html">伊川县政务服务中心2024年部门预算公开</a></li>'
             '<li><a href="./202403/t20240316_2.html">伊川县教育局2024年部门预算</a></li>'
             '<li><a href="/xwzx/202403/t20240301_9.html">伊川县召开2024年预算工作会议</a></li></ul>'
             '<div class="page"><a href="index.html">首页</a> <a href="index_1.html">下一页</a></div>',
@@ -133,7 +134,10 @@ def build_portal(portal: LocalPortal) -> dict[str, str]:
     portal.add("/uploads/2024/预算公开说明.doc", b"\xd0\xcf\x11\xe0 word", content_type="application/msword")
     portal.add("/uploads/2024/P020240401000004.xls", b"\xd0\xcf\x11\xe0 excel", content_type="application/vnd.ms-excel")
     # news without attachments; the off-host PDF also exists (it must never be requested)
-    portal.add("/xwzx/202403/t20240301_9.html", _page("伊川县召开2024年预算工作会议", "<h1>伊川县召开2024年预算工作会议</h1><p>会议要求…</p>"))
+    portal.add(
+        "/xwzx/202403/t20240301_9.html",
+        _page("伊川县召开2024年预算工作会议", "<h1>伊川县召开2024年预算工作会议</h1><p>会议要求…</p>"),
+    )
     portal.add("/offhost/伊川县2024年部门预算.pdf", PDF_YICHUAN)
     return {"start": portal.url("/zwgk/bmys/index.html"), "off_host": off_host}
 
@@ -175,7 +179,12 @@ def test_portal_crawl_and_incremental_recrawl(portal: LocalPortal, tmp_path: Pat
     assert all(r.headers.get("User-Agent") == DEFAULT_USER_AGENT for r in portal.log)
 
     yichuan = by[_u(portal, f"/uploads/2024/{CN_NAME}")]
-    assert (yichuan.status, yichuan.doc_type, yichuan.year, yichuan.department) == (STATUS_FETCHED, DOC_BUDGET, 2024, "伊川县政务服务中心")
+    assert (yichuan.status, yichuan.doc_type, yichuan.year, yichuan.department) == (
+        STATUS_FETCHED,
+        DOC_BUDGET,
+        2024,
+        "伊川县政务服务中心",
+    )
     assert yichuan.reason is None and yichuan.page_count == 2 and yichuan.http_status == 200
     assert yichuan.region_code == "410329" and yichuan.is_new and yichuan.bytes == len(PDF_YICHUAN)
     assert yichuan.title == CN_NAME.removesuffix(".pdf")
@@ -185,14 +194,23 @@ def test_portal_crawl_and_incremental_recrawl(portal: LocalPortal, tmp_path: Pat
 
     # opaque name, "附件1" anchor (deduplicated with the "点击下载" link): the content tells what it is
     edu = by[portal.url("/uploads/2024/P020240315123456.pdf")]
-    assert (edu.status, edu.year, edu.department, edu.title) == (STATUS_FETCHED, 2024, "伊川县教育局", "伊川县教育局2024年部门预算")
+    assert (edu.status, edu.year, edu.department, edu.title) == (
+        STATUS_FETCHED,
+        2024,
+        "伊川县教育局",
+        "伊川县教育局2024年部门预算",
+    )
     assert len(portal.requests("/uploads/2024/P020240315123456.pdf")) == 1
 
     # raw Chinese href on an undeclared GBK page
     water = by[_u(portal, f"/uploads/2024/{WATER_NAME}")]
     assert (water.status, water.department, water.year) == (STATUS_FETCHED, "伊川县水利局", 2024)
     direct = by[portal.url("/uploads/2024/P020240320000001.pdf")]
-    assert (direct.status, direct.department, direct.title) == (STATUS_FETCHED, "伊川县财政局", "伊川县财政局2024年部门预算")
+    assert (direct.status, direct.department, direct.title) == (
+        STATUS_FETCHED,
+        "伊川县财政局",
+        "伊川县财政局2024年部门预算",
+    )
 
     # 决算 (header-charset GBK article): recognised from the content, kept in the store
     final = by[portal.url("/uploads/2024/P020240401000003.pdf")]
@@ -214,7 +232,9 @@ def test_portal_crawl_and_incremental_recrawl(portal: LocalPortal, tmp_path: Pat
     assert not portal.requests(_u(portal, "/uploads/2024/预算公开说明.doc")[len(portal.base) :])
     assert not portal.requests("/uploads/2024/P020240401000004.xls")
     off = by[urls["off_host"].replace("/伊川县2024年部门预算.pdf", "/" + quote("伊川县2024年部门预算.pdf"))]
-    assert off.status == STATUS_SKIPPED and off.reason.startswith(f"link off the allowed hosts (localhost:{portal.port})")
+    assert off.status == STATUS_SKIPPED and off.reason.startswith(
+        f"link off the allowed hosts (localhost:{portal.port})"
+    )
     assert not [r for r in portal.log if r.path.startswith("/offhost/")]
     broken = by[portal.url("/uploads/2024/missing.pdf")]
     assert (broken.status, broken.reason, broken.http_status, broken.sha256) == (STATUS_FAILED, "HTTP 404", 404, None)
@@ -307,18 +327,28 @@ def test_file_mirror_and_folder_sources(tmp_path: Path) -> None:
     (mirror / "bmys" / "202403").mkdir(parents=True)
     (mirror / "uploads").mkdir()
     (mirror / "bmys" / "index.html").write_bytes(
-        _page("部门预算", '<a href="202403/t1.html">伊川县教育局2024年部门预算</a><a href="index_1.html">下一页</a>', "gb2312").encode("gbk")
+        _page(
+            "部门预算",
+            '<a href="202403/t1.html">伊川县教育局2024年部门预算</a><a href="index_1.html">下一页</a>',
+            "gb2312",
+        ).encode("gbk")
     )
-    (mirror / "bmys" / "index_1.html").write_bytes(_page("部门预算", '<a href="../uploads/决算.pdf">伊川县民政局2023年部门决算</a>').encode())
+    (mirror / "bmys" / "index_1.html").write_bytes(
+        _page("部门预算", '<a href="../uploads/决算.pdf">伊川县民政局2023年部门决算</a>').encode()
+    )
     (mirror / "bmys" / "202403" / "t1.html").write_bytes(
-        _page("伊川县教育局2024年部门预算", f'<a href="../../uploads/{quote("教育局预算.pdf")}">附件</a><a href="../../uploads/gone.pdf">附件2</a>').encode()
+        _page(
+            "伊川县教育局2024年部门预算",
+            f'<a href="../../uploads/{quote("教育局预算.pdf")}">附件</a><a href="../../uploads/gone.pdf">附件2</a>',
+        ).encode()
     )
     (mirror / "uploads" / "教育局预算.pdf").write_bytes(PDF_EDU)
     (mirror / "uploads" / "决算.pdf").write_bytes(PDF_FINAL)
     store = RawStore(tmp_path / "raw")
     # the mirror's root is its site folder: the pages link to ../uploads (default root: the start page's folder)
-    source = SourceConfig("410329", "伊川县", [(mirror / "bmys" / "index.html").as_uri()], respect_robots=True,
-                          mirror_root=str(mirror))
+    source = SourceConfig(
+        "410329", "伊川县", [(mirror / "bmys" / "index.html").as_uri()], respect_robots=True, mirror_root=str(mirror)
+    )
     with Fetcher(_policy()) as f:
         entries = crawl_source(source, fetcher=f, store=store, previous={})
         by = {Path(e.url).name: e for e in entries}
@@ -345,17 +375,56 @@ def test_file_mirror_and_folder_sources(tmp_path: Path) -> None:
         refetch = crawl_source(fsource, fetcher=f, store=store, previous=previous_from_entries(fentries))
         assert {e.status for e in refetch} == {STATUS_UNCHANGED}
 
-        missing = crawl_source(SourceConfig("410329", "伊川县", [], folder=str(tmp_path / "nope")), fetcher=f, store=store, previous={})
+        missing = crawl_source(
+            SourceConfig("410329", "伊川县", [], folder=str(tmp_path / "nope")), fetcher=f, store=store, previous={}
+        )
         assert len(missing) == 1 and missing[0].status == STATUS_FAILED and "folder not found" in missing[0].reason
 
 
 def test_download_script_without_pdf_extension(portal: LocalPortal, tmp_path: Path) -> None:
     """A link to download.jsp?id=7 is fetched as a page; its body is a PDF, so it becomes a document."""
-    portal.add("/list/index.html", _page("部门预算", '<a href="/module/download.jsp?id=7">伊川县教育局2024年部门预算</a>'))
+    portal.add(
+        "/list/index.html", _page("部门预算", '<a href="/module/download.jsp?id=7">伊川县教育局2024年部门预算</a>')
+    )
     portal.add("/module/download.jsp", PDF_NO_FACTS, content_type="application/octet-stream")
     source = SourceConfig("410329", "伊川县", [portal.url("/list/index.html")], respect_robots=False)
     with Fetcher(_policy()) as f:
         (e,) = crawl_source(source, fetcher=f, store=RawStore(tmp_path), previous={})
-    assert (e.url, e.status, e.title) == (portal.url("/module/download.jsp?id=7"), STATUS_FETCHED, "伊川县教育局2024年部门预算")
+    assert (e.url, e.status, e.title) == (
+        portal.url("/module/download.jsp?id=7"),
+        STATUS_FETCHED,
+        "伊川县教育局2024年部门预算",
+    )
     assert (e.year, e.department) == (2024, "伊川县教育局")
     assert len(portal.requests("/module/download.jsp?id=7")) == 1
+
+
+def test_a_document_seen_again_is_not_parsed_again(tmp_path, monkeypatch):
+    """The crawl reads a document's first pages once per content (a worker process each time was most of a
+    quiet night's crawl); what it decides from them is decided again, and the entries are the same."""
+    import assets.crawl.crawler as crawler
+
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "2024年伊川县教育局部门预算.pdf").write_bytes(budget_pdf("伊川县教育局"))
+    (folder / "伊川县统计局.pdf").write_bytes(budget_pdf("伊川县统计局", year=2023))
+    source = SourceConfig("410329", "伊川县", [], folder=str(folder))
+    store = RawStore(tmp_path / "raw")
+    parsed = []
+    real = crawler.read_head_limited
+    monkeypatch.setattr(crawler, "read_head_limited", lambda path, limits: parsed.append(path) or real(path, limits))
+    with Fetcher(_policy()) as f:
+        first = crawl_source(source, fetcher=f, store=store, previous={})
+        assert len(parsed) == 2
+        again = crawl_source(source, fetcher=f, store=store, previous=previous_from_entries(first))
+    assert len(parsed) == 2  # nothing parsed the second time
+    key = lambda e: (e.url, e.sha256, e.year, e.department, e.doc_type, e.page_count)  # noqa: E731
+    assert sorted(map(key, again)) == sorted(map(key, first))
+    assert {e.status for e in again} == {STATUS_UNCHANGED}
+    assert {(e.year, e.department) for e in first} == {(2024, "伊川县教育局"), (2023, "伊川县统计局")}
+    # a lower page limit applies to a cached head too
+    from assets.extract.worker import Limits
+
+    with Fetcher(_policy()) as f:
+        capped = crawl_source(source, fetcher=f, store=store, previous={}, limits=Limits(max_pages=1))
+    assert all(e.status == "rejected" and e.reason.startswith("too many pages") for e in capped)
