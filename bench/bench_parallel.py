@@ -55,7 +55,7 @@ def build_corpus(out: Path, n_docs: int, xlsx_share: float) -> tuple[Path, int, 
     """Render ``n_docs`` distinct budgets into ``out/<region>/``; (sources.yaml, pages, documents per producer)."""
     import pypdfium2 as pdfium
 
-    from examples.sample_portal.corpus import COUNTIES, _finish, _s
+    from examples.sample_portal.corpus import COUNTIES, doc_spec, finish_document
     from examples.sample_portal.model import generate_document
     from examples.sample_portal.render import render_pdf
     from examples.sample_portal.tables import build_tables
@@ -68,14 +68,14 @@ def build_corpus(out: Path, n_docs: int, xlsx_share: float) -> tuple[Path, int, 
         for region in COUNTIES:
             for profile, dept, code in DEPARTMENTS:
                 kw = {"producer": "xlsx"} if profile in xlsx_profiles else {}
-                specs.append(_s(region, dept, code, year, profile, **kw))
+                specs.append(doc_spec(region, dept, code, year, profile, **kw))
     specs = specs[:n_docs]
     totals: dict[tuple, int] = {}
     docs = []
     for spec in specs:  # year order: each document quotes its predecessor's total
         doc = generate_document(spec, prev_total=totals.get((spec.region_code, spec.department, spec.fiscal_year - 1)))
         totals[(doc.region_code, doc.department, doc.fiscal_year)] = doc.total
-        docs.append(_finish(doc, spec))
+        docs.append(finish_document(doc, spec))
     office = [d for d in docs if d.producer == "xlsx"]
     office_tables = {d.doc_id: xlsx_tables(d) for d in office}
     if office:

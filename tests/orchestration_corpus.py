@@ -12,6 +12,10 @@ import shutil
 from pathlib import Path
 
 from assets.resources import HttpFetcherResource
+from examples.sample_portal.corpus import COUNTIES, doc_spec, finish_document
+from examples.sample_portal.model import generate_document
+from examples.sample_portal.render import render_pdf
+from examples.sample_portal.tables import build_tables
 
 YICHUAN, XINAN = "410329", "410323"
 #: (region, fiscal year, department) of the sample documents the tests use
@@ -94,20 +98,15 @@ def generated_folders(
 ) -> Path:
     """One generated budget (reportlab producer) per region × year, in ``out/<region>/``, and
     ``out/sources.yaml``: distinct documents, one per partition."""
-    from examples.sample_portal.corpus import COUNTIES, _finish, _s
-    from examples.sample_portal.model import generate_document
-    from examples.sample_portal.render import render_pdf
-    from examples.sample_portal.tables import build_tables
-
     profile, dept, code = department
     totals: dict[tuple, int] = {}
     lines = ["sources:"]
     for region in regions:
         for year in sorted(years):  # year order: each document quotes its predecessor's total
-            spec = _s(region, dept, code, year, profile)
+            spec = doc_spec(region, dept, code, year, profile)
             doc = generate_document(spec, prev_total=totals.get((region, spec.department, year - 1)))
             totals[(region, doc.department, year)] = doc.total
-            doc = _finish(doc, spec)
+            doc = finish_document(doc, spec)
             folder = out / region
             folder.mkdir(parents=True, exist_ok=True)
             render_pdf(doc, folder / doc.attachment_name, build_tables(doc))
