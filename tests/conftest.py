@@ -16,6 +16,7 @@ import contextlib
 import functools
 import http.server
 import os
+import signal
 import threading
 import uuid
 import warnings
@@ -39,6 +40,19 @@ def pytest_collection_modifyitems(config, items):
         if kind is None:
             raise pytest.UsageError(f"{item.nodeid}: a test lives in tests/unit, tests/integration or tests/system")
         item.add_marker(getattr(pytest.mark, kind))
+
+
+@pytest.fixture(autouse=True)
+def _signal_handlers():
+    """Each test leaves SIGINT and SIGTERM as it found them.  A Dagster run on the main thread (the in-process
+    comparison run of the Celery test) restores SIGINT on exit and maps SIGTERM to it: when the suite was started
+    with SIGINT ignored (a background job, nohup), SIGTERM would stay ignored, every later `tail` of Dagster's
+    compute-log capture would inherit that, and the run that waits for its tail to end on SIGTERM would hang."""
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for sig, handler in saved.items():
+        if handler is not None and signal.getsignal(sig) is not handler:
+            signal.signal(sig, handler)
 
 
 def real_samples_dir() -> Path:
