@@ -196,11 +196,9 @@ class Columns(dict):
 
     @classmethod
     def of_rows(cls, rows: Sequence[dict[str, Any]], table: sa.Table | None = None) -> Columns:
-        names: dict[str, None] = {}
-        for r in rows:
-            names.update(dict.fromkeys(r))
+        names = set().union(*map(dict.keys, rows))
         if table is not None:
-            unknown = set(names) - {c.name for c in table.columns}
+            unknown = names - {c.name for c in table.columns}
             if unknown:
                 raise KeyError(f"{table.fullname} has no column(s) {sorted(unknown)}")
         return cls({name: [r.get(name) for r in rows] for name in names})
@@ -314,6 +312,17 @@ def _document_columns(loads: Sequence[DocumentLoad]) -> dict[str, Columns]:
             data["document_sha256"] = [sha for sha, part in parts for _ in part]
         out[name] = data
     return out
+
+
+def _tables_holding(conn: sa.Connection, shas: Sequence[str]) -> list[sa.Table]:
+    """The document tables that hold rows of these documents, in one statement: a DELETE costs about a
+    millisecond even when it finds nothing, and most documents have rows in few of the fact tables."""
+    tables = t.DOCUMENT_TABLES
+    sql = " UNION ALL ".join(
+        f"SELECT {i} AS i WHERE EXISTS (SELECT 1 FROM {tb.fullname} WHERE document_sha256 {{in}})"
+        for i, tb in enumerate(tables)
+    )
+    return [tables[i] for (i,) in sorted(_driver_rows(conn, sql, *[shas] * len(tables)))]
 
 
 def _driver_rows(conn: sa.Connection, sql: str, *values: Sequence[str]) -> list[tuple]:
@@ -487,7 +496,7 @@ class Warehouse:
             # documents never loaded need no deletes; one DELETE per table for all the present ones
             present = [sha for sha, _ in found]
             if present:
-                for table in (*t.DOCUMENT_TABLES, d):
+                for table in (*_tables_holding(conn, present), d):
                     _driver_rows(conn, f"DELETE FROM {table.fullname} WHERE document_sha256 {{in}}", present)
             # a document keeps the time it was first fetched (as its raw.manifest row does): reloads are identical
             docs = [
