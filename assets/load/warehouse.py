@@ -8,14 +8,13 @@ leaves the previous state.  Different partitions touch disjoint documents, so
 two loads at once do not interfere (PostgreSQL additionally serialises loads of
 the same document with a transaction-scoped advisory lock).
 
-Bulk paths, not row-by-row statements: DuckDB inserts from a registered Arrow
-table with ``INSERT … SELECT`` (amounts travel as exact ``decimal128``; a value
-that does not fit takes a text frame that SQL casts); PostgreSQL streams rows
-through psycopg ``COPY``.  Per load, a fixed number of statements whatever the
-number of documents: one advisory-lock statement (PostgreSQL), one lookup, the
-deletes of a reload, one insert per table, and one lookup of the versions a new
-document supersedes (an UPDATE only when there are some): ``bench/bench_warehouse.py``
-found one UPDATE per document (each scanning ``core.document``) taking half the time.
+Bulk paths, not row-by-row statements: a load builds each table's rows column-wise once (:class:`Columns`);
+DuckDB inserts typed Arrow tables (amounts as exact ``decimal128`` made from their decimal text; a value that
+does not fit takes a text frame that SQL casts); PostgreSQL streams each table through one psycopg ``COPY``.
+Per load, a fixed number of statements whatever the number of documents, run on the driver's cursor with the
+document hashes as one array parameter: one advisory-lock statement (PostgreSQL), one lookup (the documents
+present and the current versions at their URLs), the deletes of a reload, one insert per table, and an UPDATE
+only when a new version supersedes some.  Where the time goes: deploy/README.md *Loads*.
 """
 
 from __future__ import annotations
@@ -237,6 +236,23 @@ def _duckdb_arrow(cols: list[sa.Column], data: Columns):
     return pa.Table.from_arrays(arrays, names=[c.name for c in cols])
 
 
+def _whole_table(table: sa.Table, frame, n: int):
+    """``frame`` widened to every column of ``table`` in its order, the absent ones NULL (what ``INSERT`` with
+    a column list gives them), or None when an absent column has a default or no Arrow type."""
+    import pyarrow as pa
+
+    arrays = []
+    for col in table.columns:
+        if col.name in frame.column_names:
+            arrays.append(frame.column(col.name))
+            continue
+        ty = _arrow_type(col)
+        if ty is None or col.server_default is not None or col.default is not None:
+            return None
+        arrays.append(pa.nulls(n, type=ty))
+    return pa.Table.from_arrays(arrays, names=[c.name for c in table.columns])
+
+
 def _select_expr(col: sa.Column, dialect) -> str:
     name = f'"{col.name}"'
     if _scale(col) is not None:
@@ -263,6 +279,10 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
         raw = conn.connection.driver_connection
         view = f"bulk_{uuid.uuid4().hex}"
         frame = _duckdb_arrow(cols, data)
+        whole = _whole_table(table, frame, n) if frame is not None else None
+        if whole is not None:  # every column, in the table's order: the relation API inserts it, no view
+            raw.from_arrow(whole).insert_into(table.fullname)
+            return n
         if frame is not None:  # typed exactly: a plain scan
             select = collist
         else:
@@ -312,17 +332,6 @@ def _document_columns(loads: Sequence[DocumentLoad]) -> dict[str, Columns]:
             data["document_sha256"] = [sha for sha, part in parts for _ in part]
         out[name] = data
     return out
-
-
-def _tables_holding(conn: sa.Connection, shas: Sequence[str]) -> list[sa.Table]:
-    """The document tables that hold rows of these documents, in one statement: a DELETE costs about a
-    millisecond even when it finds nothing, and most documents have rows in few of the fact tables."""
-    tables = t.DOCUMENT_TABLES
-    sql = " UNION ALL ".join(
-        f"SELECT {i} AS i WHERE EXISTS (SELECT 1 FROM {tb.fullname} WHERE document_sha256 {{in}})"
-        for i, tb in enumerate(tables)
-    )
-    return [tables[i] for (i,) in sorted(_driver_rows(conn, sql, *[shas] * len(tables)))]
 
 
 def _driver_rows(conn: sa.Connection, sql: str, *values: Sequence[str]) -> list[tuple]:
@@ -470,24 +479,33 @@ class Warehouse:
         per_table = _document_columns(loads)
         with self.engine.begin() as conn:
             if self.dialect == "postgresql":
-                # one statement, keys in sorted order: two loads sharing documents cannot deadlock
+                # one statement, keys in sorted order: two loads sharing documents cannot deadlock. Every lookup
+                # and DELETE of a load has an index (the keys start with document_sha256, source_url has its
+                # own): no sequential scans in this transaction, even before autovacuum's first statistics of a
+                # growing table (the planner then took a scan of core.document per load, 20 ms at 20 000)
                 keys = ",".join(str(_advisory_key(sha)) for sha in sorted(shas))
                 _driver_rows(
                     conn,
-                    "SELECT count(pg_advisory_xact_lock(k)) FROM unnest("
-                    f"ARRAY[{keys}]::bigint[]) WITH ORDINALITY AS u(k, i)",
+                    "SELECT count(pg_advisory_xact_lock(k)), set_config('enable_seqscan', 'off', true) FROM unnest("
+                    f"ARRAY[{keys}]::bigint[]) WITH ORDINALITY AS u(k, i) GROUP BY 2",
                 )
             d = t.document
             urls = sorted({ld.document["source_url"] for ld in loads if ld.document.get("source_url")})
             # one lookup: these documents (their first fetch time, whether they are present) and the current
             # versions at their URLs (what a new version supersedes)
-            known = _driver_rows(
-                conn,
-                f"SELECT document_sha256, fetched_at, source_url, status FROM {d.fullname} "
-                "WHERE document_sha256 {in} OR (source_url {in} AND status <> 'superseded')",
-                shas,
-                urls,
-            )
+            cols = "document_sha256, fetched_at, source_url, status"
+            if self.dialect == "postgresql":  # one index lookup per hash and per URL, statistics or not
+                lookup = (
+                    f"SELECT {cols} FROM {d.fullname} WHERE document_sha256 {{in}} UNION "
+                    f"SELECT v.* FROM unnest(%s::text[]) AS u(url) CROSS JOIN LATERAL (SELECT {cols} "
+                    f"FROM {d.fullname} WHERE source_url = u.url AND status <> 'superseded') AS v"
+                )
+            else:  # DuckDB: hash joins over the columns
+                lookup = (
+                    f"SELECT {cols} FROM {d.fullname} "
+                    "WHERE document_sha256 {in} OR (source_url {in} AND status <> 'superseded')"
+                )
+            known = _driver_rows(conn, lookup, shas, urls)
             loading = set(shas)
             found = [(sha, fetched) for sha, fetched, _, _ in known if sha in loading]
             others = [(sha, url) for sha, _, url, status in known if sha not in loading and status != "superseded"]
@@ -496,7 +514,7 @@ class Warehouse:
             # documents never loaded need no deletes; one DELETE per table for all the present ones
             present = [sha for sha, _ in found]
             if present:
-                for table in (*_tables_holding(conn, present), d):
+                for table in (*t.DOCUMENT_TABLES, d):
                     _driver_rows(conn, f"DELETE FROM {table.fullname} WHERE document_sha256 {{in}}", present)
             # a document keeps the time it was first fetched (as its raw.manifest row does): reloads are identical
             docs = [
