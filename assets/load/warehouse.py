@@ -202,6 +202,11 @@ class Columns(dict):
                 raise KeyError(f"{table.fullname} has no column(s) {sorted(unknown)}")
         return cls({name: [r.get(name) for r in rows] for name in names})
 
+    #: the target table's columns are stored in the metadata's order (checked by the caller): DuckDB may then
+    #: insert by position, through the relation API (a warehouse whose columns were added later by
+    #: ``add_missing_columns`` may hold them in another order: then by name, through a registered view)
+    in_table_order: bool = False
+
     @property
     def length(self) -> int:
         return len(next(iter(self.values()))) if self else 0
@@ -279,7 +284,7 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
         raw = conn.connection.driver_connection
         view = f"bulk_{uuid.uuid4().hex}"
         frame = _duckdb_arrow(cols, data)
-        whole = _whole_table(table, frame, n) if frame is not None else None
+        whole = _whole_table(table, frame, n) if frame is not None and data.in_table_order else None
         if whole is not None:  # every column, in the table's order: the relation API inserts it, no view
             raw.from_arrow(whole).insert_into(table.fullname)
             return n
@@ -372,11 +377,13 @@ class Warehouse:
             self.engine = make_engine(url)
             self.guarded = True
         self.dialect = self.engine.dialect.name
+        self._tables_in_order: set[str] | None = None
 
     def ensure_schema(self) -> None:
         """Schema (migrations on PostgreSQL), views, and the reference dimensions, each only
         when out of date."""
         warehouse_schema.create_all(self.engine)
+        self._tables_in_order = None  # columns may have been added
         self.load_reference()
 
     # -- reference data ------------------------------------------------------
@@ -524,11 +531,37 @@ class Warehouse:
                 )
                 for ld in loads
             ]
-            counts["document"] = bulk_insert(conn, d, docs)
+            if self.dialect == "duckdb":
+                ordered = self._duckdb_tables_in_order(conn)
+                for name, data in per_table.items():
+                    data.in_table_order = name in ordered
+                docs_data = Columns.of_rows(docs, d)
+                docs_data.in_table_order = d.name in ordered
+                counts["document"] = bulk_insert(conn, d, docs_data)
+            else:
+                counts["document"] = bulk_insert(conn, d, docs)
             for table in t.DOCUMENT_TABLES:
                 counts[table.name] = bulk_insert(conn, table, per_table[table.name])
             counts["superseded"] = self._supersede(conn, docs, others)
         return counts
+
+    def _duckdb_tables_in_order(self, conn: sa.Connection) -> set[str]:
+        """The document tables (and core.document) whose stored columns are the metadata's, in its order
+        (read once per Warehouse: only ``ensure_schema`` adds columns, before any load)."""
+        if self._tables_in_order is None:
+            stored: dict[str, list[str]] = {}
+            for table, column in _driver_rows(
+                conn,
+                "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'core' "
+                "ORDER BY table_name, column_index",
+            ):
+                stored.setdefault(table, []).append(column)
+            self._tables_in_order = {
+                tb.name
+                for tb in (t.document, *t.DOCUMENT_TABLES)
+                if stored.get(tb.name) == [c.name for c in tb.columns]
+            }
+        return self._tables_in_order
 
     def replace_findings(self, shas: Sequence[str], check_prefix: str, rows: Sequence[dict[str, Any]]) -> int:
         """Replace these documents' findings of the checks named ``check_prefix…`` by ``rows`` (a check that
