@@ -9,8 +9,8 @@ The data: ``--counties`` real 河南 county codes × ``--years`` fiscal years ×
 departments; each document has its 一般公共预算支出预算表 and 部门支出预算表 (function rows,
 real 7-digit codes) and its 基本支出 table (economic rows), like a real budget.  Each
 county × year is one partition, loaded by the production path
-(``Warehouse.load_documents``: one transaction, delete + bulk insert — DuckDB from a pandas
-frame with INSERT … SELECT, PostgreSQL with COPY).  PostgreSQL runs in a scratch database
+(``Warehouse.load_documents``: one transaction, delete + bulk insert — DuckDB from typed Arrow
+tables, PostgreSQL with one COPY per table).  PostgreSQL runs in a scratch database
 that is dropped afterwards.  Prints figures; asserts nothing about time.
 """
 

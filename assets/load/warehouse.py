@@ -8,14 +8,13 @@ leaves the previous state.  Different partitions touch disjoint documents, so
 two loads at once do not interfere (PostgreSQL additionally serialises loads of
 the same document with a transaction-scoped advisory lock).
 
-Bulk paths, not row-by-row statements: DuckDB inserts from a registered Arrow
-table with ``INSERT … SELECT`` (amounts travel as exact ``decimal128``; a value
-that does not fit takes a text frame that SQL casts); PostgreSQL streams rows
-through psycopg ``COPY``.  Per load, a fixed number of statements whatever the
-number of documents: one advisory-lock statement (PostgreSQL), one lookup, the
-deletes of a reload, one insert per table, and one lookup of the versions a new
-document supersedes (an UPDATE only when there are some): ``bench/bench_warehouse.py``
-found one UPDATE per document (each scanning ``core.document``) taking half the time.
+Bulk paths, not row-by-row statements: a load builds each table's rows column-wise once (:class:`Columns`);
+DuckDB inserts typed Arrow tables (amounts as exact ``decimal128`` made from their decimal text; a value that
+does not fit takes a text frame that SQL casts); PostgreSQL streams each table through one psycopg ``COPY``.
+Per load, a fixed number of statements whatever the number of documents, run on the driver's cursor with the
+document hashes as one array parameter: one advisory-lock statement (PostgreSQL), one lookup (the documents
+present and the current versions at their URLs), the deletes of a reload, one insert per table, and an UPDATE
+only when a new version supersedes some.  Where the time goes: deploy/README.md *Loads*.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -189,8 +189,42 @@ def _arrow_type(col: sa.Column):
     return None
 
 
-def _duckdb_arrow(cols: list[sa.Column], rows: Sequence[dict[str, Any]]):
-    """An Arrow table of ``rows`` typed from the columns (amounts as exact ``decimal128``: DuckDB reads
+class Columns(dict):
+    """Rows held column-wise: column name → its values, all of one length (built once per table and load,
+    not per document or per row)."""
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[dict[str, Any]], table: sa.Table | None = None) -> Columns:
+        names = set().union(*map(dict.keys, rows))
+        if table is not None:
+            unknown = names - {c.name for c in table.columns}
+            if unknown:
+                raise KeyError(f"{table.fullname} has no column(s) {sorted(unknown)}")
+        return cls({name: [r.get(name) for r in rows] for name in names})
+
+    #: the target table's columns are stored in the metadata's order (checked by the caller): DuckDB may then
+    #: insert by position, through the relation API (a warehouse whose columns were added later by
+    #: ``add_missing_columns`` may hold them in another order: then by name, through a registered view)
+    in_table_order: bool = False
+
+    @property
+    def length(self) -> int:
+        return len(next(iter(self.values()))) if self else 0
+
+
+def _arrow_array(values: list[Any], ty):
+    """``values`` as an Arrow array of ``ty``; amounts (Decimal) go through their exact decimal text and
+    Arrow's cast, six times faster than Arrow's conversion of Decimal objects and as exact: a value with
+    more places than the type, or too many digits, raises rather than rounds."""
+    import pyarrow as pa
+
+    if pa.types.is_decimal(ty) and all(v is None or type(v) is Decimal for v in values):
+        return pa.array([None if v is None else str(v) for v in values], type=pa.string()).cast(ty)
+    return pa.array(values, type=ty)
+
+
+def _duckdb_arrow(cols: list[sa.Column], data: Columns):
+    """An Arrow table of ``data`` typed from the columns (amounts as exact ``decimal128``: DuckDB reads
     them as DECIMAL with no text round trip), or None when a value does not fit its column's Arrow type
     exactly (then the text frame and SQL casts of :func:`_duckdb_frame` take over)."""
     import pyarrow as pa
@@ -200,12 +234,28 @@ def _duckdb_arrow(cols: list[sa.Column], rows: Sequence[dict[str, Any]]):
         ty = _arrow_type(col)
         if ty is None:
             return None
-        name = col.name
         try:
-            arrays.append(pa.array([r.get(name) for r in rows], type=ty))
-        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError):
+            arrays.append(_arrow_array(data[col.name], ty))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError, OverflowError):
             return None  # e.g. a Decimal with more places than the column's scale: SQL rounds it
     return pa.Table.from_arrays(arrays, names=[c.name for c in cols])
+
+
+def _whole_table(table: sa.Table, frame, n: int):
+    """``frame`` widened to every column of ``table`` in its order, the absent ones NULL (what ``INSERT`` with
+    a column list gives them), or None when an absent column has a default or no Arrow type."""
+    import pyarrow as pa
+
+    arrays = []
+    for col in table.columns:
+        if col.name in frame.column_names:
+            arrays.append(frame.column(col.name))
+            continue
+        ty = _arrow_type(col)
+        if ty is None or col.server_default is not None or col.default is not None:
+            return None
+        arrays.append(pa.nulls(n, type=ty))
+    return pa.Table.from_arrays(arrays, names=[c.name for c in table.columns])
 
 
 def _select_expr(col: sa.Column, dialect) -> str:
@@ -216,26 +266,33 @@ def _select_expr(col: sa.Column, dialect) -> str:
     return name
 
 
-def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert ``rows`` (dicts keyed by column name; missing keys are NULL) into ``table``
-    inside the caller's transaction, by the engine's bulk path."""
-    if not rows:
+def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]] | Columns) -> int:
+    """Insert ``rows`` (dicts keyed by column name, missing keys are NULL; or :class:`Columns`) into
+    ``table`` inside the caller's transaction, by the engine's bulk path: one statement (DuckDB
+    ``INSERT … SELECT`` from a registered Arrow table, PostgreSQL one ``COPY``) whatever the number of rows."""
+    data = rows if isinstance(rows, Columns) else Columns.of_rows(rows, table)
+    n = data.length
+    if not n:
         return 0
-    names = set().union(*map(dict.keys, rows))
-    cols = [c for c in table.columns if c.name in names]
-    unknown = names - {c.name for c in table.columns}
+    unknown = set(data) - {c.name for c in table.columns}
     if unknown:
         raise KeyError(f"{table.fullname} has no column(s) {sorted(unknown)}")
+    cols = [c for c in table.columns if c.name in data]
     collist = ", ".join(f'"{c.name}"' for c in cols)
     dialect = conn.dialect.name
     if dialect == "duckdb":
         raw = conn.connection.driver_connection
         view = f"bulk_{uuid.uuid4().hex}"
-        frame = _duckdb_arrow(cols, rows)
+        frame = _duckdb_arrow(cols, data)
+        whole = _whole_table(table, frame, n) if frame is not None and data.in_table_order else None
+        if whole is not None:  # every column, in the table's order: the relation API inserts it, no view
+            raw.from_arrow(whole).insert_into(table.fullname)
+            return n
         if frame is not None:  # typed exactly: a plain scan
             select = collist
         else:
-            frame = _duckdb_frame(table, cols, rows)
+            as_rows = [dict(zip(data, r, strict=True)) for r in zip(*data.values(), strict=True)]
+            frame = _duckdb_frame(table, cols, as_rows)
             select = ", ".join(_select_expr(c, conn.dialect) for c in cols)
         raw.register(view, frame)
         try:
@@ -243,19 +300,58 @@ def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, A
         finally:
             raw.unregister(view)
     elif dialect == "postgresql":
-        keys = [c.name for c in cols]
         with conn.connection.dbapi_connection.cursor() as cur:
             with cur.copy(f"COPY {table.fullname} ({collist}) FROM STDIN") as copy:
-                for r in rows:
-                    copy.write_row([r.get(k) for k in keys])
+                write = copy.write_row
+                for r in zip(*(data[c.name] for c in cols), strict=True):
+                    write(r)
     else:  # any other SQLAlchemy dialect: executemany
-        conn.execute(sa.insert(table), [{c.name: r.get(c.name) for c in cols} for r in rows])
-    return len(rows)
+        names = [c.name for c in cols]
+        values = zip(*(data[k] for k in names), strict=True)
+        conn.execute(sa.insert(table), [dict(zip(names, r, strict=True)) for r in values])
+    return n
 
 
 def _advisory_key(sha: str) -> int:
     """A 60-bit key for pg_advisory_xact_lock from a document hash (any string)."""
     return int(hashlib.sha256(sha.encode()).hexdigest()[:15], 16)
+
+
+def _document_columns(loads: Sequence[DocumentLoad]) -> dict[str, Columns]:
+    """Every document table's rows of these documents, column-wise and in load order; a row belongs to the
+    document it came with (its ``document_sha256`` is set to that document's, as before)."""
+    per_table: dict[str, list[tuple[str, list[dict[str, Any]]]]] = {tb.name: [] for tb in t.DOCUMENT_TABLES}
+    for ld in loads:
+        sha = ld.document["document_sha256"]
+        per_table["extracted_table"].append((sha, ld.tables))
+        for name, rows in ld.facts.items():
+            if name not in per_table:
+                raise KeyError(f"unknown fact table {name!r}")
+            per_table[name].append((sha, rows))
+        per_table["quality_finding"].append((sha, ld.findings))
+    out: dict[str, Columns] = {}
+    for name, parts in per_table.items():
+        rows = [r for _, part in parts for r in part]
+        data = Columns.of_rows(rows)
+        if rows:
+            data["document_sha256"] = [sha for sha, part in parts for _ in part]
+        out[name] = data
+    return out
+
+
+def _driver_rows(conn: sa.Connection, sql: str, *values: Sequence[str]) -> list[tuple]:
+    """Run ``sql`` on the driver's cursor inside the caller's transaction (no SQLAlchemy compilation);
+    each ``{in}`` in the text stands for "is one of" the next of ``values``, sent as one array parameter
+    (not an IN list of literals)."""
+    params = [list(v) for v in values]
+    if conn.dialect.name == "duckdb":
+        cur = conn.connection.driver_connection.execute(
+            sql.replace("{in}", "IN (SELECT unnest(?::VARCHAR[]))"), params or None
+        )
+        return cur.fetchall() if cur.description else []
+    with conn.connection.dbapi_connection.cursor() as cur:
+        cur.execute(sql.replace("{in}", "= ANY(%s::text[])"), params or None)
+        return cur.fetchall() if cur.description else []
 
 
 # --------------------------------------------------------------------------- the warehouse
@@ -281,11 +377,13 @@ class Warehouse:
             self.engine = make_engine(url)
             self.guarded = True
         self.dialect = self.engine.dialect.name
+        self._tables_in_order: set[str] | None = None
 
     def ensure_schema(self) -> None:
         """Schema (migrations on PostgreSQL), views, and the reference dimensions, each only
         when out of date."""
         warehouse_schema.create_all(self.engine)
+        self._tables_in_order = None  # columns may have been added
         self.load_reference()
 
     # -- reference data ------------------------------------------------------
@@ -385,42 +483,46 @@ class Warehouse:
         shas = [ld.document["document_sha256"] for ld in loads]
         if len(set(shas)) != len(shas):
             raise ValueError("a document appears twice in one load")
-        per_table: dict[str, list[dict[str, Any]]] = {tb.name: [] for tb in t.DOCUMENT_TABLES}
-
-        def owned(rows: list[dict[str, Any]], sha: str) -> list[dict[str, Any]]:
-            return [r if r.get("document_sha256") == sha else dict(r, document_sha256=sha) for r in rows]
-
-        for ld in loads:
-            sha = ld.document["document_sha256"]
-            per_table["extracted_table"] += owned(ld.tables, sha)
-            for name, rows in ld.facts.items():
-                if name not in per_table:
-                    raise KeyError(f"unknown fact table {name!r}")
-                per_table[name] += owned(rows, sha)
-            per_table["quality_finding"] += owned(ld.findings, sha)
+        per_table = _document_columns(loads)
         with self.engine.begin() as conn:
             if self.dialect == "postgresql":
-                # one statement, keys in sorted order: two loads sharing documents cannot deadlock
+                # one statement, keys in sorted order: two loads sharing documents cannot deadlock. Every lookup
+                # and DELETE of a load has an index (the keys start with document_sha256, source_url has its
+                # own): no sequential scans in this transaction, even before autovacuum's first statistics of a
+                # growing table (the planner then took a scan of core.document per load, 20 ms at 20 000)
                 keys = ",".join(str(_advisory_key(sha)) for sha in sorted(shas))
-                conn.exec_driver_sql(
-                    "SELECT count(pg_advisory_xact_lock(k)) FROM unnest("
-                    f"ARRAY[{keys}]::bigint[]) WITH ORDINALITY AS u(k, i)"
+                _driver_rows(
+                    conn,
+                    "SELECT count(pg_advisory_xact_lock(k)), set_config('enable_seqscan', 'off', true) FROM unnest("
+                    f"ARRAY[{keys}]::bigint[]) WITH ORDINALITY AS u(k, i) GROUP BY 2",
                 )
-            first_seen: dict[str, str | None] = {}
             d = t.document
-            for start in range(0, len(shas), 500):
-                found = conn.execute(
-                    sa.select(d.c.document_sha256, d.c.fetched_at).where(
-                        d.c.document_sha256.in_(shas[start : start + 500])
-                    )
-                ).all()
-                first_seen.update(found)
-                # a document's rows exist only with its core.document row (written in one transaction),
-                # so documents never loaded need no deletes
-                present = [sha for sha, _ in found]
-                if present:
-                    for table in (*t.DOCUMENT_TABLES, t.document):
-                        conn.execute(sa.delete(table).where(table.c.document_sha256.in_(present)))
+            urls = sorted({ld.document["source_url"] for ld in loads if ld.document.get("source_url")})
+            # one lookup: these documents (their first fetch time, whether they are present) and the current
+            # versions at their URLs (what a new version supersedes)
+            cols = "document_sha256, fetched_at, source_url, status"
+            if self.dialect == "postgresql":  # one index lookup per hash and per URL, statistics or not
+                lookup = (
+                    f"SELECT {cols} FROM {d.fullname} WHERE document_sha256 {{in}} UNION "
+                    f"SELECT v.* FROM unnest(%s::text[]) AS u(url) CROSS JOIN LATERAL (SELECT {cols} "
+                    f"FROM {d.fullname} WHERE source_url = u.url AND status <> 'superseded') AS v"
+                )
+            else:  # DuckDB: hash joins over the columns
+                lookup = (
+                    f"SELECT {cols} FROM {d.fullname} "
+                    "WHERE document_sha256 {in} OR (source_url {in} AND status <> 'superseded')"
+                )
+            known = _driver_rows(conn, lookup, shas, urls)
+            loading = set(shas)
+            found = [(sha, fetched) for sha, fetched, _, _ in known if sha in loading]
+            others = [(sha, url) for sha, _, url, status in known if sha not in loading and status != "superseded"]
+            first_seen: dict[str, str | None] = dict(found)
+            # a document's rows exist only with its core.document row (written in one transaction), so
+            # documents never loaded need no deletes; one DELETE per table for all the present ones
+            present = [sha for sha, _ in found]
+            if present:
+                for table in (*t.DOCUMENT_TABLES, d):
+                    _driver_rows(conn, f"DELETE FROM {table.fullname} WHERE document_sha256 {{in}}", present)
             # a document keeps the time it was first fetched (as its raw.manifest row does): reloads are identical
             docs = [
                 dict(
@@ -429,11 +531,37 @@ class Warehouse:
                 )
                 for ld in loads
             ]
-            counts["document"] = bulk_insert(conn, t.document, docs)
+            if self.dialect == "duckdb":
+                ordered = self._duckdb_tables_in_order(conn)
+                for name, data in per_table.items():
+                    data.in_table_order = name in ordered
+                docs_data = Columns.of_rows(docs, d)
+                docs_data.in_table_order = d.name in ordered
+                counts["document"] = bulk_insert(conn, d, docs_data)
+            else:
+                counts["document"] = bulk_insert(conn, d, docs)
             for table in t.DOCUMENT_TABLES:
                 counts[table.name] = bulk_insert(conn, table, per_table[table.name])
-            counts["superseded"] = self._supersede(conn, docs)
+            counts["superseded"] = self._supersede(conn, docs, others)
         return counts
+
+    def _duckdb_tables_in_order(self, conn: sa.Connection) -> set[str]:
+        """The document tables (and core.document) whose stored columns are the metadata's, in its order
+        (read once per Warehouse: only ``ensure_schema`` adds columns, before any load)."""
+        if self._tables_in_order is None:
+            stored: dict[str, list[str]] = {}
+            for table, column in _driver_rows(
+                conn,
+                "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'core' "
+                "ORDER BY table_name, column_index",
+            ):
+                stored.setdefault(table, []).append(column)
+            self._tables_in_order = {
+                tb.name
+                for tb in (t.document, *t.DOCUMENT_TABLES)
+                if stored.get(tb.name) == [c.name for c in tb.columns]
+            }
+        return self._tables_in_order
 
     def replace_findings(self, shas: Sequence[str], check_prefix: str, rows: Sequence[dict[str, Any]]) -> int:
         """Replace these documents' findings of the checks named ``check_prefix…`` by ``rows`` (a check that
@@ -465,31 +593,29 @@ class Warehouse:
         return counts
 
     @staticmethod
-    def _supersede(conn: sa.Connection, docs: Sequence[dict[str, Any]]) -> int:
+    def _supersede(conn: sa.Connection, docs: Sequence[dict[str, Any]], others: Sequence[tuple[str, str]]) -> int:
         """Older versions of a URL stop being current when a new version is loaded.
 
         A department that republishes a corrected PDF at the same URL gets a new
         sha256; the old version keeps its rows (and its findings) for the record,
         but its status becomes ``superseded`` so it leaves the analyst views and
         its quarantine no longer shows as open.
+
+        ``others``: the current versions (sha, url) at these URLs outside this load, read before its deletes.
         """
         d = t.document
-        urls = sorted({doc["source_url"] for doc in docs if doc.get("source_url")})
-        if not urls:
-            return 0
-        # every current version at these URLs, in one query per 500 URLs (not one UPDATE per document)
-        current: dict[str, str] = {}  # sha → url
-        for start in range(0, len(urls), 500):
-            current.update(
-                (sha, url)
-                for sha, url in conn.execute(
-                    sa.select(d.c.document_sha256, d.c.source_url).where(
-                        d.c.source_url.in_(urls[start : start + 500]), d.c.status != "superseded"
-                    )
-                )
-            )
+        # the current versions at these URLs after the inserts: the others (read before the load's deletes)
+        # and the loaded documents themselves, so no second lookup
+        current = [
+            *others,
+            *(
+                (doc["document_sha256"], doc["source_url"])
+                for doc in docs
+                if doc.get("source_url") and doc.get("status") != "superseded"
+            ),
+        ]
         by_url: dict[str, list[str]] = {}
-        for sha, url in current.items():
+        for sha, url in current:
             by_url.setdefault(url, []).append(sha)
         # the documents in load order, each superseding the other current versions of its URL
         replaced_by: dict[str, str] = {}  # superseded sha → the sha that replaces it

@@ -39,7 +39,7 @@ def test_migrations_match_the_metadata(pg_url):
         )
         diff = compare_metadata(ctx, t.metadata)
         assert diff == []
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0004"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0005"
         views = {
             f"mart.{r[0]}"
             for r in conn.exec_driver_sql("SELECT table_name FROM information_schema.views WHERE table_schema = 'mart'")
