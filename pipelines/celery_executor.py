@@ -1,4 +1,4 @@
-"""Steps on Celery workers: dagster-celery with a RabbitMQ broker (tested by tests/test_celery.py).
+"""Steps on Celery workers: dagster-celery with a RabbitMQ broker (tested by tests/integration/test_celery.py).
 
 The definitions do not change; the code location chooses its executor from the environment:
 ``BUDGET_EXECUTOR=celery`` (on the code server, the machine that drives runs, and every Celery worker) makes
