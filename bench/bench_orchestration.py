@@ -43,7 +43,7 @@ def build_corpus(out: Path, n_docs: int) -> tuple[Path, int]:
     """Render ``n_docs`` distinct budgets into ``out/<region>/``; return (sources.yaml, pages)."""
     import pypdfium2 as pdfium
 
-    from examples.sample_portal.corpus import COUNTIES, doc_spec, finish_document
+    from examples.sample_portal.corpus import COUNTIES, doc_spec, finish_document, folder_sources
     from examples.sample_portal.model import generate_document
     from examples.sample_portal.render import render_pdf
     from examples.sample_portal.tables import build_tables
@@ -65,16 +65,8 @@ def build_corpus(out: Path, n_docs: int) -> tuple[Path, int]:
         pdf = folder / doc.attachment_name
         render_pdf(doc, pdf, build_tables(doc))
         pages += len(pdfium.PdfDocument(str(pdf)))
-    lines = ["sources:"]
-    for code, county in COUNTIES.items():
-        if (out / code).is_dir():
-            lines += [
-                f'  - region_code: "{code}"',
-                f"    region_name: {county.region_name}",
-                f"    folder: {out / code}",
-            ]
-    (out / "sources.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return out / "sources.yaml", pages
+    sources = folder_sources(out, [code for code in COUNTIES if (out / code).is_dir()])
+    return sources, pages
 
 
 def fresh_warehouse(kind: str, root: Path, tag: str) -> tuple[str, callable]:

@@ -55,7 +55,7 @@ def build_corpus(out: Path, n_docs: int, xlsx_share: float) -> tuple[Path, int, 
     """Render ``n_docs`` distinct budgets into ``out/<region>/``; (sources.yaml, pages, documents per producer)."""
     import pypdfium2 as pdfium
 
-    from examples.sample_portal.corpus import COUNTIES, doc_spec, finish_document
+    from examples.sample_portal.corpus import COUNTIES, doc_spec, finish_document, folder_sources
     from examples.sample_portal.model import generate_document
     from examples.sample_portal.render import render_pdf
     from examples.sample_portal.tables import build_tables
@@ -92,16 +92,8 @@ def build_corpus(out: Path, n_docs: int, xlsx_share: float) -> tuple[Path, int, 
             render_pdf(doc, pdf, build_tables(doc))
         pages += len(pdfium.PdfDocument(str(pdf)))
         producers[doc.producer] = producers.get(doc.producer, 0) + 1
-    lines = ["sources:"]
-    for code, county in COUNTIES.items():
-        if (out / code).is_dir():
-            lines += [
-                f'  - region_code: "{code}"',
-                f"    region_name: {county.region_name}",
-                f"    folder: {out / code}",
-            ]
-    (out / "sources.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return out / "sources.yaml", pages, producers
+    sources = folder_sources(out, [code for code in COUNTIES if (out / code).is_dir()])
+    return sources, pages, producers
 
 
 class Databases:

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from assets.resources import HttpFetcherResource
-from examples.sample_portal.corpus import COUNTIES, doc_spec, finish_document
+from examples.sample_portal.corpus import doc_spec, finish_document, folder_sources
 from examples.sample_portal.model import generate_document
 from examples.sample_portal.render import render_pdf
 from examples.sample_portal.tables import build_tables
@@ -48,15 +48,7 @@ def build_folders(site_dir: Path, out: Path, docs=DOCS) -> Path:
 
 
 def write_sources(folders: Path, regions: list[str], path: Path) -> Path:
-    lines = ["sources:"]
-    for region in regions:
-        lines += [
-            f'  - region_code: "{region}"',
-            f"    region_name: {NAMES[region]}",
-            f"    folder: {folders / region}",
-        ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return folder_sources(folders, regions, path)
 
 
 def data_dir(root: Path, extract_cache: Path) -> str:
@@ -100,7 +92,6 @@ def generated_folders(
     ``out/sources.yaml``: distinct documents, one per partition."""
     profile, dept, code = department
     totals: dict[tuple, int] = {}
-    lines = ["sources:"]
     for region in regions:
         for year in sorted(years):  # year order: each document quotes its predecessor's total
             spec = doc_spec(region, dept, code, year, profile)
@@ -110,10 +101,4 @@ def generated_folders(
             folder = out / region
             folder.mkdir(parents=True, exist_ok=True)
             render_pdf(doc, folder / doc.attachment_name, build_tables(doc))
-        lines += [
-            f'  - region_code: "{region}"',
-            f"    region_name: {COUNTIES[region].region_name}",
-            f"    folder: {out / region}",
-        ]
-    (out / "sources.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return out / "sources.yaml"
+    return folder_sources(out, regions)

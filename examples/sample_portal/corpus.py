@@ -13,6 +13,7 @@ layout; ``both`` is ``full`` + ``xlsx``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from assets.records import TABLE_GPB_EXPENDITURE, TABLE_SOE_CAPITAL
 
@@ -302,6 +303,21 @@ def finish_document(doc: Document, spec: DocSpec | None) -> Document:
             kind = "决算" if doc.doc_type == "final_accounts" else "预算"
             doc.attachment_name = f"{doc.department}{doc.fiscal_year}年部门{kind}公开.pdf"
     return doc
+
+
+def folder_sources(folders: Path, regions: list[str], path: Path | None = None) -> Path:
+    """A sources file with one ``folder:`` source per region, each reading ``folders/<region code>``
+    (``path``: where to write it, default ``folders/sources.yaml``)."""
+    path = path or folders / "sources.yaml"
+    lines = ["sources:"]
+    for region in regions:
+        lines += [
+            f'  - region_code: "{region}"',
+            f"    region_name: {COUNTIES[region].region_name}",
+            f"    folder: {folders / region}",
+        ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 def build_corpus(name: str = "small") -> list[Document]:
