@@ -39,34 +39,50 @@ DEPARTMENTS = [  # (profile, department suffix, unit code)
 YEARS = list(range(2021, 2026))
 
 
-def build_corpus(out: Path, n_docs: int) -> tuple[Path, int]:
-    """Render ``n_docs`` distinct budgets into ``out/<region>/``; return (sources.yaml, pages)."""
+def build_corpus(out: Path, n_docs: int, xlsx_share: float = 0.0) -> tuple[Path, int, dict[str, int]]:
+    """Render ``n_docs`` distinct budgets into ``out/<region>/``, the last ``xlsx_share`` of the departments by the
+    office producer (LibreOffice), the others by reportlab; (sources.yaml, pages, documents per producer)."""
     import pypdfium2 as pdfium
 
     from examples.sample_portal.corpus import COUNTIES, doc_spec, finish_document, folder_sources
     from examples.sample_portal.model import generate_document
     from examples.sample_portal.render import render_pdf
     from examples.sample_portal.tables import build_tables
+    from examples.sample_portal.xlsx import convert_documents, render_xlsx_pdf, xlsx_tables
 
-    specs = [
-        doc_spec(region, dept, code, year, profile)
-        for year in YEARS
-        for region in COUNTIES
-        for profile, dept, code in DEPARTMENTS
-    ][:n_docs]
+    n_xlsx_depts = round(len(DEPARTMENTS) * xlsx_share)
+    xlsx_profiles = {p for p, _, _ in DEPARTMENTS[len(DEPARTMENTS) - n_xlsx_depts :]}
+    specs = []
+    for year in YEARS:
+        for region in COUNTIES:
+            for profile, dept, code in DEPARTMENTS:
+                kw = {"producer": "xlsx"} if profile in xlsx_profiles else {}
+                specs.append(doc_spec(region, dept, code, year, profile, **kw))
+    specs = specs[:n_docs]
     totals: dict[tuple, int] = {}
-    pages = 0
+    docs = []
     for spec in specs:  # year order: each document quotes its predecessor's total
         doc = generate_document(spec, prev_total=totals.get((spec.region_code, spec.department, spec.fiscal_year - 1)))
         totals[(doc.region_code, doc.department, doc.fiscal_year)] = doc.total
-        doc = finish_document(doc, spec)
+        docs.append(finish_document(doc, spec))
+    office = [d for d in docs if d.producer == "xlsx"]
+    office_tables = {d.doc_id: xlsx_tables(d) for d in office}
+    if office:
+        convert_documents(office, office_tables)  # a few LibreOffice starts for all of them
+    pages = 0
+    producers: dict[str, int] = {}
+    for doc in docs:
         folder = out / doc.region_code
         folder.mkdir(parents=True, exist_ok=True)
         pdf = folder / doc.attachment_name
-        render_pdf(doc, pdf, build_tables(doc))
+        if doc.producer == "xlsx":
+            render_xlsx_pdf(doc, pdf, office_tables[doc.doc_id])
+        else:
+            render_pdf(doc, pdf, build_tables(doc))
         pages += len(pdfium.PdfDocument(str(pdf)))
+        producers[doc.producer] = producers.get(doc.producer, 0) + 1
     sources = folder_sources(out, [code for code in COUNTIES if (out / code).is_dir()])
-    return sources, pages
+    return sources, pages, producers
 
 
 def fresh_warehouse(kind: str, root: Path, tag: str) -> tuple[str, callable]:
@@ -109,7 +125,7 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="bench_orchestration_"))
     try:
         started = time.monotonic()
-        sources, pages = build_corpus(root / "corpus", args.docs)
+        sources, pages, _ = build_corpus(root / "corpus", args.docs)
         n_pdf = len(list((root / "corpus").rglob("*.pdf")))
         print(
             f"corpus: {n_pdf} generated budgets, {pages} pages, {len(load_sources(sources))} regions, years "

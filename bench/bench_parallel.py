@@ -40,60 +40,9 @@ from pathlib import Path
 warnings.filterwarnings("ignore")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 
-DEPARTMENTS = [  # (profile, department suffix, unit code)
-    ("gov_service", "政务服务中心", "106"),
-    ("culture", "文化广电和旅游局", "208"),
-    ("hrss", "人力资源和社会保障局", "116"),
-    ("statistics", "统计局", "131"),
-    ("urban", "城市管理局", "125"),
-]
-YEARS = list(range(2021, 2026))
-
-
-def build_corpus(out: Path, n_docs: int, xlsx_share: float) -> tuple[Path, int, dict[str, int]]:
-    """Render ``n_docs`` distinct budgets into ``out/<region>/``; (sources.yaml, pages, documents per producer)."""
-    import pypdfium2 as pdfium
-
-    from examples.sample_portal.corpus import COUNTIES, doc_spec, finish_document, folder_sources
-    from examples.sample_portal.model import generate_document
-    from examples.sample_portal.render import render_pdf
-    from examples.sample_portal.tables import build_tables
-    from examples.sample_portal.xlsx import convert_documents, render_xlsx_pdf, xlsx_tables
-
-    n_xlsx_depts = round(len(DEPARTMENTS) * xlsx_share)
-    xlsx_profiles = {p for p, _, _ in DEPARTMENTS[len(DEPARTMENTS) - n_xlsx_depts :]}
-    specs = []
-    for year in YEARS:
-        for region in COUNTIES:
-            for profile, dept, code in DEPARTMENTS:
-                kw = {"producer": "xlsx"} if profile in xlsx_profiles else {}
-                specs.append(doc_spec(region, dept, code, year, profile, **kw))
-    specs = specs[:n_docs]
-    totals: dict[tuple, int] = {}
-    docs = []
-    for spec in specs:  # year order: each document quotes its predecessor's total
-        doc = generate_document(spec, prev_total=totals.get((spec.region_code, spec.department, spec.fiscal_year - 1)))
-        totals[(doc.region_code, doc.department, doc.fiscal_year)] = doc.total
-        docs.append(finish_document(doc, spec))
-    office = [d for d in docs if d.producer == "xlsx"]
-    office_tables = {d.doc_id: xlsx_tables(d) for d in office}
-    if office:
-        convert_documents(office, office_tables)  # a few LibreOffice starts for all of them
-    pages = 0
-    producers: dict[str, int] = {}
-    for doc in docs:
-        folder = out / doc.region_code
-        folder.mkdir(parents=True, exist_ok=True)
-        pdf = folder / doc.attachment_name
-        if doc.producer == "xlsx":
-            render_xlsx_pdf(doc, pdf, office_tables[doc.doc_id])
-        else:
-            render_pdf(doc, pdf, build_tables(doc))
-        pages += len(pdfium.PdfDocument(str(pdf)))
-        producers[doc.producer] = producers.get(doc.producer, 0) + 1
-    sources = folder_sources(out, [code for code in COUNTIES if (out / code).is_dir()])
-    return sources, pages, producers
+from bench_orchestration import YEARS, build_corpus  # noqa: E402  (the corpus both benchmarks generate)
 
 
 class Databases:
