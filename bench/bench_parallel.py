@@ -197,10 +197,8 @@ def bench_celery(sources: Path, root: Path, dbs: Databases, n_docs: int) -> floa
     """The pipeline on 2 Celery workers, cold: seconds (None when RabbitMQ is not reachable)."""
     import socket
 
-    import yaml
-
     from assets.load.warehouse import Warehouse
-    from pipelines.celery_executor import LocalWorkers, celery_config, crawl_queue
+    from pipelines.celery_executor import LocalWorkers, crawl_queue, local_celery_environment
 
     try:
         socket.create_connection(("127.0.0.1", 5672), timeout=2).close()
@@ -209,32 +207,10 @@ def bench_celery(sources: Path, root: Path, dbs: Databases, n_docs: int) -> floa
         return None
     instance_db, url = dbs.new("instance"), dbs.new("celery")
     Warehouse(url).ensure_schema()
-    home = root / "dagster_home"
-    home.mkdir()
-    shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
     queue = f"dagster-bench-{uuid.uuid4().hex[:6]}"
-    config = {"execution": {"config": celery_config(REPO / "deploy" / "celery.yaml")}}
-    config["execution"]["config"].setdefault("config_source", {})["task_default_queue"] = queue
-    (root / "celery.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-    pg_url = instance_db.replace("postgresql+psycopg://", "postgresql://")
-    env = dict(
-        os.environ,
-        DAGSTER_HOME=str(home),
-        DAGSTER_PG_URL=pg_url,
-        BUDGET_EXECUTOR="celery",
-        BUDGET_CELERY_CONFIG=str(root / "celery.yaml"),
-        BUDGET_DATA_DIR=str(root / "data_celery"),
-        BUDGET_WAREHOUSE_URL=url,
-        BUDGET_SOURCES=str(sources),
-        BUDGET_EXTRACT_WORKERS="1",
-        PYTHONPATH=str(REPO),
-        PYTHONWARNINGS="ignore",
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    env = local_celery_environment(
+        root, instance_url=instance_db, warehouse_url=url, sources=sources, queue=queue, data_dir=root / "data_celery"
     )
-    from dagster import DagsterInstance
-
-    os.environ["DAGSTER_PG_URL"] = pg_url
-    DagsterInstance.from_config(str(home)).dispose()  # the instance's tables, once, before the workers open it
     workers = LocalWorkers(env, root)
     try:
         workers.start("w1", [queue, crawl_queue("local", queue)])

@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -169,6 +170,48 @@ def driver_pool(parallel_runs: int = 2):
     from concurrent.futures import ProcessPoolExecutor
 
     return ProcessPoolExecutor(max_workers=max(1, parallel_runs), mp_context=multiprocessing.get_context("spawn"))
+
+
+def local_celery_environment(
+    root: Path, *, instance_url: str, warehouse_url: str, sources: Path, queue: str, data_dir: Path
+) -> dict[str, str]:
+    """Everything local Celery workers and their driver need, under ``root`` (tests, benchmarks, a developer's
+    machine): a ``DAGSTER_HOME`` with ``deploy/dagster.yaml`` on the PostgreSQL database ``instance_url`` (its tables
+    created once here: the workers and the driver opening it at the same time race), ``root/celery.yaml`` with
+    ``deploy/celery.yaml`` and ``queue`` as the default queue (runs of other tests or benchmarks on the same broker
+    never take its tasks), and the environment of the processes (``BUDGET_EXECUTOR=celery``, one extraction process
+    per worker)."""
+    home = root / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    config = {"execution": {"config": celery_config(REPO / "deploy" / "celery.yaml")}}
+    config["execution"]["config"].setdefault("config_source", {})["task_default_queue"] = queue
+    (root / "celery.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    pg_url = instance_url.replace("postgresql+psycopg://", "postgresql://")
+    env = dict(
+        os.environ,
+        DAGSTER_HOME=str(home),
+        DAGSTER_PG_URL=pg_url,
+        BUDGET_EXECUTOR="celery",
+        BUDGET_CELERY_CONFIG=str(root / "celery.yaml"),
+        BUDGET_DATA_DIR=str(data_dir),
+        BUDGET_WAREHOUSE_URL=warehouse_url,
+        BUDGET_SOURCES=str(sources),
+        BUDGET_EXTRACT_WORKERS="1",
+        PYTHONPATH=str(REPO),
+        PYTHONWARNINGS="ignore",
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",  # `dagster-celery`
+    )
+    previous = os.environ.get("DAGSTER_PG_URL")
+    os.environ["DAGSTER_PG_URL"] = pg_url  # deploy/dagster.yaml reads it
+    try:
+        DagsterInstance.from_config(str(home)).dispose()
+    finally:
+        if previous is None:
+            os.environ.pop("DAGSTER_PG_URL", None)
+        else:
+            os.environ["DAGSTER_PG_URL"] = previous
+    return env
 
 
 class LocalWorkers:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,7 +16,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-import yaml
 from conftest import fresh_pg_database
 from orchestration_corpus import FAST_FETCH, generated_folders
 
@@ -74,36 +72,21 @@ def test_backfill_through_two_celery_workers_equals_the_in_process_run(tmp_path,
 
     from assets.crawl.sources import load_sources
     from pipelines.backfill import run_backfill
-    from pipelines.celery_executor import LocalWorkers, celery_config, crawl_queue
+    from pipelines.celery_executor import LocalWorkers, crawl_queue, local_celery_environment
 
     sources = generated_folders(tmp_path / "corpus", REGIONS, YEARS)
     with fresh_pg_database() as instance_db, fresh_pg_database() as wh_celery, fresh_pg_database() as wh_local:
         # the Celery run, cold: the workers extract, normalize, validate and load
-        home = tmp_path / "dagster_home"
-        home.mkdir()
-        shutil.copy(REPO / "deploy" / "dagster.yaml", home / "dagster.yaml")
         # a queue of this test's own: other runs of this test on the same broker never take its tasks
         queue = f"dagster-test-{uuid.uuid4().hex[:8]}"
-        config = {"execution": {"config": celery_config(REPO / "deploy" / "celery.yaml")}}
-        config["execution"]["config"].setdefault("config_source", {})["task_default_queue"] = queue
-        (tmp_path / "celery.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
-        env = dict(
-            os.environ,
-            DAGSTER_HOME=str(home),
-            DAGSTER_PG_URL=instance_db.replace("postgresql+psycopg://", "postgresql://"),
-            BUDGET_EXECUTOR="celery",
-            BUDGET_CELERY_CONFIG=str(tmp_path / "celery.yaml"),
-            BUDGET_DATA_DIR=str(tmp_path / "data_celery"),
-            BUDGET_WAREHOUSE_URL=wh_celery,
-            BUDGET_SOURCES=str(sources),
-            BUDGET_EXTRACT_WORKERS="1",
-            PYTHONPATH=str(REPO),
-            PYTHONWARNINGS="ignore",
-            PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        )  # `celery`
-        # the instance's tables, created once before the workers and the driver open it (concurrently they race)
-        monkeypatch.setenv("DAGSTER_PG_URL", env["DAGSTER_PG_URL"])
-        DagsterInstance.from_config(str(home)).dispose()
+        env = local_celery_environment(
+            tmp_path,
+            instance_url=instance_db,
+            warehouse_url=wh_celery,
+            sources=sources,
+            queue=queue,
+            data_dir=tmp_path / "data_celery",
+        )
         host_queue = crawl_queue("local", queue)  # folder sources: portal host "local"
         workers = LocalWorkers(env, tmp_path)
         try:
@@ -130,7 +113,7 @@ def test_backfill_through_two_celery_workers_equals_the_in_process_run(tmp_path,
         # which worker ran which step (the instance's engine events, in PostgreSQL)
         monkeypatch.setenv("DAGSTER_PG_URL", env["DAGSTER_PG_URL"])
         ran_on: dict[str, set[str]] = {}
-        with DagsterInstance.from_config(str(home)) as instance:
+        with DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
             for run_id, _ in [*runs["crawl"].values(), *runs["backfill"].values()]:
                 for record in instance.all_logs(run_id):
                     event = record.dagster_event
