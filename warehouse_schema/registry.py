@@ -22,7 +22,7 @@ and raises :class:`RegistryError` naming the entry.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,7 @@ class FactTable:
     def column(self, name: str) -> FactColumn:
         return next(c for c in self.columns if c.name == name)
 
-    @property
+    @cached_property
     def fields(self) -> frozenset[str]:
         """The extracted fields the table keeps."""
         return frozenset(f for c in self.columns for f in c.fields)

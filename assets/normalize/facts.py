@@ -309,24 +309,18 @@ def table_facts(doc: str, table: ExtractedTable, year: int | None, spec: registr
     return out
 
 
-def fact_rows(doc: str, table: ExtractedTable, year: int | None) -> list[dict[str, Any]]:
-    """The fact rows of one extracted table ([] for tables without a fact table)."""
-    reg = registry.current()
-    name = reg.fact_table_of().get(table.table_type)
-    return table_facts(doc, table, year, reg.fact_table(name)) if name else []
-
-
 def normalize_document(result: ExtractionResult, year: int | None = None) -> NormalizedDocument:
     year = year or result.fiscal_year
     doc = NormalizedDocument(result.document_sha256)
     reg = registry.current()
+    fact_table_of = reg.fact_table_of()
     doc.facts = {spec.name: [] for spec in reg.facts}
     seen: set[str] = set()
     for table in result.tables:
         if table.table_type in seen:  # a second table of a type (e.g. a unit-level copy) would repeat the grain
             continue
         seen.add(table.table_type)
-        name = reg.fact_table_of().get(table.table_type)
+        name = fact_table_of.get(table.table_type)
         if name:
             doc.facts[name].extend(table_facts(result.document_sha256, table, year, reg.fact_table(name)))
     functions = doc.facts["fact_function_expenditure"]
