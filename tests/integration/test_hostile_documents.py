@@ -83,8 +83,11 @@ def test_time_limit_and_page_limit(hostile):
     assert (result.status, result.reason) == ("rejected", "too many pages: 2000 (limit 1000)")
     head, reason = read_head_limited(hostile["pages_2000"])
     assert head is None and reason == "too many pages: 2000 (limit 1000)"
+    # 10 000 pages take far longer than the 2 s limit on any machine (2 000 took 2-4 s: too close to it)
+    many = hostile["pages_2000"].with_name("pages_10000.pdf")
+    many.write_bytes(testing.many_pages_pdf(10000))
     started = time.monotonic()
-    slow = extract_limited(hostile["pages_2000"], SHA, Limits(seconds=2, max_pages=5000))
+    slow = extract_limited(many, SHA, Limits(seconds=2, max_pages=20000))
     assert (slow.status, slow.reason) == ("rejected", "time limit 2 s exceeded")
     assert time.monotonic() - started < 30
 
