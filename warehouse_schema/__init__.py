@@ -3,7 +3,8 @@
 PostgreSQL: the Alembic migrations in ``migrations/`` (run in process by
 :func:`create_all`, or ``alembic -c warehouse_schema/alembic.ini -x url=… upgrade head``)
 create the schemas, tables and the analyst role; the views follow them.
-DuckDB: the same metadata through ``metadata.create_all`` (never reflected, never migrated).
+DuckDB: the same metadata through ``metadata.create_all`` (never reflected); an older file gains the columns
+added since (:func:`add_missing_columns`) and loses the keys the load now checks (:func:`drop_loader_checked_keys`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from warehouse_schema.tables import SCHEMAS, metadata
+from warehouse_schema.tables import LOADER_CHECKED_TABLES, SCHEMAS, metadata
 from warehouse_schema.views import ANALYST_ROLE, VIEW_ORDER, VIEWS, sync_views
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "schema_lock",
     "alembic_config",
     "migrate",
+    "add_missing_columns",
+    "drop_loader_checked_keys",
 ]
 
 HERE = Path(__file__).resolve().parent
@@ -129,6 +132,41 @@ def add_missing_columns(conn: sa.Connection) -> list[str]:
     return added
 
 
+def drop_loader_checked_keys(conn: sa.Connection) -> list[str]:
+    """DuckDB files made with keys on the tables of documents (``tables.loader_checked_key``): rebuild each such
+    table without its key, rows and columns kept (DuckDB cannot drop a key in place), in the caller's
+    transaction. A table holding a column the metadata no longer knows keeps its key (nothing is dropped).
+    Returns the tables rebuilt."""
+    keyed = {
+        name
+        for name, kind in conn.exec_driver_sql(
+            "SELECT table_name, constraint_type FROM duckdb_constraints() WHERE schema_name = 'core'"
+        )
+        if kind == "PRIMARY KEY"
+    }
+    stored: dict[str, list[str]] = {}
+    for name, column in conn.exec_driver_sql(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'core' ORDER BY column_index"
+    ):
+        stored.setdefault(name, []).append(column)
+    rebuilt = []
+    for table in LOADER_CHECKED_TABLES:
+        if table.name not in keyed:
+            continue
+        names = [c.name for c in table.columns]
+        if not set(stored[table.name]) <= set(names):
+            continue
+        scratch = table.to_metadata(sa.MetaData(), name=f"{table.name}__rebuild")
+        scratch.primary_key.ddl_if(dialect="postgresql")  # a copy does not keep its key's condition
+        scratch.create(conn)
+        columns = ", ".join(f'"{c}"' for c in stored[table.name])
+        conn.exec_driver_sql(f"INSERT INTO {scratch.fullname} ({columns}) SELECT {columns} FROM {table.fullname}")
+        conn.exec_driver_sql(f"DROP TABLE {table.fullname}")
+        conn.exec_driver_sql(f"ALTER TABLE {scratch.fullname} RENAME TO {table.name}")
+        rebuilt.append(table.fullname)
+    return rebuilt
+
+
 def create_all(engine: sa.Engine) -> None:
     """Bring a warehouse to the current schema (idempotent, safe to call concurrently).
 
@@ -147,5 +185,6 @@ def create_all(engine: sa.Engine) -> None:
             metadata.create_all(engine, checkfirst=True)
             with engine.begin() as conn:
                 add_missing_columns(conn)
+                drop_loader_checked_keys(conn)
         with engine.begin() as conn:
             sync_views(conn)

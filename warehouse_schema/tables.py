@@ -240,11 +240,29 @@ document = sa.Table(
     schema="core",
 )
 
+
+def _not_on_duckdb(ddl, target, bind, **kw) -> bool:
+    return kw["dialect"].name != "duckdb"
+
+
+def loader_checked_key(*columns: str) -> sa.PrimaryKeyConstraint:
+    """The primary key of a table whose rows belong to one document: a constraint on PostgreSQL (several loads
+    write at once), not created on DuckDB, where the load checks it instead.
+
+    On DuckDB a key is an ART index that every insert and every checkpoint maintains (DuckDB's indexing guide:
+    use keys only where needed to enforce a constraint; an index on several columns never serves a query), and
+    it cost a load more than half its time. The key still holds: a load checks it over every row it inserts
+    before writing (:func:`assets.load.warehouse.check_keys`), and it first deletes every row of its
+    documents in the same transaction; ``core.document`` keeps its key, so two loads of one document cannot
+    both commit. Files made with the keys lose them once (:func:`warehouse_schema.drop_loader_checked_keys`)."""
+    return sa.PrimaryKeyConstraint(*columns).ddl_if(callable_=_not_on_duckdb)
+
+
 extracted_table = sa.Table(
     "extracted_table",
     metadata,
-    sa.Column("document_sha256", sa.String(64), primary_key=True),
-    sa.Column("table_type", sa.Text, primary_key=True),
+    sa.Column("document_sha256", sa.String(64), nullable=False),
+    sa.Column("table_type", sa.Text, nullable=False),
     sa.Column("title", sa.Text),
     sa.Column("first_page", sa.Integer),
     sa.Column("last_page", sa.Integer),
@@ -257,6 +275,7 @@ extracted_table = sa.Table(
     # how the table was read (JSON): its type's evidence, codes resolved from names, the identities that
     # decided an ambiguous reading (which rows are the total and the units, what 合计 adds up …)
     sa.Column("reading", sa.Text),
+    loader_checked_key("document_sha256", "table_type"),
     schema="core",
 )
 
@@ -293,7 +312,7 @@ def _fact_table(spec: registry.FactTable) -> sa.Table:
         metadata,
         *_provenance(),
         *[sa.Column(c.name, COLUMN_TYPES[c.type](), comment=c.description) for c in spec.columns],
-        sa.PrimaryKeyConstraint("document_sha256", "table_type", "row_index"),
+        loader_checked_key("document_sha256", "table_type", "row_index"),
         schema="core",
         comment=spec.description,
     )
@@ -331,3 +350,5 @@ quality_finding = sa.Table(
 
 #: tables whose rows belong to one document (replaced together on reload)
 DOCUMENT_TABLES = (extracted_table, *FACT_TABLES, quality_finding)
+#: the tables whose key the load checks (no constraint on DuckDB: :func:`loader_checked_key`)
+LOADER_CHECKED_TABLES = (extracted_table, *FACT_TABLES)

@@ -8,24 +8,27 @@ leaves the previous state.  Different partitions touch disjoint documents, so
 two loads at once do not interfere (PostgreSQL additionally serialises loads of
 the same document with a transaction-scoped advisory lock).
 
-Bulk paths, not row-by-row statements: a load builds each table's rows column-wise once (:class:`Columns`);
-DuckDB inserts typed Arrow tables (amounts as exact ``decimal128`` made from their decimal text; a value that
-does not fit takes a text frame that SQL casts); PostgreSQL streams each table through one psycopg ``COPY``.
-Per load, a fixed number of statements whatever the number of documents, run on the driver's cursor with the
-document hashes as one array parameter: one advisory-lock statement (PostgreSQL), one lookup (the documents
-present and the current versions at their URLs), the deletes of a reload, one insert per table, and an UPDATE
-only when a new version supersedes some.  Where the time goes: deploy/README.md *Loads*.
+Bulk paths, not row-by-row statements: a load gathers each table's rows once (:class:`TableRows`) and makes
+one Arrow table of them in one pass of Arrow's converter (amounts as exact ``decimal128``; a value that does
+not fit its column takes a text path that SQL casts); DuckDB inserts it through the relation API, PostgreSQL
+reads it as CSV (written by Arrow) in one ``COPY``. The primary keys of the tables of documents are checked by
+the load itself before any statement (:func:`check_keys`; on DuckDB they are no constraint, see
+``warehouse_schema.tables.loader_checked_key``). Per load, a fixed number of statements whatever the number
+of documents, run on the driver's cursor with the document hashes as one array parameter: one advisory-lock
+statement (PostgreSQL), one lookup (the documents present and the current versions at their URLs), the
+deletes of a reload, one insert per table, and an UPDATE only when a new version supersedes some. Where the
+time goes: deploy/README.md *Loads*.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -151,24 +154,23 @@ def _scale(col: sa.Column) -> int | None:
     return col.type.scale if isinstance(col.type, sa.Numeric) and not isinstance(col.type, sa.Float) else None
 
 
-def _duckdb_frame(table: sa.Table, cols: list[sa.Column], rows: Sequence[dict[str, Any]]):
+def _duckdb_frame(table: sa.Table, cols: list[sa.Column], data: Columns):
     """A pandas frame DuckDB scans without guessing types: integers as nullable Int64, booleans as
     nullable boolean, everything else (amounts included) as text that SQL casts exactly."""
     import pandas as pd
 
-    data = {}
+    frame = {}
     for col in cols:
-        name = col.name
-        values = [r.get(name) for r in rows]
+        values = data[col.name]
         if isinstance(col.type, sa.Boolean):
-            data[name] = pd.array(values, dtype="boolean")
+            frame[col.name] = pd.array(values, dtype="boolean")
         elif isinstance(col.type, (sa.Integer, sa.BigInteger)):
-            data[name] = pd.array(values, dtype="Int64")
+            frame[col.name] = pd.array(values, dtype="Int64")
         elif isinstance(col.type, sa.Float):
-            data[name] = pd.array(values, dtype="Float64")
+            frame[col.name] = pd.array(values, dtype="Float64")
         else:  # text, and NUMERIC as its exact decimal string (str(Decimal) never uses a float)
-            data[name] = pd.array([v if v is None or isinstance(v, str) else str(v) for v in values], dtype=object)
-    return pd.DataFrame(data)
+            frame[col.name] = pd.array([v if v is None or isinstance(v, str) else str(v) for v in values], dtype=object)
+    return pd.DataFrame(frame)
 
 
 def _arrow_type(col: sa.Column):
@@ -190,43 +192,92 @@ def _arrow_type(col: sa.Column):
 
 
 class Columns(dict):
-    """Rows held column-wise: column name → its values, all of one length (built once per table and load,
-    not per document or per row)."""
-
-    @classmethod
-    def of_rows(cls, rows: Sequence[dict[str, Any]], table: sa.Table | None = None) -> Columns:
-        names = set().union(*map(dict.keys, rows))
-        if table is not None:
-            unknown = names - {c.name for c in table.columns}
-            if unknown:
-                raise KeyError(f"{table.fullname} has no column(s) {sorted(unknown)}")
-        return cls({name: [r.get(name) for r in rows] for name in names})
-
-    #: the target table's columns are stored in the metadata's order (checked by the caller): DuckDB may then
-    #: insert by position, through the relation API (a warehouse whose columns were added later by
-    #: ``add_missing_columns`` may hold them in another order: then by name, through a registered view)
-    in_table_order: bool = False
+    """Rows held column-wise: column name → its values, all of one length."""
 
     @property
     def length(self) -> int:
         return len(next(iter(self.values()))) if self else 0
 
 
-def _arrow_array(values: list[Any], ty):
-    """``values`` as an Arrow array of ``ty``; amounts (Decimal) go through their exact decimal text and
-    Arrow's cast, six times faster than Arrow's conversion of Decimal objects and as exact: a value with
-    more places than the type, or too many digits, raises rather than rounds."""
+#: Arrow's errors when a value does not fit a column's Arrow type exactly (then the text path takes over)
+def _arrow_errors() -> tuple[type[BaseException], ...]:
     import pyarrow as pa
 
-    if pa.types.is_decimal(ty) and all(v is None or type(v) is Decimal for v in values):
-        return pa.array([None if v is None else str(v) for v in values], type=pa.string()).cast(ty)
+    return (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError, OverflowError)
+
+
+@dataclass
+class TableRows:
+    """One table's rows in a load: dicts keyed by column name (a missing key is NULL) and, for the tables of
+    documents, the document each row came with (its ``document_sha256``, whatever the dict says)."""
+
+    rows: list[dict[str, Any]]
+    shas: list[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def names(self, table: sa.Table) -> set[str]:
+        """The columns these rows give values for; a key that is no column of ``table`` raises ``KeyError``."""
+        names = set().union(*self.rows)
+        if self.shas is not None:
+            names.add("document_sha256")
+        unknown = names - set(table.columns.keys())
+        if unknown:
+            raise KeyError(f"{table.fullname} has no column(s) {sorted(unknown)}")
+        return names
+
+    def values(self, name: str) -> list[Any]:
+        if name == "document_sha256" and self.shas is not None:
+            return self.shas
+        return [r.get(name) for r in self.rows]
+
+    def columns(self, table: sa.Table) -> Columns:
+        return Columns({c.name: self.values(c.name) for c in table.columns if c.name in self.names(table)})
+
+    def arrow(self, table: sa.Table):
+        """Every column of ``table`` in its order as one Arrow table, typed exactly (amounts as ``decimal128``),
+        made by one pass of Arrow's converter over the dicts (a key the dict lacks is NULL, as INSERT gives
+        it); None when that is not exact: a value that does not fit its column's type (a Decimal with more
+        places than the column: SQL rounds it on the text path), or an absent column with a default."""
+        import pyarrow as pa
+
+        names = self.names(table)
+        fields = []
+        for col in table.columns:
+            ty = _arrow_type(col)
+            absent = col.name not in names
+            if ty is None or absent and (col.server_default is not None or col.default is not None):
+                return None
+            fields.append(pa.field(col.name, ty))
+        # the columns the dicts give (a field the dicts lack costs the converter a lookup per row)
+        given = [f for f in fields if f.name in names and (f.name != "document_sha256" or self.shas is None)]
+        try:
+            struct = pa.array(self.rows, type=pa.struct(given))
+        except _arrow_errors():
+            return None
+        n = len(self.rows)
+        arrays = []
+        for f in fields:
+            if f.name == "document_sha256" and self.shas is not None:
+                arrays.append(pa.array(self.shas, type=pa.string()))
+            elif f.name in names:
+                arrays.append(struct.field(f.name))
+            else:
+                arrays.append(pa.nulls(n, type=f.type))
+        return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _arrow_array(values: list[Any], ty):
+    """``values`` as an Arrow array of ``ty`` (exact: a Decimal with more places than the type raises)."""
+    import pyarrow as pa
+
     return pa.array(values, type=ty)
 
 
 def _duckdb_arrow(cols: list[sa.Column], data: Columns):
-    """An Arrow table of ``data`` typed from the columns (amounts as exact ``decimal128``: DuckDB reads
-    them as DECIMAL with no text round trip), or None when a value does not fit its column's Arrow type
-    exactly (then the text frame and SQL casts of :func:`_duckdb_frame` take over)."""
+    """An Arrow table of ``data`` typed from the columns, or None when a value does not fit its column's Arrow
+    type exactly (then the text frame and SQL casts of :func:`_duckdb_frame` take over)."""
     import pyarrow as pa
 
     arrays = []
@@ -236,26 +287,9 @@ def _duckdb_arrow(cols: list[sa.Column], data: Columns):
             return None
         try:
             arrays.append(_arrow_array(data[col.name], ty))
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError, OverflowError):
+        except _arrow_errors():
             return None  # e.g. a Decimal with more places than the column's scale: SQL rounds it
     return pa.Table.from_arrays(arrays, names=[c.name for c in cols])
-
-
-def _whole_table(table: sa.Table, frame, n: int):
-    """``frame`` widened to every column of ``table`` in its order, the absent ones NULL (what ``INSERT`` with
-    a column list gives them), or None when an absent column has a default or no Arrow type."""
-    import pyarrow as pa
-
-    arrays = []
-    for col in table.columns:
-        if col.name in frame.column_names:
-            arrays.append(frame.column(col.name))
-            continue
-        ty = _arrow_type(col)
-        if ty is None or col.server_default is not None or col.default is not None:
-            return None
-        arrays.append(pa.nulls(n, type=ty))
-    return pa.Table.from_arrays(arrays, names=[c.name for c in table.columns])
 
 
 def _select_expr(col: sa.Column, dialect) -> str:
@@ -266,50 +300,99 @@ def _select_expr(col: sa.Column, dialect) -> str:
     return name
 
 
-def bulk_insert(conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]] | Columns) -> int:
-    """Insert ``rows`` (dicts keyed by column name, missing keys are NULL; or :class:`Columns`) into
-    ``table`` inside the caller's transaction, by the engine's bulk path: one statement (DuckDB
-    ``INSERT … SELECT`` from a registered Arrow table, PostgreSQL one ``COPY``) whatever the number of rows."""
-    data = rows if isinstance(rows, Columns) else Columns.of_rows(rows, table)
-    n = data.length
+def _duckdb_insert(conn: sa.Connection, table: sa.Table, data: TableRows, in_table_order: bool) -> None:
+    raw = conn.connection.driver_connection
+    whole = data.arrow(table)
+    if whole is not None and in_table_order:  # every column, in the stored order: the relation API, no view
+        raw.from_arrow(whole).insert_into(table.fullname)
+        return
+    if whole is not None:  # typed exactly: a plain scan, by name
+        cols = list(table.columns)
+        frame, select = whole, ", ".join(f'"{c.name}"' for c in cols)
+    else:
+        columns = data.columns(table)
+        cols = [c for c in table.columns if c.name in columns]
+        frame = _duckdb_arrow(cols, columns)
+        if frame is not None:
+            select = ", ".join(f'"{c.name}"' for c in cols)
+        else:
+            frame, select = _duckdb_frame(table, cols, columns), ", ".join(_select_expr(c, conn.dialect) for c in cols)
+    view = f"bulk_{uuid.uuid4().hex}"
+    raw.register(view, frame)
+    try:
+        collist = ", ".join(f'"{c.name}"' for c in cols)
+        raw.execute(f"INSERT INTO {table.fullname} ({collist}) SELECT {select} FROM {view}")
+    finally:
+        raw.unregister(view)
+
+
+def _postgresql_copy(conn: sa.Connection, table: sa.Table, data: TableRows) -> None:
+    """One ``COPY``: the rows' Arrow table written as CSV by Arrow (strings always quoted, NULL as an unquoted
+    empty field: PostgreSQL's CSV reads back both exactly), or, where there is no exact Arrow table, psycopg's
+    rows of Python values."""
+    import pyarrow.csv as pa_csv
+
+    whole = data.arrow(table)
+    with conn.connection.dbapi_connection.cursor() as cur:
+        if whole is not None:
+            collist = ", ".join(f'"{c.name}"' for c in table.columns)
+            sink = io.BytesIO()
+            pa_csv.write_csv(whole, sink, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
+            with cur.copy(f"COPY {table.fullname} ({collist}) FROM STDIN WITH (FORMAT csv)") as copy:
+                copy.write(sink.getbuffer())
+            return
+        columns = data.columns(table)
+        cols = [c for c in table.columns if c.name in columns]
+        collist = ", ".join(f'"{c.name}"' for c in cols)
+        with cur.copy(f"COPY {table.fullname} ({collist}) FROM STDIN") as copy:
+            write = copy.write_row
+            for r in zip(*(columns[c.name] for c in cols), strict=True):
+                write(r)
+
+
+def bulk_insert(
+    conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]] | TableRows, *, in_table_order: bool = False
+) -> int:
+    """Insert ``rows`` (dicts keyed by column name, missing keys are NULL, or :class:`TableRows`) into ``table``
+    inside the caller's transaction, by the engine's bulk path: one statement whatever the number of rows
+    (DuckDB: an Arrow table, through the relation API when ``in_table_order``: the stored columns are the
+    metadata's in its order; PostgreSQL: one ``COPY``)."""
+    data = rows if isinstance(rows, TableRows) else TableRows(list(rows))
+    n = len(data)
     if not n:
         return 0
-    unknown = set(data) - {c.name for c in table.columns}
-    if unknown:
-        raise KeyError(f"{table.fullname} has no column(s) {sorted(unknown)}")
-    cols = [c for c in table.columns if c.name in data]
-    collist = ", ".join(f'"{c.name}"' for c in cols)
     dialect = conn.dialect.name
     if dialect == "duckdb":
-        raw = conn.connection.driver_connection
-        view = f"bulk_{uuid.uuid4().hex}"
-        frame = _duckdb_arrow(cols, data)
-        whole = _whole_table(table, frame, n) if frame is not None and data.in_table_order else None
-        if whole is not None:  # every column, in the table's order: the relation API inserts it, no view
-            raw.from_arrow(whole).insert_into(table.fullname)
-            return n
-        if frame is not None:  # typed exactly: a plain scan
-            select = collist
-        else:
-            as_rows = [dict(zip(data, r, strict=True)) for r in zip(*data.values(), strict=True)]
-            frame = _duckdb_frame(table, cols, as_rows)
-            select = ", ".join(_select_expr(c, conn.dialect) for c in cols)
-        raw.register(view, frame)
-        try:
-            raw.execute(f"INSERT INTO {table.fullname} ({collist}) SELECT {select} FROM {view}")
-        finally:
-            raw.unregister(view)
+        _duckdb_insert(conn, table, data, in_table_order)
     elif dialect == "postgresql":
-        with conn.connection.dbapi_connection.cursor() as cur:
-            with cur.copy(f"COPY {table.fullname} ({collist}) FROM STDIN") as copy:
-                write = copy.write_row
-                for r in zip(*(data[c.name] for c in cols), strict=True):
-                    write(r)
+        _postgresql_copy(conn, table, data)
     else:  # any other SQLAlchemy dialect: executemany
-        names = [c.name for c in cols]
-        values = zip(*(data[k] for k in names), strict=True)
+        columns = data.columns(table)
+        names = list(columns)
+        values = zip(*(columns[k] for k in names), strict=True)
         conn.execute(sa.insert(table), [dict(zip(names, r, strict=True)) for r in values])
     return n
+
+
+class DuplicateKey(ValueError):
+    """Two rows of one load share a table's primary key (the load writes nothing)."""
+
+
+def check_keys(table: sa.Table, data: TableRows) -> None:
+    """Raise :class:`DuplicateKey` when two rows of ``data`` share ``table``'s primary key: the check that
+    stands for the key on DuckDB, where the tables of documents hold none (``tables.loader_checked_key``), and
+    gives both engines the same error before any statement runs."""
+    names = [c.name for c in table.primary_key.columns]
+    if not names or not len(data):
+        return
+    keys = list(zip(*(data.values(k) for k in names), strict=True))
+    if len(set(keys)) == len(keys):
+        return
+    seen: set[tuple] = set()
+    for key in keys:
+        if key in seen:
+            raise DuplicateKey(f"{table.fullname}: two rows with the key {dict(zip(names, key, strict=True))}")
+        seen.add(key)
 
 
 def _advisory_key(sha: str) -> int:
@@ -317,26 +400,25 @@ def _advisory_key(sha: str) -> int:
     return int(hashlib.sha256(sha.encode()).hexdigest()[:15], 16)
 
 
-def _document_columns(loads: Sequence[DocumentLoad]) -> dict[str, Columns]:
-    """Every document table's rows of these documents, column-wise and in load order; a row belongs to the
-    document it came with (its ``document_sha256`` is set to that document's, as before)."""
-    per_table: dict[str, list[tuple[str, list[dict[str, Any]]]]] = {tb.name: [] for tb in t.DOCUMENT_TABLES}
+def _document_rows(loads: Sequence[DocumentLoad]) -> dict[str, TableRows]:
+    """Every document table's rows of these documents, in load order; a row belongs to the document it came with
+    (its ``document_sha256`` is that document's)."""
+    per_table = {tb.name: TableRows([], []) for tb in t.DOCUMENT_TABLES}
+
+    def add(name: str, sha: str, rows: list[dict[str, Any]]) -> None:
+        if name not in per_table:
+            raise KeyError(f"unknown fact table {name!r}")
+        part = per_table[name]
+        part.rows.extend(rows)
+        part.shas.extend([sha] * len(rows))
+
     for ld in loads:
         sha = ld.document["document_sha256"]
-        per_table["extracted_table"].append((sha, ld.tables))
+        add("extracted_table", sha, ld.tables)
         for name, rows in ld.facts.items():
-            if name not in per_table:
-                raise KeyError(f"unknown fact table {name!r}")
-            per_table[name].append((sha, rows))
-        per_table["quality_finding"].append((sha, ld.findings))
-    out: dict[str, Columns] = {}
-    for name, parts in per_table.items():
-        rows = [r for _, part in parts for r in part]
-        data = Columns.of_rows(rows)
-        if rows:
-            data["document_sha256"] = [sha for sha, part in parts for _ in part]
-        out[name] = data
-    return out
+            add(name, sha, rows)
+        add("quality_finding", sha, ld.findings)
+    return per_table
 
 
 def _driver_rows(conn: sa.Connection, sql: str, *values: Sequence[str]) -> list[tuple]:
@@ -483,7 +565,9 @@ class Warehouse:
         shas = [ld.document["document_sha256"] for ld in loads]
         if len(set(shas)) != len(shas):
             raise ValueError("a document appears twice in one load")
-        per_table = _document_columns(loads)
+        per_table = _document_rows(loads)
+        for table in t.LOADER_CHECKED_TABLES:
+            check_keys(table, per_table[table.name])
         with self.engine.begin() as conn:
             if self.dialect == "postgresql":
                 # one statement, keys in sorted order: two loads sharing documents cannot deadlock. Every lookup
@@ -531,17 +615,12 @@ class Warehouse:
                 )
                 for ld in loads
             ]
-            if self.dialect == "duckdb":
-                ordered = self._duckdb_tables_in_order(conn)
-                for name, data in per_table.items():
-                    data.in_table_order = name in ordered
-                docs_data = Columns.of_rows(docs, d)
-                docs_data.in_table_order = d.name in ordered
-                counts["document"] = bulk_insert(conn, d, docs_data)
-            else:
-                counts["document"] = bulk_insert(conn, d, docs)
+            ordered = self._duckdb_tables_in_order(conn) if self.dialect == "duckdb" else set()
+            counts["document"] = bulk_insert(conn, d, docs, in_table_order=d.name in ordered)
             for table in t.DOCUMENT_TABLES:
-                counts[table.name] = bulk_insert(conn, table, per_table[table.name])
+                counts[table.name] = bulk_insert(
+                    conn, table, per_table[table.name], in_table_order=table.name in ordered
+                )
             counts["superseded"] = self._supersede(conn, docs, others)
         return counts
 

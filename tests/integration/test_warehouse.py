@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from assets.load.planning import build_loads
 from assets.load.reference import reference_rows
-from assets.load.warehouse import DocumentLoad, Warehouse
+from assets.load.warehouse import DocumentLoad, DuplicateKey, Warehouse, bulk_insert
 from assets.normalize.codes import load_function_catalog
 from assets.normalize.facts import normalize_document
 from assets.records import DOC_BUDGET, ExtractedRow, ExtractedTable, ExtractionResult, ManifestEntry
@@ -508,8 +508,8 @@ import assets.load.warehouse as w
 from assets.load.warehouse import Warehouse
 loads = pickle.load(open(sys.argv[2], "rb"))
 real = w.bulk_insert
-def crashing(conn, table, rows):
-    n = real(conn, table, rows)
+def crashing(conn, table, rows, **kw):
+    n = real(conn, table, rows, **kw)
     if table.name == "fact_revenue":
         os._exit(3)  # the process dies mid-transaction, after deletes and some inserts
     return n
@@ -887,4 +887,122 @@ def test_bulk_insert_keeps_amounts_exact_on_both_paths(url):
     wh.load_document(DocumentLoad(_doc(sha, None), facts=facts))
     got = rows(wh, f"SELECT total_yuan FROM core.fact_three_public WHERE document_sha256 = '{sha}' AND row_index = 9")
     assert got == [(Decimal("1.01"),)]
+    wh.dispose()
+
+
+def _fact(i: int, amount: str = "1.00", **kw) -> dict:
+    return {
+        "table_type": "three_public",
+        "page": 1,
+        "row_index": i,
+        "row_kind": "detail",
+        "total_yuan": Decimal(amount),
+        **kw,
+    }
+
+
+def test_two_rows_with_one_key_fail_the_load_and_write_nothing(url):
+    """The tables of documents keep their keys on both engines: PostgreSQL by its constraint, DuckDB (whose
+    file holds none: an ART index cost a load over half its time) by the load's own check, before any
+    statement. Either way the load fails naming the table and key, and the warehouse keeps its state."""
+    wh = open_wh(url)
+    sha = "k" * 64
+    wh.load_document(DocumentLoad(_doc(sha, None), facts={"fact_three_public": [_fact(0, "5.00"), _fact(1)]}))
+    before = checksums(wh)
+    twice = DocumentLoad(_doc(sha, None), facts={"fact_three_public": [_fact(0), _fact(1), _fact(1, "9.00")]})
+    with pytest.raises(DuplicateKey, match=r"core\.fact_three_public: two rows with the key .*'row_index': 1"):
+        wh.load_document(twice)
+    tables = [dict(table_type="three_public", title="x"), dict(table_type="three_public", title="y")]
+    with pytest.raises(DuplicateKey, match=r"core\.extracted_table: .*'table_type': 'three_public'"):
+        wh.load_document(DocumentLoad(_doc(sha, None), tables=tables))
+    assert checksums(wh) == before
+    # the same row in two documents is two rows
+    other = DocumentLoad(_doc("m" * 64, None), facts={"fact_three_public": [_fact(0), _fact(1)]})
+    assert wh.load_document(other)["fact_three_public"] == 2
+    keyed = {
+        name
+        for (name,) in rows(
+            wh,
+            "SELECT table_name FROM information_schema.table_constraints "
+            "WHERE table_schema = 'core' AND constraint_type = 'PRIMARY KEY'",
+        )
+    }
+    loader_checked = {tb.name for tb in t.LOADER_CHECKED_TABLES}
+    assert "document" in keyed
+    if wh.dialect == "duckdb":
+        assert not keyed & loader_checked
+    else:
+        assert loader_checked <= keyed
+    wh.dispose()
+
+
+def test_two_loads_of_one_document_at_once_commit_once(duckdb_url):
+    """Without keys on DuckDB's fact tables, two transactions loading one new document at the same time are
+    still kept apart by core.document's key: the second to commit fails, and the facts are there once."""
+    wh = open_wh(duckdb_url)
+    sha = "n" * 64
+    load = DocumentLoad(_doc(sha, None), facts={"fact_three_public": [_fact(0), _fact(1)]})
+    first, second = wh.engine.connect(), wh.engine.connect()
+    try:
+        for conn in (first, second):
+            conn.begin()
+            bulk_insert(conn, t.document, [load.document])
+            bulk_insert(
+                conn,
+                t.fact_table("fact_three_public"),
+                [dict(r, document_sha256=sha) for r in load.facts["fact_three_public"]],
+            )
+        second.commit()
+        with pytest.raises(sa.exc.DBAPIError, match="PRIMARY KEY or UNIQUE constraint"):
+            first.commit()
+    finally:
+        first.close()
+        second.close()
+    assert rows(wh, f"SELECT COUNT(*) FROM core.fact_three_public WHERE document_sha256 = '{sha}'") == [(2,)]
+    wh.dispose()
+
+
+def test_an_older_duckdb_file_loses_the_keys_the_load_checks(duckdb_url):
+    """A DuckDB file made when the tables of documents had keys: ensure_schema rebuilds them without, rows and
+    columns kept, and loads go on as before."""
+    from sqlalchemy.schema import CreateTable
+
+    eng = sa.create_engine(duckdb_url)
+    sha = "o" * 64
+    with eng.begin() as conn:
+        for schema in t.SCHEMAS:
+            conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        for table in t.metadata.sorted_tables:
+            ddl = str(CreateTable(table).compile(dialect=conn.dialect)).rstrip()
+            if table in t.LOADER_CHECKED_TABLES:  # as files were made before: an ordinary key
+                key = ", ".join(c.name for c in table.primary_key.columns)
+                ddl = ddl[: -len(")")].rstrip() + f", PRIMARY KEY ({key}))"
+            conn.exec_driver_sql(ddl)
+        conn.exec_driver_sql(f"INSERT INTO core.document (document_sha256, status) VALUES ('{sha}', 'loaded')")
+        conn.exec_driver_sql(
+            "INSERT INTO core.fact_three_public (document_sha256, table_type, page, row_index, row_kind, total_yuan) "
+            f"VALUES ('{sha}', 'three_public', 1, 0, 'detail', 3.5)"
+        )
+    with eng.connect() as conn:
+        keyed = conn.exec_driver_sql(
+            "SELECT DISTINCT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY'"
+        ).fetchall()
+        assert ("fact_three_public",) in keyed
+    eng.dispose()
+    wh = open_wh(duckdb_url)
+    keyed_now = rows(
+        wh,
+        "SELECT table_name FROM duckdb_constraints() WHERE schema_name = 'core' AND constraint_type = 'PRIMARY KEY'",
+    )
+    assert {name for (name,) in keyed_now} & {tb.name for tb in t.LOADER_CHECKED_TABLES} == set()
+    assert ("document",) in keyed_now
+    comment = (
+        "SELECT comment FROM duckdb_columns() WHERE table_name = 'fact_three_public' AND column_name = 'total_yuan'"
+    )
+    assert rows(wh, comment) == [(t.fact_table("fact_three_public").c.total_yuan.comment,)]
+    got = f"SELECT row_index, total_yuan FROM core.fact_three_public WHERE document_sha256 = '{sha}' ORDER BY 1"
+    assert rows(wh, got) == [(0, Decimal("3.50"))]
+    wh.load_document(DocumentLoad(_doc(sha, None), facts={"fact_three_public": [_fact(0, "3.50"), _fact(1)]}))
+    assert rows(wh, got) == [(0, Decimal("3.50")), (1, Decimal("1.00"))]
+    assert rows(wh, "SELECT COUNT(*) FROM mart.documents") == [(1,)]
     wh.dispose()
