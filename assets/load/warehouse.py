@@ -9,9 +9,9 @@ two loads at once do not interfere (PostgreSQL additionally serialises loads of
 the same document with a transaction-scoped advisory lock).
 
 Bulk paths, not row-by-row statements: a load gathers each table's rows once (:class:`TableRows`) and makes
-one Arrow table of them in one pass of Arrow's converter (amounts as exact ``decimal128``; a value that does
-not fit its column takes a text path that SQL casts); DuckDB inserts it through the relation API, PostgreSQL
-reads it as CSV (written by Arrow) in one ``COPY``. The primary keys of the tables of documents are checked by
+for DuckDB one Arrow table of them in one pass of Arrow's converter (amounts as exact ``decimal128``; a value
+that does not fit its column takes a text path that SQL casts), inserted through the relation API; PostgreSQL
+reads them in one ``COPY``. The primary keys of the tables of documents are checked by
 the load itself before any statement (:func:`check_keys`; on DuckDB they are no constraint, see
 ``warehouse_schema.tables.loader_checked_key``). Per load, a fixed number of statements whatever the number
 of documents, run on the driver's cursor with the document hashes as one array parameter: one advisory-lock
@@ -23,7 +23,6 @@ time goes: deploy/README.md *Loads*.
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import uuid
 from collections.abc import Iterable, Sequence
@@ -199,8 +198,8 @@ class Columns(dict):
         return len(next(iter(self.values()))) if self else 0
 
 
-#: Arrow's errors when a value does not fit a column's Arrow type exactly (then the text path takes over)
 def _arrow_errors() -> tuple[type[BaseException], ...]:
+    """Arrow's errors when a value does not fit a column's Arrow type exactly (then the text path takes over)."""
     import pyarrow as pa
 
     return (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError, ValueError, OverflowError)
@@ -239,7 +238,8 @@ class TableRows:
         """Every column of ``table`` in its order as one Arrow table, typed exactly (amounts as ``decimal128``),
         made by one pass of Arrow's converter over the dicts (a key the dict lacks is NULL, as INSERT gives
         it); None when that is not exact: a value that does not fit its column's type (a Decimal with more
-        places than the column: SQL rounds it on the text path), or an absent column with a default."""
+        places than the column: SQL rounds it on the text path; a float where an integer goes, which Arrow
+        would truncate), or an absent column with a default."""
         import pyarrow as pa
 
         names = self.names(table)
@@ -252,6 +252,9 @@ class TableRows:
             fields.append(pa.field(col.name, ty))
         # the columns the dicts give (a field the dicts lack costs the converter a lookup per row)
         given = [f for f in fields if f.name in names and (f.name != "document_sha256" or self.shas is None)]
+        for f in given:  # Arrow's converter truncates a float into an integer column: no float goes that way
+            if pa.types.is_integer(f.type) and not {type(r.get(f.name)) for r in self.rows} <= {int, type(None)}:
+                return None
         try:
             struct = pa.array(self.rows, type=pa.struct(given))
         except _arrow_errors():
@@ -266,30 +269,6 @@ class TableRows:
             else:
                 arrays.append(pa.nulls(n, type=f.type))
         return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
-
-
-def _arrow_array(values: list[Any], ty):
-    """``values`` as an Arrow array of ``ty`` (exact: a Decimal with more places than the type raises)."""
-    import pyarrow as pa
-
-    return pa.array(values, type=ty)
-
-
-def _duckdb_arrow(cols: list[sa.Column], data: Columns):
-    """An Arrow table of ``data`` typed from the columns, or None when a value does not fit its column's Arrow
-    type exactly (then the text frame and SQL casts of :func:`_duckdb_frame` take over)."""
-    import pyarrow as pa
-
-    arrays = []
-    for col in cols:
-        ty = _arrow_type(col)
-        if ty is None:
-            return None
-        try:
-            arrays.append(_arrow_array(data[col.name], ty))
-        except _arrow_errors():
-            return None  # e.g. a Decimal with more places than the column's scale: SQL rounds it
-    return pa.Table.from_arrays(arrays, names=[c.name for c in cols])
 
 
 def _select_expr(col: sa.Column, dialect) -> str:
@@ -309,14 +288,10 @@ def _duckdb_insert(conn: sa.Connection, table: sa.Table, data: TableRows, in_tab
     if whole is not None:  # typed exactly: a plain scan, by name
         cols = list(table.columns)
         frame, select = whole, ", ".join(f'"{c.name}"' for c in cols)
-    else:
+    else:  # text for what has no exact Arrow value (amounts: SQL casts them), nullable integers and booleans
         columns = data.columns(table)
         cols = [c for c in table.columns if c.name in columns]
-        frame = _duckdb_arrow(cols, columns)
-        if frame is not None:
-            select = ", ".join(f'"{c.name}"' for c in cols)
-        else:
-            frame, select = _duckdb_frame(table, cols, columns), ", ".join(_select_expr(c, conn.dialect) for c in cols)
+        frame, select = _duckdb_frame(table, cols, columns), ", ".join(_select_expr(c, conn.dialect) for c in cols)
     view = f"bulk_{uuid.uuid4().hex}"
     raw.register(view, frame)
     try:
@@ -327,23 +302,12 @@ def _duckdb_insert(conn: sa.Connection, table: sa.Table, data: TableRows, in_tab
 
 
 def _postgresql_copy(conn: sa.Connection, table: sa.Table, data: TableRows) -> None:
-    """One ``COPY``: the rows' Arrow table written as CSV by Arrow (strings always quoted, NULL as an unquoted
-    empty field: PostgreSQL's CSV reads back both exactly), or, where there is no exact Arrow table, psycopg's
-    rows of Python values."""
-    import pyarrow.csv as pa_csv
-
-    whole = data.arrow(table)
+    """One ``COPY`` of the columns the rows give, fed row by row by psycopg (text format; Arrow's CSV of the
+    same rows measured no faster: the server's work, above all the key index, is most of the time)."""
+    columns = data.columns(table)
+    cols = [c for c in table.columns if c.name in columns]
+    collist = ", ".join(f'"{c.name}"' for c in cols)
     with conn.connection.dbapi_connection.cursor() as cur:
-        if whole is not None:
-            collist = ", ".join(f'"{c.name}"' for c in table.columns)
-            sink = io.BytesIO()
-            pa_csv.write_csv(whole, sink, pa_csv.WriteOptions(include_header=False, quoting_style="needed"))
-            with cur.copy(f"COPY {table.fullname} ({collist}) FROM STDIN WITH (FORMAT csv)") as copy:
-                copy.write(sink.getbuffer())
-            return
-        columns = data.columns(table)
-        cols = [c for c in table.columns if c.name in columns]
-        collist = ", ".join(f'"{c.name}"' for c in cols)
         with cur.copy(f"COPY {table.fullname} ({collist}) FROM STDIN") as copy:
             write = copy.write_row
             for r in zip(*(columns[c.name] for c in cols), strict=True):
