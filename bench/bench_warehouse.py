@@ -13,6 +13,7 @@ function rows and 52 economic rows), 21 760 fact rows a partition instead of 1 5
 After the load, the same partitions are written once more into an empty warehouse by the engine alone: their
 Arrow tables made beforehand, then per partition only the inserts and the commit (no lookup, no Python per
 row): the floor of one transaction per partition on this machine, which the load is compared with.
+PostgreSQL, which takes several writers, also loads them by two processes at once.
 
 The data: ``--counties`` real 河南 county codes × ``--years`` fiscal years × ``--departments``
 departments; each document has its 一般公共预算支出预算表 and 部门支出预算表 (function rows,
@@ -253,7 +254,32 @@ def engine_floor(url: str, parts) -> float:
     return fact_rows(parts) / seconds
 
 
-def bench_engine(label: str, url: str, parts, last_year: int, floor_url: str) -> None:
+def _load_keys(args) -> None:
+    url, keys = args
+    wh = Warehouse(url)
+    for key in keys:
+        wh.load_documents(_PARTS[key])
+    wh.dispose()
+
+
+_PARTS: dict = {}
+
+
+def parallel_load(url: str, parts, processes: int) -> float:
+    """Fact rows/s of the partitions loaded into an empty warehouse at ``url`` by ``processes`` processes at
+    once, each its share of the partitions (PostgreSQL takes concurrent writers: ``backfill --workers N``)."""
+    import multiprocessing
+
+    Warehouse(url).ensure_schema()
+    keys = sorted(parts)
+    _PARTS.update(parts)  # the forked processes see them without pickling
+    t0 = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        pool.map(_load_keys, [(url, keys[i::processes]) for i in range(processes)])
+    return fact_rows(parts) / (time.perf_counter() - t0)
+
+
+def bench_engine(label: str, url: str, parts, last_year: int, floor_url: str, parallel_url: str | None = None) -> None:
     print(f"\n== {label}")
     wh = Warehouse(url)
     t0 = time.perf_counter()
@@ -274,6 +300,9 @@ def bench_engine(label: str, url: str, parts, last_year: int, floor_url: str) ->
         f"the engine alone, same transactions (prepared Arrow/CSV, inserts + commit only): {floor:,.0f} fact rows/s; "
         f"the load runs at {n_facts / load_s / floor:.0%} of it"
     )
+    if parallel_url:
+        rate = parallel_load(parallel_url, parts, 2)
+        print(f"load by 2 processes at once (backfill --workers 2): {rate:,.0f} fact rows/s")
     if wh.dialect == "postgresql":  # what autovacuum does after a bulk load; the deletes of a reload need the stats
         with wh.engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
@@ -354,14 +383,15 @@ def main() -> None:
             )
     if "postgresql" in engines:
         admin = sa.create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
-        names = [f"budget_bench_{uuid.uuid4().hex[:8]}" for _ in range(2)]  # the load's, the floor's
+        names = [f"budget_bench_{uuid.uuid4().hex[:8]}" for _ in range(3)]  # the load's, the floor's, 2 processes'
         with admin.connect() as conn:
             version = conn.exec_driver_sql("SHOW server_version").scalar()
             for name in names:
                 conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
         base = args.pg_url.rsplit("/", 1)[0]
         try:
-            bench_engine(f"PostgreSQL {version}", f"{base}/{names[0]}", parts, years[-1], f"{base}/{names[1]}")
+            urls = [f"{base}/{name}" for name in names]
+            bench_engine(f"PostgreSQL {version}", urls[0], parts, years[-1], urls[1], urls[2])
         finally:
             with admin.connect() as conn:
                 for name in names:
