@@ -225,7 +225,9 @@ def core_fact_tables_markdown(reg: registry.Registry | None = None) -> list[str]
         "Declared once, with their table types, in `warehouse_schema/table_types.yaml`; the SQL schema (and its "
         "column comments) is generated from the same declaration. Analysts read the `mart` views; these tables "
         "are for data engineers. Every fact table starts with `document_sha256`, `table_type`, `page`, "
-        "`row_index` (its key: one row per printed row) and `row_kind` (detail | subtotal | total).",
+        "`row_index` and `row_kind` (detail | subtotal | total); its key is (`document_sha256`, `table_type`, "
+        "`row_index`): one row per printed row (a constraint on PostgreSQL; on DuckDB, where a key index would "
+        "cost every load, each load checks it before writing).",
         "",
     ]
     for fact in reg.facts:
