@@ -153,7 +153,7 @@ def _scale(col: sa.Column) -> int | None:
     return col.type.scale if isinstance(col.type, sa.Numeric) and not isinstance(col.type, sa.Float) else None
 
 
-def _duckdb_frame(table: sa.Table, cols: list[sa.Column], data: Columns):
+def _duckdb_frame(table: sa.Table, cols: list[sa.Column], data: dict[str, list[Any]]):
     """A pandas frame DuckDB scans without guessing types: integers as nullable Int64, booleans as
     nullable boolean, everything else (amounts included) as text that SQL casts exactly."""
     import pandas as pd
@@ -190,14 +190,6 @@ def _arrow_type(col: sa.Column):
     return None
 
 
-class Columns(dict):
-    """Rows held column-wise: column name → its values, all of one length."""
-
-    @property
-    def length(self) -> int:
-        return len(next(iter(self.values()))) if self else 0
-
-
 def _arrow_errors() -> tuple[type[BaseException], ...]:
     """Arrow's errors when a value does not fit a column's Arrow type exactly (then the text path takes over)."""
     import pyarrow as pa
@@ -231,8 +223,10 @@ class TableRows:
             return self.shas
         return [r.get(name) for r in self.rows]
 
-    def columns(self, table: sa.Table) -> Columns:
-        return Columns({c.name: self.values(c.name) for c in table.columns if c.name in self.names(table)})
+    def columns(self, table: sa.Table) -> dict[str, list[Any]]:
+        """The rows column-wise: each column they give (in the table's order) → its values."""
+        names = self.names(table)
+        return {c.name: self.values(c.name) for c in table.columns if c.name in names}
 
     def arrow(self, table: sa.Table):
         """Every column of ``table`` in its order as one Arrow table, typed exactly (amounts as ``decimal128``),
