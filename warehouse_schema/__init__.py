@@ -15,7 +15,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from warehouse_schema.tables import LOADER_CHECKED_TABLES, SCHEMAS, metadata
+from warehouse_schema.tables import LOADER_CHECKED_TABLES, SCHEMAS, metadata, not_on_duckdb
 from warehouse_schema.views import ANALYST_ROLE, VIEW_ORDER, VIEWS, sync_views
 
 __all__ = [
@@ -157,7 +157,7 @@ def drop_loader_checked_keys(conn: sa.Connection) -> list[str]:
         if not set(stored[table.name]) <= set(names):
             continue
         scratch = table.to_metadata(sa.MetaData(), name=f"{table.name}__rebuild")
-        scratch.primary_key.ddl_if(dialect="postgresql")  # a copy does not keep its key's condition
+        scratch.primary_key.ddl_if(callable_=not_on_duckdb)  # a copy does not keep its key's condition
         scratch.create(conn)
         columns = ", ".join(f'"{c}"' for c in stored[table.name])
         conn.exec_driver_sql(f"INSERT INTO {scratch.fullname} ({columns}) SELECT {columns} FROM {table.fullname}")

@@ -241,7 +241,8 @@ document = sa.Table(
 )
 
 
-def _not_on_duckdb(ddl, target, bind, **kw) -> bool:
+def not_on_duckdb(ddl, target, bind, **kw) -> bool:
+    """A ``ddl_if`` condition: create the thing on every engine but DuckDB."""
     return kw["dialect"].name != "duckdb"
 
 
@@ -255,7 +256,7 @@ def loader_checked_key(*columns: str) -> sa.PrimaryKeyConstraint:
     before writing (:func:`assets.load.warehouse.check_keys`), and it first deletes every row of its
     documents in the same transaction; ``core.document`` keeps its key, so two loads of one document cannot
     both commit. Files made with the keys lose them once (:func:`warehouse_schema.drop_loader_checked_keys`)."""
-    return sa.PrimaryKeyConstraint(*columns).ddl_if(callable_=_not_on_duckdb)
+    return sa.PrimaryKeyConstraint(*columns).ddl_if(callable_=not_on_duckdb)
 
 
 extracted_table = sa.Table(
@@ -350,5 +351,5 @@ quality_finding = sa.Table(
 
 #: tables whose rows belong to one document (replaced together on reload)
 DOCUMENT_TABLES = (extracted_table, *FACT_TABLES, quality_finding)
-#: the tables whose key the load checks (no constraint on DuckDB: :func:`loader_checked_key`)
-LOADER_CHECKED_TABLES = (extracted_table, *FACT_TABLES)
+#: the tables of documents with a key: the load checks it (no constraint on DuckDB: :func:`loader_checked_key`)
+LOADER_CHECKED_TABLES = tuple(tb for tb in DOCUMENT_TABLES if tb.primary_key.columns)
